@@ -86,6 +86,10 @@ type Package struct {
 	// Unpinned is set when the manifest gives no exact version (e.g. a
 	// requirements.txt line "flask>=1"); Version then holds the constraint.
 	Unpinned bool `json:"unpinned,omitempty"`
+	// DependsOn lists the IDs of packages (found in the same file) that
+	// this package depends on, where the lockfile states it. The inventory
+	// driver turns these into Relationships of type RelDependsOn.
+	DependsOn []string `json:"depends_on,omitempty"`
 }
 
 // Relationship types.
