@@ -1,0 +1,159 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/wardsec/ward/internal/ignore"
+	"github.com/wardsec/ward/pkg/finding"
+	"github.com/wardsec/ward/pkg/report"
+)
+
+// NewReport starts a report for an artifact with the tool filled in.
+func (g *Globals) NewReport(name, typ string) *report.Report {
+	return &report.Report{
+		SchemaVersion: report.SchemaVersion,
+		Tool:          report.Tool{Name: "ward", Version: g.Info.Version, Commit: g.Info.Commit, URI: "https://github.com/wardsec/ward"},
+		Artifact:      report.Artifact{Name: name, Type: typ},
+	}
+}
+
+// severityFilter returns the set of severities to keep (nil: all).
+func (g *Globals) severityFilter() (map[finding.Severity]bool, error) {
+	if len(g.Severities) == 0 {
+		return nil, nil
+	}
+	keep := map[finding.Severity]bool{}
+	for _, s := range g.Severities {
+		sev, err := finding.ParseSeverity(s)
+		if err != nil {
+			return nil, usagef("--severity: %v", err)
+		}
+		keep[sev] = true
+	}
+	return keep, nil
+}
+
+// loadIgnore reads the ignore file; the default one may be absent.
+func (g *Globals) loadIgnore(flagChanged bool) (*ignore.File, error) {
+	if g.IgnoreFile == "" {
+		return nil, nil
+	}
+	f, err := ignore.Load(g.IgnoreFile)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) && !flagChanged {
+			return nil, nil
+		}
+		return nil, usagef("ignore file: %v", err)
+	}
+	return f, nil
+}
+
+// Emit filters the report's findings (severity, ignore file, suppressed),
+// writes it in the chosen format to --output or standard output, and
+// returns an ExitError carrying the exit code when it is not 0: 3 when the
+// report has scan errors, else --exit-code when failing findings remain.
+func (g *Globals) Emit(r *report.Report) error {
+	keep, err := g.severityFilter()
+	if err != nil {
+		return err
+	}
+	ign, err := g.loadIgnore(g.ignoreExplicit)
+	if err != nil {
+		return err
+	}
+	fs := r.Findings[:0]
+	for _, f := range r.Findings {
+		if keep != nil && !keep[f.Severity] {
+			// Passing benchmark controls keep their row whatever the filter.
+			if !(f.Kind == finding.KindBenchmark && !report.Failing(&f)) {
+				continue
+			}
+		}
+		fs = append(fs, f)
+	}
+	r.Findings = fs
+	if ign != nil {
+		r.Warnings = append(r.Warnings, ign.Apply(r.Findings, g.Now())...)
+	}
+	hidden := 0
+	if !g.ShowSuppressed {
+		fs := r.Findings[:0]
+		for _, f := range r.Findings {
+			if f.Suppressed != nil {
+				hidden++
+				continue
+			}
+			fs = append(fs, f)
+		}
+		r.Findings = fs
+	}
+	r.Finalize()
+	r.Summary.Suppressed += hidden
+
+	color := g.StdoutTTY && g.Output == "" && g.Getenv("NO_COLOR") == ""
+	w, err := report.New(g.Format, report.Options{Color: color})
+	if err != nil {
+		return &UsageError{Err: fmt.Errorf("--format: %v", err)}
+	}
+	if err := g.writeOutput(func(out io.Writer) error { return w.Write(out, r) }); err != nil {
+		return &ExitError{Code: ExitScanError, Err: err}
+	}
+	if !g.Quiet {
+		for _, warn := range r.Warnings {
+			if g.Format != "table" || g.Output != "" {
+				fmt.Fprintln(g.Stderr, "warning: "+warn)
+			}
+		}
+	}
+	if len(r.Errors) > 0 {
+		if !g.Quiet && (g.Format != "table" || g.Output != "") {
+			for _, e := range r.Errors {
+				fmt.Fprintln(g.Stderr, "error: "+e.Error())
+			}
+		}
+		return &ExitError{Code: ExitScanError}
+	}
+	if g.ExitCode != 0 {
+		for i := range r.Findings {
+			if report.Failing(&r.Findings[i]) {
+				return &ExitError{Code: g.ExitCode}
+			}
+		}
+	}
+	return nil
+}
+
+// writeOutput writes through fn to --output atomically (a temporary file
+// in the same directory renamed into place, so a failed run never leaves a
+// half-written report) or to standard output.
+func (g *Globals) writeOutput(fn func(io.Writer) error) error {
+	if g.Output == "" || g.Output == "-" {
+		return fn(g.Stdout)
+	}
+	dir := filepath.Dir(g.Output)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(g.Output)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("output: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := fn(tmp); err != nil {
+		tmp.Close()
+		return fmt.Errorf("output %s: %w", g.Output, err)
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return fmt.Errorf("output %s: %w", g.Output, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("output %s: %w", g.Output, err)
+	}
+	if err := os.Rename(tmp.Name(), g.Output); err != nil {
+		return fmt.Errorf("output: %w", err)
+	}
+	return nil
+}

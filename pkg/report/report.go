@@ -1,0 +1,183 @@
+// Package report writes Ward's results in the formats users and CI systems
+// read: table, json, sarif and junit. A Report is a plain value; a Writer
+// renders it. Writers never filter: the caller hands them what to show.
+package report
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/wardsec/ward/pkg/finding"
+	"github.com/wardsec/ward/pkg/sbom"
+)
+
+// SchemaVersion is the version of the JSON report schema
+// (docs/json-schema.md). It changes when a field is removed or changes
+// meaning; adding fields keeps the major version.
+const SchemaVersion = "1.0"
+
+// Tool identifies the program that produced a report.
+type Tool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Commit  string `json:"commit,omitempty"`
+	URI     string `json:"information_uri,omitempty"`
+}
+
+// Artifact is what was scanned.
+type Artifact struct {
+	Name string `json:"name"`
+	// Type: "container_image", "filesystem", "rootfs", "repository",
+	// "sbom", "config", "host", "events".
+	Type   string `json:"type"`
+	Digest string `json:"digest,omitempty"`
+}
+
+// Report is one run's results.
+type Report struct {
+	SchemaVersion string   `json:"schema_version"`
+	Tool          Tool     `json:"tool"`
+	Artifact      Artifact `json:"artifact"`
+	// Scanners that ran, e.g. ["vuln","secret","misconfig"].
+	Scanners []string `json:"scanners,omitempty"`
+	// Findings shown by this report (filters already applied). Suppressed
+	// findings appear only when the user asked for them, with Suppressed set.
+	Findings   []finding.Finding   `json:"findings"`
+	Errors     []finding.ScanError `json:"errors"`
+	Warnings   []string            `json:"warnings,omitempty"`
+	Summary    Summary             `json:"summary"`
+	OS         *sbom.OS            `json:"os,omitempty"`
+	Sections   []Section           `json:"sections,omitempty"`
+	Extra      map[string]any      `json:"extra,omitempty"`
+	Rules      map[string]RuleMeta `json:"-"`
+	Compliance []ComplianceControl `json:"compliance,omitempty"`
+}
+
+// Summary counts the findings shown, by severity and kind.
+type Summary struct {
+	Total      int            `json:"total"`
+	BySeverity map[string]int `json:"by_severity"`
+	ByKind     map[string]int `json:"by_kind"`
+	Suppressed int            `json:"suppressed"`
+	Errors     int            `json:"errors"`
+}
+
+// Section is a scored group of benchmark controls.
+type Section struct {
+	ID     string  `json:"id"`
+	Title  string  `json:"title"`
+	Pass   int     `json:"pass"`
+	Fail   int     `json:"fail"`
+	Manual int     `json:"manual"`
+	NA     int     `json:"not_applicable"`
+	Score  float64 `json:"score"`
+}
+
+// ComplianceControl is one control of a compliance view (k8s-cis, ...).
+type ComplianceControl struct {
+	Framework string   `json:"framework"`
+	Control   string   `json:"control"`
+	Title     string   `json:"title"`
+	Status    string   `json:"status"`
+	Checks    []string `json:"checks"`
+	Failures  int      `json:"failures"`
+}
+
+// RuleMeta lets a writer describe a rule that has no finding in this run
+// (SARIF rules, JUnit passing test cases).
+type RuleMeta struct {
+	ID          string
+	Title       string
+	Description string
+	Severity    finding.Severity
+	HelpURI     string
+	Kind        finding.Kind
+}
+
+// Finalize sorts the findings and errors and computes the summary. Writers
+// call it; callers may too.
+func (r *Report) Finalize() {
+	if r.SchemaVersion == "" {
+		r.SchemaVersion = SchemaVersion
+	}
+	if r.Findings == nil {
+		r.Findings = []finding.Finding{}
+	}
+	if r.Errors == nil {
+		r.Errors = []finding.ScanError{}
+	}
+	finding.Sort(r.Findings)
+	sort.SliceStable(r.Errors, func(i, j int) bool {
+		a, b := r.Errors[i], r.Errors[j]
+		if a.Path != b.Path {
+			return a.Path < b.Path
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Message < b.Message
+	})
+	s := Summary{BySeverity: map[string]int{}, ByKind: map[string]int{}, Errors: len(r.Errors)}
+	for _, sev := range finding.Severities {
+		s.BySeverity[sev.String()] = 0
+	}
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		if f.Suppressed != nil {
+			s.Suppressed++
+			continue
+		}
+		if f.Kind == finding.KindBenchmark && f.Benchmark != nil && f.Benchmark.Status != finding.StatusFail && f.Benchmark.Status != finding.StatusError {
+			continue
+		}
+		s.Total++
+		s.BySeverity[f.Severity.String()]++
+		s.ByKind[string(f.Kind)]++
+	}
+	r.Summary = s
+}
+
+// Failing reports whether a finding counts as a problem: not suppressed,
+// and for benchmarks only failed (or errored) controls.
+func Failing(f *finding.Finding) bool {
+	if f.Suppressed != nil {
+		return false
+	}
+	if f.Kind == finding.KindBenchmark && f.Benchmark != nil {
+		return f.Benchmark.Status == finding.StatusFail || f.Benchmark.Status == finding.StatusError
+	}
+	return true
+}
+
+// Writer renders a report.
+type Writer interface {
+	Write(w io.Writer, r *Report) error
+}
+
+// Options tune writers.
+type Options struct {
+	// Color enables ANSI colours (table only).
+	Color bool
+	// Width wraps the table's message column; 0 means no wrapping.
+	Width int
+}
+
+// Formats lists the supported format names.
+var Formats = []string{"table", "json", "sarif", "junit"}
+
+// New returns the writer for a format name.
+func New(format string, opts Options) (Writer, error) {
+	switch strings.ToLower(format) {
+	case "table", "":
+		return &TableWriter{Color: opts.Color}, nil
+	case "json":
+		return JSONWriter{}, nil
+	case "sarif":
+		return SARIFWriter{}, nil
+	case "junit":
+		return JUnitWriter{}, nil
+	}
+	return nil, fmt.Errorf("unknown format %q (want %s)", format, strings.Join(Formats, ", "))
+}

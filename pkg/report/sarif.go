@@ -1,0 +1,433 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/wardsec/ward/pkg/finding"
+)
+
+// SARIFWriter writes SARIF 2.1.0 as GitHub code scanning accepts it: one run
+// per tool component (finding kind), each with its own automation category,
+// rules with help text and help URI, partial fingerprints, regions, and
+// severities mapped to level and security-severity.
+type SARIFWriter struct{}
+
+const sarifSchema = "https://json.schemastore.org/sarif-2.1.0.json"
+
+type sarifLog struct {
+	Schema  string     `json:"$schema"`
+	Version string     `json:"version"`
+	Runs    []sarifRun `json:"runs"`
+}
+
+type sarifRun struct {
+	Tool              sarifTool          `json:"tool"`
+	AutomationDetails *sarifAutomation   `json:"automationDetails,omitempty"`
+	Results           []sarifResult      `json:"results"`
+	Invocations       []sarifInvocation  `json:"invocations,omitempty"`
+	Properties        map[string]any     `json:"properties,omitempty"`
+	OriginalURIBase   map[string]sarifAL `json:"originalUriBaseIds,omitempty"`
+}
+
+type sarifAutomation struct {
+	ID string `json:"id"`
+}
+
+type sarifTool struct {
+	Driver sarifDriver `json:"driver"`
+}
+
+type sarifDriver struct {
+	Name           string      `json:"name"`
+	Version        string      `json:"version,omitempty"`
+	SemanticVer    string      `json:"semanticVersion,omitempty"`
+	InformationURI string      `json:"informationUri,omitempty"`
+	Rules          []sarifRule `json:"rules"`
+}
+
+type sarifText struct {
+	Text     string `json:"text"`
+	Markdown string `json:"markdown,omitempty"`
+}
+
+type sarifRule struct {
+	ID                   string         `json:"id"`
+	Name                 string         `json:"name,omitempty"`
+	ShortDescription     sarifText      `json:"shortDescription"`
+	FullDescription      sarifText      `json:"fullDescription"`
+	Help                 sarifText      `json:"help"`
+	HelpURI              string         `json:"helpUri,omitempty"`
+	DefaultConfiguration sarifConfig    `json:"defaultConfiguration"`
+	Properties           map[string]any `json:"properties,omitempty"`
+}
+
+type sarifConfig struct {
+	Level string `json:"level"`
+}
+
+type sarifResult struct {
+	RuleID              string             `json:"ruleId"`
+	RuleIndex           int                `json:"ruleIndex"`
+	Level               string             `json:"level"`
+	Message             sarifText          `json:"message"`
+	Locations           []sarifLocation    `json:"locations"`
+	PartialFingerprints map[string]string  `json:"partialFingerprints,omitempty"`
+	Suppressions        []sarifSuppression `json:"suppressions,omitempty"`
+	Properties          map[string]any     `json:"properties,omitempty"`
+}
+
+type sarifSuppression struct {
+	Kind          string `json:"kind"`
+	Justification string `json:"justification,omitempty"`
+}
+
+type sarifLocation struct {
+	PhysicalLocation *sarifPhysical `json:"physicalLocation,omitempty"`
+	LogicalLocations []sarifLogical `json:"logicalLocations,omitempty"`
+	Message          *sarifText     `json:"message,omitempty"`
+	Properties       map[string]any `json:"properties,omitempty"`
+}
+
+type sarifPhysical struct {
+	ArtifactLocation sarifAL      `json:"artifactLocation"`
+	Region           *sarifRegion `json:"region,omitempty"`
+}
+
+type sarifAL struct {
+	URI       string `json:"uri"`
+	URIBaseID string `json:"uriBaseId,omitempty"`
+}
+
+type sarifRegion struct {
+	StartLine   int `json:"startLine"`
+	StartColumn int `json:"startColumn,omitempty"`
+	EndLine     int `json:"endLine,omitempty"`
+	EndColumn   int `json:"endColumn,omitempty"`
+}
+
+type sarifLogical struct {
+	Name               string `json:"name,omitempty"`
+	FullyQualifiedName string `json:"fullyQualifiedName,omitempty"`
+	Kind               string `json:"kind,omitempty"`
+}
+
+type sarifInvocation struct {
+	ExecutionSuccessful        bool                `json:"executionSuccessful"`
+	ToolExecutionNotifications []sarifNotification `json:"toolExecutionNotifications,omitempty"`
+}
+
+type sarifNotification struct {
+	Level     string          `json:"level"`
+	Message   sarifText       `json:"message"`
+	Locations []sarifLocation `json:"locations,omitempty"`
+}
+
+// SARIFLevel maps a severity to a SARIF result level.
+func SARIFLevel(s finding.Severity) string {
+	switch s {
+	case finding.SeverityCritical, finding.SeverityHigh:
+		return "error"
+	case finding.SeverityMedium:
+		return "warning"
+	}
+	return "note"
+}
+
+// SecuritySeverity maps a severity to GitHub's numeric security-severity
+// (CRITICAL > 9.0, HIGH 7.0-8.9, MEDIUM 4.0-6.9, LOW 0.1-3.9).
+func SecuritySeverity(s finding.Severity) float64 {
+	switch s {
+	case finding.SeverityCritical:
+		return 9.5
+	case finding.SeverityHigh:
+		return 8.0
+	case finding.SeverityMedium:
+		return 5.5
+	case finding.SeverityLow:
+		return 2.0
+	}
+	return 0.0
+}
+
+// sarifURI turns a slash path into a relative URI reference.
+func sarifURI(p string) string {
+	p = strings.TrimPrefix(p, "./")
+	if p == "" {
+		return "."
+	}
+	abs := strings.HasPrefix(p, "/")
+	segs := strings.Split(strings.TrimPrefix(p, "/"), "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	out := strings.Join(segs, "/")
+	if abs {
+		return "file:///" + out
+	}
+	return out
+}
+
+// Write renders r.
+func (SARIFWriter) Write(w io.Writer, r *Report) error {
+	r.Finalize()
+	log := sarifLog{Schema: sarifSchema, Version: "2.1.0", Runs: []sarifRun{}}
+	runs := map[finding.Kind]*sarifRun{}
+	ruleIdx := map[finding.Kind]map[string]int{}
+	uri := r.Tool.URI
+	if uri == "" {
+		uri = "https://github.com/wardsec/ward"
+	}
+	getRun := func(k finding.Kind) *sarifRun {
+		if run, ok := runs[k]; ok {
+			return run
+		}
+		run := &sarifRun{
+			Tool: sarifTool{Driver: sarifDriver{
+				Name:           "ward",
+				Version:        r.Tool.Version,
+				InformationURI: uri,
+				Rules:          []sarifRule{},
+			}},
+			AutomationDetails: &sarifAutomation{ID: "ward/" + string(k) + "/"},
+			Results:           []sarifResult{},
+			Properties:        map[string]any{"component": string(k), "artifact": r.Artifact.Name},
+		}
+		runs[k] = run
+		ruleIdx[k] = map[string]int{}
+		return run
+	}
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		if f.Kind == finding.KindBenchmark && f.Benchmark != nil && f.Benchmark.Status != finding.StatusFail {
+			continue
+		}
+		run := getRun(f.Kind)
+		idx, ok := ruleIdx[f.Kind][f.RuleID]
+		if !ok {
+			idx = len(run.Tool.Driver.Rules)
+			ruleIdx[f.Kind][f.RuleID] = idx
+			run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sarifRuleFor(f))
+		} else {
+			// A rule's security-severity is the highest of its results.
+			rule := &run.Tool.Driver.Rules[idx]
+			if s := securityScore(f); s > parseScore(rule.Properties["security-severity"]) {
+				rule.Properties["security-severity"] = strconv.FormatFloat(s, 'f', 1, 64)
+				rule.DefaultConfiguration.Level = SARIFLevel(f.Severity)
+			}
+		}
+		res := sarifResult{
+			RuleID:    f.RuleID,
+			RuleIndex: idx,
+			Level:     SARIFLevel(f.Severity),
+			Message:   sarifText{Text: resultMessage(f)},
+			Locations: []sarifLocation{sarifLoc(f, r.Artifact.Name)},
+		}
+		if f.Fingerprint != "" {
+			res.PartialFingerprints = map[string]string{"wardFingerprint/v1": f.Fingerprint}
+		}
+		if f.Suppressed != nil {
+			kind := "external"
+			if f.Suppressed.Kind == "inline" {
+				kind = "inSource"
+			}
+			res.Suppressions = []sarifSuppression{{Kind: kind, Justification: f.Suppressed.Reason}}
+		}
+		props := map[string]any{"severity": f.Severity.String()}
+		if f.Package != nil {
+			props["package"] = f.Package.Name + "@" + f.Package.Version
+			if f.Package.PURL != "" {
+				props["purl"] = f.Package.PURL
+			}
+		}
+		if f.Location.LayerDigest != "" {
+			props["layer_digest"] = f.Location.LayerDigest
+		}
+		res.Properties = props
+		run.Results = append(run.Results, res)
+	}
+	for _, k := range finding.Kinds {
+		if run, ok := runs[k]; ok {
+			log.Runs = append(log.Runs, *run)
+		}
+	}
+	if len(r.Errors) > 0 || len(log.Runs) == 0 {
+		// Scan errors travel as tool notifications of a run of their own
+		// kind-less component so that uploads still carry them.
+		run := sarifRun{
+			Tool:              sarifTool{Driver: sarifDriver{Name: "ward", Version: r.Tool.Version, InformationURI: uri, Rules: []sarifRule{}}},
+			AutomationDetails: &sarifAutomation{ID: "ward/scan/"},
+			Results:           []sarifResult{},
+		}
+		inv := sarifInvocation{ExecutionSuccessful: len(r.Errors) == 0}
+		for _, e := range r.Errors {
+			n := sarifNotification{Level: "error", Message: sarifText{Text: e.Error()}}
+			if e.Path != "" {
+				loc := sarifLocation{PhysicalLocation: &sarifPhysical{ArtifactLocation: sarifAL{URI: sarifURI(e.Path)}}}
+				if e.Line > 0 {
+					loc.PhysicalLocation.Region = &sarifRegion{StartLine: e.Line, StartColumn: e.Column}
+				}
+				n.Locations = []sarifLocation{loc}
+			}
+			inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, n)
+		}
+		run.Invocations = []sarifInvocation{inv}
+		log.Runs = append(log.Runs, run)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(log)
+}
+
+func parseScore(v any) float64 {
+	s, _ := v.(string)
+	f, _ := strconv.ParseFloat(s, 64)
+	return f
+}
+
+func securityScore(f *finding.Finding) float64 {
+	if f.Vulnerability != nil {
+		best := 0.0
+		for _, c := range f.Vulnerability.CVSS {
+			if c.Score > best {
+				best = c.Score
+			}
+		}
+		// Keep the numeric score consistent with the reported severity band.
+		if best > 0 && finding.SeverityFromScore(best) == f.Severity {
+			return best
+		}
+	}
+	return SecuritySeverity(f.Severity)
+}
+
+func sarifRuleFor(f *finding.Finding) sarifRule {
+	title := f.Title
+	if title == "" {
+		title = f.RuleID
+	}
+	desc := f.Description
+	if desc == "" {
+		desc = title
+	}
+	var help strings.Builder
+	help.WriteString(desc)
+	if f.Remediation != "" {
+		help.WriteString("\n\nRemediation: " + f.Remediation)
+	}
+	var md strings.Builder
+	fmt.Fprintf(&md, "**%s**\n\n%s", title, desc)
+	if f.Remediation != "" {
+		fmt.Fprintf(&md, "\n\n**Remediation**: %s", f.Remediation)
+	}
+	if len(f.References) > 0 {
+		md.WriteString("\n\n**References**:\n")
+		for _, ref := range f.References {
+			fmt.Fprintf(&md, "- %s\n", ref)
+		}
+	}
+	helpURI := ""
+	for _, ref := range f.References {
+		if strings.HasPrefix(ref, "https://") || strings.HasPrefix(ref, "http://") {
+			helpURI = ref
+			break
+		}
+	}
+	tags := []string{"security", string(f.Kind)}
+	tags = append(tags, f.Tags...)
+	rule := sarifRule{
+		ID:                   f.RuleID,
+		Name:                 ruleName(f.RuleID, title),
+		ShortDescription:     sarifText{Text: title},
+		FullDescription:      sarifText{Text: desc},
+		Help:                 sarifText{Text: help.String(), Markdown: md.String()},
+		HelpURI:              helpURI,
+		DefaultConfiguration: sarifConfig{Level: SARIFLevel(f.Severity)},
+		Properties: map[string]any{
+			"tags":              tags,
+			"precision":         "high",
+			"security-severity": strconv.FormatFloat(securityScore(f), 'f', 1, 64),
+		},
+	}
+	return rule
+}
+
+// ruleName makes a PascalCase identifier from a title, as SARIF suggests.
+func ruleName(id, title string) string {
+	var b strings.Builder
+	up := true
+	for _, r := range title {
+		switch {
+		case r >= 'a' && r <= 'z':
+			if up {
+				r -= 'a' - 'A'
+			}
+			b.WriteRune(r)
+			up = false
+		case r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+			b.WriteRune(r)
+			up = false
+		default:
+			up = true
+		}
+	}
+	if b.Len() == 0 {
+		return id
+	}
+	return b.String()
+}
+
+func resultMessage(f *finding.Finding) string {
+	msg := f.Message
+	if msg == "" {
+		msg = f.Title
+	}
+	if f.Package != nil && f.Vulnerability != nil {
+		fixed := "no fixed version"
+		if len(f.Vulnerability.FixedVersions) > 0 {
+			fixed = "fixed in " + strings.Join(f.Vulnerability.FixedVersions, ", ")
+		}
+		msg = fmt.Sprintf("%s: %s %s (%s). %s", f.RuleID, f.Package.Name, f.Package.Version, fixed, f.Title)
+	}
+	if f.Location.Object != nil {
+		msg += " [" + f.Location.Object.String() + "]"
+	}
+	if f.Location.LayerDigest != "" {
+		msg += " [layer " + f.Location.LayerDigest + "]"
+	}
+	return msg
+}
+
+func sarifLoc(f *finding.Finding, artifact string) sarifLocation {
+	path := f.Location.Path
+	if path == "" && f.Package != nil {
+		path = f.Package.Path
+	}
+	if path == "" {
+		path = artifact
+	}
+	region := &sarifRegion{StartLine: 1}
+	if f.Location.StartLine > 0 {
+		region.StartLine = f.Location.StartLine
+		region.StartColumn = f.Location.StartColumn
+		if f.Location.EndLine >= f.Location.StartLine {
+			region.EndLine = f.Location.EndLine
+			if f.Location.EndColumn > 0 && (f.Location.EndLine > f.Location.StartLine || f.Location.EndColumn > f.Location.StartColumn) {
+				region.EndColumn = f.Location.EndColumn
+			}
+		}
+	}
+	loc := sarifLocation{PhysicalLocation: &sarifPhysical{ArtifactLocation: sarifAL{URI: sarifURI(path)}, Region: region}}
+	if o := f.Location.Object; o != nil {
+		loc.LogicalLocations = []sarifLogical{{Name: o.Name, FullyQualifiedName: o.String(), Kind: "object"}}
+	}
+	if p := f.Location.Process; p != nil {
+		loc.LogicalLocations = append(loc.LogicalLocations, sarifLogical{Name: p.Name, FullyQualifiedName: fmt.Sprintf("pid:%d", p.PID), Kind: "process"})
+	}
+	return loc
+}

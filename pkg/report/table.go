@@ -1,0 +1,188 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/wardsec/ward/pkg/finding"
+)
+
+// TableWriter writes a human-readable table grouped by target, coloured by
+// severity when Color is set, with a summary line.
+type TableWriter struct {
+	Color bool
+}
+
+const (
+	ansiReset  = "\x1b[0m"
+	ansiBold   = "\x1b[1m"
+	ansiRed    = "\x1b[31m"
+	ansiYellow = "\x1b[33m"
+	ansiBlue   = "\x1b[34m"
+	ansiMag    = "\x1b[35m"
+	ansiGrey   = "\x1b[90m"
+)
+
+func (t *TableWriter) sev(s finding.Severity) string {
+	name := s.String()
+	if !t.Color {
+		return name
+	}
+	switch s {
+	case finding.SeverityCritical:
+		return ansiBold + ansiMag + name + ansiReset
+	case finding.SeverityHigh:
+		return ansiRed + name + ansiReset
+	case finding.SeverityMedium:
+		return ansiYellow + name + ansiReset
+	case finding.SeverityLow:
+		return ansiBlue + name + ansiReset
+	}
+	return ansiGrey + name + ansiReset
+}
+
+// Write renders r.
+func (t *TableWriter) Write(w io.Writer, r *Report) error {
+	r.Finalize()
+	ew := &errWriter{w: w}
+	// Group by target, keeping the sorted order.
+	var targets []string
+	groups := map[string][]*finding.Finding{}
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		if _, ok := groups[f.Target]; !ok {
+			targets = append(targets, f.Target)
+		}
+		groups[f.Target] = append(groups[f.Target], f)
+	}
+	for _, target := range targets {
+		fs := groups[target]
+		title := target
+		if title == "" {
+			title = r.Artifact.Name
+		}
+		fmt.Fprintf(ew, "\n%s\n%s\n", title, strings.Repeat("=", len([]rune(title))))
+		tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "SEVERITY\tKIND\tRULE\tLOCATION\tTITLE")
+		for _, f := range fs {
+			sev := t.sev(f.Severity)
+			if f.Kind == finding.KindBenchmark && f.Benchmark != nil && f.Benchmark.Status != finding.StatusFail {
+				sev = strings.ToUpper(string(f.Benchmark.Status))
+			}
+			title := f.Title
+			if f.Suppressed != nil {
+				title = "(suppressed: " + f.Suppressed.Kind + ") " + title
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", sev, f.Kind, f.RuleID, oneLine(location(f)), oneLine(title))
+			if detail := detailLine(f); detail != "" {
+				fmt.Fprintf(tw, "\t\t\t\t%s\n", oneLine(detail))
+			}
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if len(r.Sections) > 0 {
+		fmt.Fprintf(ew, "\nSections\n========\n")
+		tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "SECTION\tTITLE\tPASS\tFAIL\tMANUAL\tN/A\tSCORE")
+		for _, s := range r.Sections {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%.1f%%\n", s.ID, s.Title, s.Pass, s.Fail, s.Manual, s.NA, s.Score)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if len(r.Compliance) > 0 {
+		fmt.Fprintf(ew, "\nCompliance\n==========\n")
+		tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "FRAMEWORK\tCONTROL\tSTATUS\tFAILURES\tTITLE")
+		for _, c := range r.Compliance {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", c.Framework, c.Control, strings.ToUpper(c.Status), c.Failures, oneLine(c.Title))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if len(r.Errors) > 0 {
+		fmt.Fprintf(ew, "\nErrors\n======\n")
+		for _, e := range r.Errors {
+			fmt.Fprintf(ew, "%s\n", oneLine(e.Error()))
+		}
+	}
+	for _, warn := range r.Warnings {
+		fmt.Fprintf(ew, "\nwarning: %s", oneLine(warn))
+	}
+	if len(r.Warnings) > 0 {
+		fmt.Fprintln(ew)
+	}
+	s := r.Summary
+	fmt.Fprintf(ew, "\nTotal: %d (CRITICAL: %d, HIGH: %d, MEDIUM: %d, LOW: %d, UNKNOWN: %d)",
+		s.Total, s.BySeverity["CRITICAL"], s.BySeverity["HIGH"], s.BySeverity["MEDIUM"], s.BySeverity["LOW"], s.BySeverity["UNKNOWN"])
+	if s.Suppressed > 0 {
+		fmt.Fprintf(ew, ", suppressed: %d", s.Suppressed)
+	}
+	if s.Errors > 0 {
+		fmt.Fprintf(ew, ", errors: %d", s.Errors)
+	}
+	fmt.Fprintln(ew)
+	return ew.err
+}
+
+func location(f *finding.Finding) string {
+	pos := f.Location.Position()
+	if pos == "" && f.Package != nil {
+		pos = f.Package.Path
+	}
+	return pos
+}
+
+func detailLine(f *finding.Finding) string {
+	switch {
+	case f.Package != nil && f.Vulnerability != nil:
+		fixed := "no fix"
+		if len(f.Vulnerability.FixedVersions) > 0 {
+			fixed = "fixed in " + strings.Join(f.Vulnerability.FixedVersions, ", ")
+		}
+		return fmt.Sprintf("%s %s (%s)", f.Package.Name, f.Package.Version, fixed)
+	case f.Benchmark != nil && f.Benchmark.Status == finding.StatusFail && f.Benchmark.Actual != "":
+		return fmt.Sprintf("expected %s, found %s", f.Benchmark.Expected, f.Benchmark.Actual)
+	case f.Message != "" && f.Message != f.Title:
+		return f.Message
+	}
+	return ""
+}
+
+func oneLine(s string) string {
+	s = strings.Map(func(r rune) rune {
+		switch r {
+		case '\n', '\r', '\t':
+			return ' '
+		}
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+	if len(s) > 200 {
+		s = s[:197] + "..."
+	}
+	return s
+}
+
+// errWriter remembers the first write error so writers can check once.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
+}
