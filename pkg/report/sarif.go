@@ -26,12 +26,11 @@ type sarifLog struct {
 }
 
 type sarifRun struct {
-	Tool              sarifTool          `json:"tool"`
-	AutomationDetails *sarifAutomation   `json:"automationDetails,omitempty"`
-	Results           []sarifResult      `json:"results"`
-	Invocations       []sarifInvocation  `json:"invocations,omitempty"`
-	Properties        map[string]any     `json:"properties,omitempty"`
-	OriginalURIBase   map[string]sarifAL `json:"originalUriBaseIds,omitempty"`
+	Tool              sarifTool         `json:"tool"`
+	AutomationDetails *sarifAutomation  `json:"automationDetails,omitempty"`
+	Results           []sarifResult     `json:"results"`
+	Invocations       []sarifInvocation `json:"invocations,omitempty"`
+	Properties        map[string]any    `json:"properties,omitempty"`
 }
 
 type sarifAutomation struct {

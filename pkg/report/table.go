@@ -15,32 +15,38 @@ type TableWriter struct {
 	Color bool
 }
 
+// Colour sequences all have the same length so that tabwriter, which
+// counts bytes, keeps the columns aligned.
 const (
-	ansiReset  = "\x1b[0m"
-	ansiBold   = "\x1b[1m"
-	ansiRed    = "\x1b[31m"
-	ansiYellow = "\x1b[33m"
-	ansiBlue   = "\x1b[34m"
-	ansiMag    = "\x1b[35m"
-	ansiGrey   = "\x1b[90m"
+	ansiReset   = "\x1b[0m"
+	ansiPlain   = "\x1b[0;39m"
+	ansiCrit    = "\x1b[1;35m"
+	ansiHigh    = "\x1b[0;31m"
+	ansiMedium  = "\x1b[0;33m"
+	ansiLow     = "\x1b[0;34m"
+	ansiUnknown = "\x1b[0;90m"
 )
 
-func (t *TableWriter) sev(s finding.Severity) string {
-	name := s.String()
+// paint colours a severity cell (or any first-column cell) when colour is on.
+func (t *TableWriter) paint(code, text string) string {
 	if !t.Color {
-		return name
+		return text
 	}
+	return code + text + ansiReset
+}
+
+func (t *TableWriter) sev(s finding.Severity) string {
 	switch s {
 	case finding.SeverityCritical:
-		return ansiBold + ansiMag + name + ansiReset
+		return t.paint(ansiCrit, s.String())
 	case finding.SeverityHigh:
-		return ansiRed + name + ansiReset
+		return t.paint(ansiHigh, s.String())
 	case finding.SeverityMedium:
-		return ansiYellow + name + ansiReset
+		return t.paint(ansiMedium, s.String())
 	case finding.SeverityLow:
-		return ansiBlue + name + ansiReset
+		return t.paint(ansiLow, s.String())
 	}
-	return ansiGrey + name + ansiReset
+	return t.paint(ansiUnknown, s.String())
 }
 
 // Write renders r.
@@ -65,11 +71,11 @@ func (t *TableWriter) Write(w io.Writer, r *Report) error {
 		}
 		fmt.Fprintf(ew, "\n%s\n%s\n", title, strings.Repeat("=", len([]rune(title))))
 		tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "SEVERITY\tKIND\tRULE\tLOCATION\tTITLE")
+		fmt.Fprintf(tw, "%s\tKIND\tRULE\tLOCATION\tTITLE\n", t.paint(ansiPlain, "SEVERITY"))
 		for _, f := range fs {
 			sev := t.sev(f.Severity)
 			if f.Kind == finding.KindBenchmark && f.Benchmark != nil && f.Benchmark.Status != finding.StatusFail {
-				sev = strings.ToUpper(string(f.Benchmark.Status))
+				sev = t.paint(ansiPlain, strings.ToUpper(string(f.Benchmark.Status)))
 			}
 			title := f.Title
 			if f.Suppressed != nil {
@@ -77,7 +83,7 @@ func (t *TableWriter) Write(w io.Writer, r *Report) error {
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", sev, f.Kind, f.RuleID, oneLine(location(f)), oneLine(title))
 			if detail := detailLine(f); detail != "" {
-				fmt.Fprintf(tw, "\t\t\t\t%s\n", oneLine(detail))
+				fmt.Fprintf(tw, "%s\t\t\t\t%s\n", t.paint(ansiPlain, ""), oneLine(detail))
 			}
 		}
 		if err := tw.Flush(); err != nil {
