@@ -251,3 +251,25 @@ func TestSARIFURI(t *testing.T) {
 		}
 	}
 }
+
+// TestJSONValidatesAgainstWardSchema checks the JSON output against the
+// published schema in docs/ward-report.schema.json.
+func TestJSONValidatesAgainstWardSchema(t *testing.T) {
+	schema.ValidateFile(t, filepath.Join("..", "..", "docs", "ward-report.schema.json"), render(t, "json", Options{}))
+}
+
+func TestWardSchemaRejectsBadReports(t *testing.T) {
+	good := string(render(t, "json", Options{}))
+	for name, bad := range map[string]string{
+		"bad severity":   strings.Replace(good, `"severity": "HIGH"`, `"severity": "SEVERE"`, 1),
+		"no fingerprint": strings.Replace(good, `"fingerprint":`, `"fingerprint_x":`, 1),
+		"bad kind":       strings.Replace(good, `"kind": "secret"`, `"kind": "password"`, 1),
+	} {
+		if bad == good {
+			t.Fatalf("%s: replacement did not apply", name)
+		}
+		if err := schema.Check(filepath.Join("..", "..", "docs", "ward-report.schema.json"), []byte(bad)); err == nil {
+			t.Errorf("%s: schema accepted an invalid report", name)
+		}
+	}
+}

@@ -4,6 +4,7 @@ package schema
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -48,17 +49,31 @@ func Validate(t testing.TB, rel string, doc []byte) {
 	if _, err := os.Stat(path); err != nil {
 		t.Skipf("schema %s is absent", path)
 	}
+	ValidateFile(t, path, doc)
+}
+
+// ValidateFile checks doc against the schema at path.
+func ValidateFile(t testing.TB, path string, doc []byte) {
+	t.Helper()
+	if err := Check(path, doc); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Check validates doc against the schema at path and returns the problems.
+func Check(path string, doc []byte) error {
 	c := jsonschema.NewCompiler()
 	// Sibling schemas referenced by relative $ref resolve through the loader.
 	sch, err := c.Compile(path)
 	if err != nil {
-		t.Fatalf("compile schema %s: %v", rel, err)
+		return fmt.Errorf("compile schema %s: %v", path, err)
 	}
 	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc))
 	if err != nil {
-		t.Fatalf("document is not JSON: %v", err)
+		return fmt.Errorf("document is not JSON: %v", err)
 	}
 	if err := sch.Validate(inst); err != nil {
-		t.Fatalf("document does not validate against %s:\n%v", rel, err)
+		return fmt.Errorf("document does not validate against %s:\n%v", path, err)
 	}
+	return nil
 }

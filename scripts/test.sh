@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Runs all of Ward's tests: installs what they need (scripts/setup.sh),
+# then every package's tests, including the integration tests against a
+# real registry, real Debian root file systems, real containers and eBPF
+# where this machine allows (they skip with a reason where it does not).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+go test -count=1 -timeout 40m ./... "$@"
