@@ -1,0 +1,237 @@
+package k8s
+
+import (
+	"fmt"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+	"k8s.io/pod-security-admission/api"
+
+	"github.com/wardsec/ward/internal/misconfig/check"
+	"github.com/wardsec/ward/pkg/finding"
+)
+
+// Check is one built-in Kubernetes check: metadata plus a function run on
+// every object. A check reports through the Ctx.
+type Check struct {
+	check.Meta
+	// Kinds limits the check to these object kinds; nil means every kind.
+	Kinds []string
+	// Workload makes the check run only on objects with a pod spec.
+	Workload bool
+	Run      func(c *Ctx, o *Object)
+}
+
+// Ctx collects the findings of one check on one object.
+type Ctx struct {
+	target string
+	meta   *check.Meta
+	obj    *Object
+	out    *[]finding.Finding
+}
+
+// Report adds a finding at node n (use the key node for a field whose
+// value is a collection) with the object-relative field path.
+func (c *Ctx) Report(n *yaml.Node, fieldPath, msg string) {
+	*c.out = append(*c.out, newFinding(c.target, c.meta, c.obj, n, fieldPath, msg))
+}
+
+func newFinding(target string, meta *check.Meta, o *Object, n *yaml.Node, fieldPath, msg string) finding.Finding {
+	loc := finding.Location{Path: o.Path}
+	if n == nil {
+		n = o.Root
+	}
+	if n != nil {
+		loc.StartLine, loc.StartColumn = n.Line, n.Column
+	}
+	if o.Remap != nil {
+		loc.Path, loc.StartLine, loc.StartColumn = o.Remap(fieldPath, n)
+	}
+	loc.Object = &finding.ObjectRef{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name, FieldPath: o.pathPrefix + fieldPath}
+	f := meta.Finding(target, loc, msg, loc.Object.FieldPath)
+	if o.Ignore != nil {
+		reason, ok := o.Ignore[strings.ToUpper(meta.ID)]
+		if !ok {
+			reason, ok = o.Ignore["*"]
+		}
+		if ok {
+			f.Suppressed = &finding.Suppression{Kind: "inline", Reason: reason, Source: IgnoreAnnotation}
+		}
+	}
+	return f
+}
+
+// Options configure a Scanner.
+type Options struct {
+	// PSSVersion is the Pod Security Standards version ("latest", "v1.30").
+	PSSVersion string
+	Limits     Limits
+	// Checks overrides the built-in list (tests); nil means Builtin().
+	Checks []Check
+}
+
+// Scanner checks objects one file at a time and keeps only the small
+// summary needed for cross-object checks (NetworkPolicy coverage).
+type Scanner struct {
+	target string
+	lim    Limits
+	checks []Check
+	byKind map[string][]*Check
+	any    []*Check
+	pss    *PSS
+	cov    *coverage
+}
+
+// NewScanner builds a scanner for one scan target.
+func NewScanner(target string, opts Options) (*Scanner, error) {
+	pss, err := NewPSS(opts.PSSVersion)
+	if err != nil {
+		return nil, err
+	}
+	cs := opts.Checks
+	if cs == nil {
+		cs = Builtin()
+	}
+	s := &Scanner{target: target, lim: opts.Limits.withDefaults(), checks: cs, pss: pss, cov: newCoverage(), byKind: map[string][]*Check{}}
+	for i := range s.checks {
+		c := &s.checks[i]
+		if len(c.Kinds) == 0 {
+			s.any = append(s.any, c)
+			continue
+		}
+		for _, k := range c.Kinds {
+			s.byKind[k] = append(s.byKind[k], c)
+		}
+	}
+	return s, nil
+}
+
+// LooksLikeKubernetes reports whether any document is a Kubernetes object
+// (has apiVersion and kind).
+func LooksLikeKubernetes(docs []Document) bool {
+	for _, d := range docs {
+		r := resolve(d.Root)
+		if r != nil && r.Kind == yaml.MappingNode && str(get(r, "apiVersion")) != "" && str(get(r, "kind")) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// ScanFile parses and checks one file's content.
+func (s *Scanner) ScanFile(path string, data []byte) ([]finding.Finding, []finding.ScanError) {
+	docs, derrs := SplitDocuments(path, data, s.lim)
+	fs, errs := s.ScanDocuments(path, docs, nil)
+	return fs, append(DocErrors(s.target, derrs), errs...)
+}
+
+// DocErrors converts document parse errors to scan errors.
+func DocErrors(target string, derrs []DocError) []finding.ScanError {
+	var out []finding.ScanError
+	for _, e := range derrs {
+		out = append(out, finding.ScanError{Target: target, Path: e.Err.Path, Line: e.Err.Line, Column: e.Err.Column, Scanner: "misconfig", Message: e.Err.Msg})
+	}
+	return out
+}
+
+// ScanDocuments checks parsed documents. remap, if set, is applied to
+// every object (positions in rendered output mapped back to sources).
+func (s *Scanner) ScanDocuments(path string, docs []Document, remap func(o *Object)) ([]finding.Finding, []finding.ScanError) {
+	var out []finding.Finding
+	var errs []finding.ScanError
+	for _, d := range docs {
+		for _, o := range objectsOf(path, d) {
+			if remap != nil {
+				remap(o)
+			}
+			fs, es := s.ScanObject(o)
+			out = append(out, fs...)
+			errs = append(errs, es...)
+		}
+	}
+	return out, errs
+}
+
+// ScanObject runs every check on one object.
+func (s *Scanner) ScanObject(o *Object) ([]finding.Finding, []finding.ScanError) {
+	var out []finding.Finding
+	var errs []finding.ScanError
+	ps, isWorkload := o.PodSpec()
+	run := func(c *Check) {
+		if c.Workload && !isWorkload {
+			return
+		}
+		ctx := Ctx{target: s.target, meta: &c.Meta, obj: o, out: &out}
+		c.Run(&ctx, o)
+	}
+	for _, c := range s.any {
+		run(c)
+	}
+	for _, c := range s.byKind[o.Kind] {
+		run(c)
+	}
+	if isWorkload {
+		es := s.checkPSS(o, ps, &out)
+		errs = append(errs, es...)
+	}
+	s.cov.observe(o, ps, isWorkload)
+	return out, errs
+}
+
+func (s *Scanner) checkPSS(o *Object, ps PodSpec, out *[]finding.Finding) []finding.ScanError {
+	meta, spec, err := DecodePod(ps.Meta, ps.Node, s.lim.MaxExpandedNodes)
+	if err != nil {
+		path, line, col := o.Path, ps.Node.Line, ps.Node.Column
+		if o.Remap != nil {
+			path, line, col = o.Remap(ps.Path, ps.Node)
+		}
+		return []finding.ScanError{{Target: s.target, Path: path, Line: line, Column: col, Scanner: "misconfig",
+			Message: fmt.Sprintf("%s %s: cannot evaluate Pod Security Standards: %v", o.Kind, o.Name, err)}}
+	}
+	for _, r := range s.pss.Evaluate(meta, spec) {
+		if r.Result.Allowed {
+			continue
+		}
+		n, fp := locatePSS(r.CheckID, ps, r.Result.ForbiddenDetail)
+		msg := fmt.Sprintf("%s violates Pod Security Standard %q (%s): %s", o.Kind+"/"+o.Name, r.Level, r.CheckID, r.Result.ForbiddenReason)
+		if r.Result.ForbiddenDetail != "" {
+			msg += " (" + r.Result.ForbiddenDetail + ")"
+		}
+		*out = append(*out, newFinding(s.target, r.Meta, o, n, fp, msg))
+	}
+	return nil
+}
+
+// Finish emits the findings that need the whole scanned set
+// (NetworkPolicy coverage). Call it once after the last file.
+func (s *Scanner) Finish() []finding.Finding {
+	return s.cov.finish(s.target)
+}
+
+// PSSAllowed classifies a pod spec node pair for a level (used by the
+// conformance test and compliance views).
+func (s *Scanner) PSSAllowed(level string, ps PodSpec) (bool, error) {
+	meta, spec, err := DecodePod(ps.Meta, ps.Node, s.lim.MaxExpandedNodes)
+	if err != nil {
+		return false, err
+	}
+	return s.pss.Allowed(api.Level(level), s.pss.Evaluate(meta, spec)), nil
+}
+
+// Checks lists the metadata of every built-in Kubernetes check, including
+// the Pod Security Standards checks (at the latest version) and the
+// NetworkPolicy coverage checks.
+func Checks() []check.Meta {
+	var out []check.Meta
+	for _, c := range Builtin() {
+		out = append(out, c.Meta)
+	}
+	out = append(out, coverageChecks()...)
+	p, err := NewPSS("latest")
+	if err == nil {
+		for _, c := range p.checks {
+			out = append(out, c.meta)
+		}
+	}
+	return out
+}
