@@ -3,6 +3,8 @@
 // matcher reads it, and the CycloneDX and SPDX codecs write and read it.
 package sbom
 
+import "sort"
+
 // Inventory is everything found in one target.
 type Inventory struct {
 	// Target is what was scanned (image reference, directory, ...).
@@ -33,6 +35,9 @@ type OS struct {
 	Codename string `json:"codename,omitempty"`
 	// Distroless is set for distroless images (no package manager, status.d).
 	Distroless bool `json:"distroless,omitempty"`
+	// CPE is the os-release CPE_NAME where given (Red Hat's names the
+	// product stream of its OSV ecosystem).
+	CPE string `json:"cpe,omitempty"`
 }
 
 // Layer is one image layer.
@@ -103,4 +108,44 @@ type Relationship struct {
 	From string `json:"from"`
 	To   string `json:"to"`
 	Type string `json:"type"`
+}
+
+// Sort puts packages in a deterministic order: type (OS first), ecosystem,
+// name, version, path, line, ID.
+func (inv *Inventory) Sort() {
+	rank := func(t string) int {
+		switch t {
+		case TypeOS:
+			return 0
+		case TypeLibrary:
+			return 1
+		case TypeBinary:
+			return 2
+		case TypeStdlib:
+			return 3
+		}
+		return 4
+	}
+	sort.SliceStable(inv.Packages, func(i, j int) bool {
+		a, b := &inv.Packages[i], &inv.Packages[j]
+		if ra, rb := rank(a.Type), rank(b.Type); ra != rb {
+			return ra < rb
+		}
+		if a.Ecosystem != b.Ecosystem {
+			return a.Ecosystem < b.Ecosystem
+		}
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		if a.Version != b.Version {
+			return a.Version < b.Version
+		}
+		if a.Path != b.Path {
+			return a.Path < b.Path
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.ID < b.ID
+	})
 }

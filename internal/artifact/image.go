@@ -1,0 +1,202 @@
+package artifact
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/wardsec/ward/pkg/sbom"
+)
+
+// imageLayer is one layer blob and how to open it.
+type imageLayer struct {
+	info sbom.Layer
+	// open returns the blob as stored (gzip, zstd or plain tar).
+	open func() (io.ReadCloser, error)
+}
+
+// imageArtifact is an image from any source: registry, archive, layout.
+type imageArtifact struct {
+	name    string
+	digest  string
+	layers  []imageLayer
+	infos   []sbom.Layer
+	config  *ImageConfig
+	opts    Options
+	closers []io.Closer
+}
+
+func (a *imageArtifact) Name() string         { return a.name }
+func (a *imageArtifact) Type() string         { return TypeImage }
+func (a *imageArtifact) Digest() string       { return a.digest }
+func (a *imageArtifact) Layers() []sbom.Layer { return a.infos }
+func (a *imageArtifact) Config() *ImageConfig { return a.config }
+
+func (a *imageArtifact) Close() error {
+	var errs []error
+	for _, c := range a.closers {
+		errs = append(errs, c.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// WalkLayer visits the raw entries of layer i.
+func (a *imageArtifact) WalkLayer(ctx context.Context, i int, fn WalkFunc) error {
+	if i < 0 || i >= len(a.layers) {
+		return fmt.Errorf("%s: no layer %d (image has %d)", a.name, i, len(a.layers))
+	}
+	errs := &WalkErrors{}
+	l := &a.layers[i]
+	if err := readLayer(ctx, l.open, l.info.Size, &a.infos[i], &a.opts, fn, errs); err != nil {
+		return err
+	}
+	return errs.orNil()
+}
+
+// Walk visits all layers in order with deletions marked. Knowing whether a
+// file is deleted needs the entries of the layers above it: their indexes
+// come from the cache (CacheDir) or from a header pass over those layers.
+func (a *imageArtifact) Walk(ctx context.Context, fn WalkFunc) error {
+	o := newOverlay()
+	for j := 1; j < len(a.layers); j++ {
+		idx, err := a.layerIndex(ctx, j)
+		if err != nil {
+			return err
+		}
+		o.addIndex(j, idx)
+	}
+	errs := &WalkErrors{}
+	for i := range a.layers {
+		l := &a.layers[i]
+		err := readLayer(ctx, l.open, l.info.Size, &a.infos[i], &a.opts, func(f *File, r io.Reader) error {
+			if f.Whiteout || f.Opaque {
+				return nil
+			}
+			f.Deleted = o.deleted(i, f.Path, f.Mode.IsDir())
+			return fn(f, r)
+		}, errs)
+		if err != nil {
+			return err
+		}
+	}
+	return errs.orNil()
+}
+
+// layerIndex returns the entry index of layer j, cached by diff ID.
+func (a *imageArtifact) layerIndex(ctx context.Context, j int) (*LayerIndex, error) {
+	cachePath := ""
+	if a.opts.CacheDir != "" && strings.HasPrefix(a.infos[j].DiffID, "sha256:") {
+		cachePath = filepath.Join(a.opts.CacheDir, IndexCacheSubdir, strings.TrimPrefix(a.infos[j].DiffID, "sha256:")+".json")
+		if b, err := os.ReadFile(cachePath); err == nil {
+			var idx LayerIndex
+			if json.Unmarshal(b, &idx) == nil {
+				return &idx, nil
+			}
+		}
+	}
+	idx := &LayerIndex{}
+	errs := &WalkErrors{} // the content pass reports the same problems
+	l := &a.layers[j]
+	err := readLayer(ctx, l.open, l.info.Size, &a.infos[j], &a.opts, func(f *File, _ io.Reader) error {
+		idx.Add(f)
+		return nil
+	}, errs)
+	if err != nil {
+		return nil, err
+	}
+	if cachePath != "" && len(errs.Errs) == 0 {
+		if err := writeFileAtomic(cachePath, mustJSON(idx)); err != nil {
+			a.opts.logger().Debug("layer index cache write failed", "path", cachePath, "err", err)
+		}
+	}
+	return idx, nil
+}
+
+// IndexCacheSubdir is the directory under CacheDir holding layer indexes.
+const IndexCacheSubdir = "layer-index"
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // plain structs of strings always marshal
+	}
+	return b
+}
+
+// writeFileAtomic writes via a temporary file and rename.
+func writeFileAtomic(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// convertConfig maps an OCI/Docker config to ImageConfig and fills the
+// layers' CreatedBy from the history.
+func convertConfig(cf *v1.ConfigFile, infos []sbom.Layer) *ImageConfig {
+	c := &ImageConfig{
+		OS:           cf.OS,
+		Architecture: cf.Architecture,
+		User:         cf.Config.User,
+		Env:          cf.Config.Env,
+		Entrypoint:   cf.Config.Entrypoint,
+		Cmd:          cf.Config.Cmd,
+		WorkingDir:   cf.Config.WorkingDir,
+		Labels:       cf.Config.Labels,
+	}
+	for p := range cf.Config.ExposedPorts {
+		c.ExposedPorts = append(c.ExposedPorts, p)
+	}
+	sort.Strings(c.ExposedPorts)
+	if cf.Config.Healthcheck != nil && len(cf.Config.Healthcheck.Test) > 0 {
+		c.Healthcheck = &Healthcheck{Test: cf.Config.Healthcheck.Test}
+	}
+	li := 0
+	for _, h := range cf.History {
+		e := History{CreatedBy: h.CreatedBy, Comment: h.Comment, EmptyLayer: h.EmptyLayer, LayerIndex: -1}
+		if !h.Created.IsZero() {
+			e.Created = h.Created.UTC().Format("2006-01-02T15:04:05Z")
+		}
+		if !h.EmptyLayer {
+			if li < len(infos) {
+				e.LayerIndex = li
+				infos[li].CreatedBy = h.CreatedBy
+			}
+			li++
+		}
+		c.History = append(c.History, e)
+	}
+	return c
+}
+
+// layerInfos builds sbom.Layer values from digests, sizes and diff IDs.
+func layerInfos(digests []string, sizes []int64, cf *v1.ConfigFile) ([]sbom.Layer, error) {
+	if len(cf.RootFS.DiffIDs) != len(digests) {
+		return nil, fmt.Errorf("manifest has %d layers but config lists %d diff IDs", len(digests), len(cf.RootFS.DiffIDs))
+	}
+	out := make([]sbom.Layer, len(digests))
+	for i := range digests {
+		out[i] = sbom.Layer{Index: i, Digest: digests[i], DiffID: cf.RootFS.DiffIDs[i].String(), Size: sizes[i]}
+	}
+	return out, nil
+}
