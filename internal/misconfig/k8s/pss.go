@@ -318,6 +318,11 @@ func locatePSS(id policy.CheckID, ps PodSpec, detail string) (*yaml.Node, string
 		named[m[1]] = true
 	}
 	if len(named) > 0 {
+		for i, v := range items(get(ps.Node, "volumes")) {
+			if named[str(get(v, "name"))] {
+				return at(v, "name", v), fmt.Sprintf("%s.volumes[%d]", ps.Path, i)
+			}
+		}
 		for _, c := range ps.Containers() {
 			if !named[c.Name] {
 				continue
