@@ -1,0 +1,173 @@
+package db
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/wardsec/ward/internal/vuln/osv"
+)
+
+// Entry is one affected entry of an advisory as indexed for one package:
+// only what matching needs (GIT ranges are dropped at import; the full
+// advisory stays in the store for export).
+type Entry struct {
+	ID string
+	// Ecosystem is the full ecosystem of the affected entry ("Debian:12").
+	Ecosystem string
+	// Name is the package name as the advisory spells it.
+	Name   string
+	Ranges []osv.Range
+	// Versions is the explicit list of affected versions.
+	Versions []string
+	// Severity is the vendor severity of this affected entry
+	// (ecosystem_specific or database_specific "severity"), if any.
+	Severity string
+	// SeveritySource names where Severity came from.
+	SeveritySource string
+}
+
+const entryFormat = 1
+
+var errCorrupt = errors.New("vulnerability database entry is corrupt")
+
+func encodeEntry(e *Entry) []byte {
+	b := make([]byte, 0, 64+len(e.ID)+len(e.Name))
+	b = append(b, entryFormat)
+	b = appendStr(b, e.ID)
+	b = appendStr(b, e.Ecosystem)
+	b = appendStr(b, e.Name)
+	b = binary.AppendUvarint(b, uint64(len(e.Ranges)))
+	for _, r := range e.Ranges {
+		t := byte(0)
+		if r.Type == osv.RangeSemver {
+			t = 1
+		}
+		b = append(b, t)
+		b = binary.AppendUvarint(b, uint64(len(r.Events)))
+		for _, ev := range r.Events {
+			switch {
+			case ev.Introduced != "":
+				b = appendStr(append(b, 0), ev.Introduced)
+			case ev.Fixed != "":
+				b = appendStr(append(b, 1), ev.Fixed)
+			case ev.LastAffected != "":
+				b = appendStr(append(b, 2), ev.LastAffected)
+			default:
+				b = appendStr(append(b, 3), ev.Limit)
+			}
+		}
+	}
+	b = binary.AppendUvarint(b, uint64(len(e.Versions)))
+	for _, v := range e.Versions {
+		b = appendStr(b, v)
+	}
+	b = appendStr(b, e.Severity)
+	b = appendStr(b, e.SeveritySource)
+	return b
+}
+
+func appendStr(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) uvarint() int {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 || v > uint64(len(d.b)) {
+		d.err = errCorrupt
+		return 0
+	}
+	d.b = d.b[n:]
+	return int(v)
+}
+
+func (d *decoder) byte() byte {
+	if d.err != nil {
+		return 0
+	}
+	if len(d.b) == 0 {
+		d.err = errCorrupt
+		return 0
+	}
+	c := d.b[0]
+	d.b = d.b[1:]
+	return c
+}
+
+func (d *decoder) str() string {
+	n := d.uvarint()
+	if d.err != nil {
+		return ""
+	}
+	if n > len(d.b) {
+		d.err = errCorrupt
+		return ""
+	}
+	s := string(d.b[:n])
+	d.b = d.b[n:]
+	return s
+}
+
+func decodeEntry(b []byte) (Entry, error) {
+	d := decoder{b: b}
+	var e Entry
+	if d.byte() != entryFormat {
+		return e, fmt.Errorf("%w: unknown entry format", errCorrupt)
+	}
+	e.ID = d.str()
+	e.Ecosystem = d.str()
+	e.Name = d.str()
+	nr := d.uvarint()
+	if nr > 0 && d.err == nil {
+		e.Ranges = make([]osv.Range, 0, nr)
+	}
+	for i := 0; i < nr && d.err == nil; i++ {
+		r := osv.Range{Type: osv.RangeEcosystem}
+		if d.byte() == 1 {
+			r.Type = osv.RangeSemver
+		}
+		ne := d.uvarint()
+		r.Events = make([]osv.Event, 0, min(ne, 64))
+		for j := 0; j < ne && d.err == nil; j++ {
+			k := d.byte()
+			s := d.str()
+			var ev osv.Event
+			switch k {
+			case 0:
+				ev.Introduced = s
+			case 1:
+				ev.Fixed = s
+			case 2:
+				ev.LastAffected = s
+			case 3:
+				ev.Limit = s
+			default:
+				d.err = errCorrupt
+			}
+			r.Events = append(r.Events, ev)
+		}
+		e.Ranges = append(e.Ranges, r)
+	}
+	nv := d.uvarint()
+	if nv > 0 && d.err == nil {
+		e.Versions = make([]string, 0, min(nv, 4096))
+	}
+	for i := 0; i < nv && d.err == nil; i++ {
+		e.Versions = append(e.Versions, d.str())
+	}
+	e.Severity = d.str()
+	e.SeveritySource = d.str()
+	if d.err != nil {
+		return Entry{}, d.err
+	}
+	return e, nil
+}
