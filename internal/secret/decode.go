@@ -1,0 +1,196 @@
+package secret
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/hex"
+	"net/url"
+	"strings"
+)
+
+// Encoded-content discovery. One pass over the buffer classifies runs of
+// base64/hex alphabet characters; candidate runs are decoded and, when the
+// result is mostly printable text, scanned again one level deeper. Matches
+// found in decoded content are reported at the encoded run's position.
+
+const (
+	cB64    = 1 << iota // base64 alphabet (std or URL)
+	cHex                // hex digit
+	cDigit              // 0-9
+	cUpper              // A-Z
+	cLower              // a-z
+	cSym                // + / - _
+	cNonHex             // base64 character that is not a hex digit
+)
+
+var charClass = func() (t [256]uint8) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = cB64 | cHex | cDigit
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = cB64 | cLower
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = cB64 | cUpper
+	}
+	for _, c := range "abcdefABCDEF" {
+		t[c] |= cHex
+	}
+	for _, c := range "+/-_" {
+		t[c] = cB64 | cSym
+	}
+	for c := range t {
+		if t[c]&cB64 != 0 && t[c]&cHex == 0 {
+			t[c] |= cNonHex
+		}
+	}
+	return t
+}()
+
+const (
+	minBase64Run = 24
+	minHexRun    = 32
+	maxDecodeRun = 1 << 20 // longer runs (inline images) are not decoded
+	probeLen     = 344     // base64 chars probed before decoding a long run
+)
+
+// printable reports whether b looks like text: at least 95% printable ASCII
+// or whitespace, and at least 8 bytes.
+func printable(b []byte) bool {
+	if len(b) < 8 {
+		return false
+	}
+	bad := 0
+	for _, c := range b {
+		if (c < 0x20 && c != '\n' && c != '\r' && c != '\t') || c >= 0x7f {
+			bad++
+		}
+	}
+	return bad*20 <= len(b)
+}
+
+func decodeBase64(s []byte) []byte {
+	t := strings.TrimRight(string(s), "=")
+	if len(t)%4 == 1 {
+		t = t[:len(t)-1]
+	}
+	enc := base64.RawStdEncoding
+	if strings.ContainsAny(t, "-_") {
+		if strings.ContainsAny(t, "+/") {
+			return nil
+		}
+		enc = base64.RawURLEncoding
+	}
+	if len(t) > probeLen {
+		probe, err := enc.DecodeString(t[:probeLen])
+		if err != nil || !printable(probe) {
+			return nil
+		}
+	}
+	out, err := enc.DecodeString(t)
+	if err != nil {
+		return nil
+	}
+	return out
+}
+
+// detectEncoded finds encoded runs in data, decodes them and scans the
+// decoded text with depth+1.
+func (e *engine) detectEncoded(data []byte, path string, depth, maxDecode int, out []rawMatch) []rawMatch {
+	sub := e.newScratch()
+	emit := func(start, end int, kind string, decoded []byte) {
+		if !printable(decoded) {
+			return
+		}
+		inner := e.detect(decoded, path, sub, depth+1, maxDecode, nil)
+		for _, m := range inner {
+			chain := kind
+			if m.decoded != "" {
+				chain = kind + ">" + m.decoded
+			}
+			out = append(out, rawMatch{
+				rule: m.rule, start: start, end: end, sstart: start, send: end,
+				secret: m.secret, match: m.match, line: m.line, decoded: chain,
+			})
+		}
+	}
+	n := len(data)
+	for i := 0; i < n; {
+		c := charClass[data[i]]
+		if c&cB64 == 0 {
+			i++
+			continue
+		}
+		// Only start a run at a token boundary, so "fooBar" inside a long
+		// identifier still forms one run.
+		j := i
+		mask := uint8(0)
+		for j < n {
+			c = charClass[data[j]]
+			if c&cB64 == 0 {
+				break
+			}
+			mask |= c
+			j++
+		}
+		k := j
+		for k < n && k-j < 2 && data[k] == '=' {
+			k++
+		}
+		run := j - i
+		switch {
+		case run > maxDecodeRun:
+		case mask&cNonHex == 0 && run >= minHexRun && run%2 == 0:
+			if d, err := hex.DecodeString(string(data[i:j])); err == nil {
+				emit(i, j, "hex", d)
+			}
+		case run >= minBase64Run && mask&cUpper != 0 && mask&cLower != 0 && mask&(cDigit|cSym) != 0:
+			emit(i, k, "base64", decodeBase64(data[i:k]))
+		}
+		i = k
+	}
+	// Percent-encoding: tokens with at least two %XX escapes.
+	for off := 0; off < n; {
+		p := bytes.IndexByte(data[off:], '%')
+		if p < 0 {
+			break
+		}
+		p += off
+		ts, te := p, p
+		for ts > 0 && !tokenStop(data[ts-1]) {
+			ts--
+		}
+		for te < n && !tokenStop(data[te]) {
+			te++
+		}
+		off = te + 1
+		tok := data[ts:te]
+		if te-ts > maxDecodeRun || countEscapes(tok) < 2 {
+			continue
+		}
+		d, err := url.PathUnescape(string(tok))
+		if err != nil || d == string(tok) {
+			continue
+		}
+		emit(ts, te, "percent", []byte(d))
+	}
+	return out
+}
+
+func tokenStop(c byte) bool {
+	switch c {
+	case ' ', '\t', '\n', '\r', '"', '\'', '`', '<', '>', '(', ')', ',', ';':
+		return true
+	}
+	return false
+}
+
+func countEscapes(b []byte) int {
+	n := 0
+	for i := 0; i+2 < len(b); i++ {
+		if b[i] == '%' && charClass[b[i+1]]&cHex != 0 && charClass[b[i+2]]&cHex != 0 {
+			n++
+		}
+	}
+	return n
+}

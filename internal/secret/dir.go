@@ -1,0 +1,328 @@
+package secret
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/wardsec/ward/pkg/finding"
+)
+
+type fileJob struct {
+	abs, rel string
+	size     int64
+}
+
+// ScanDir scans every regular file under dir with parallel workers. Each
+// file is read once; binary files and files over MaxFileSize are skipped
+// and counted (see Stats); archives are walked to MaxArchiveDepth. Paths in
+// findings are relative to dir, with forward slashes. Symlinks are not
+// followed and .git directories are skipped.
+func (s *Scanner) ScanDir(ctx context.Context, target, dir string) ([]finding.Finding, []finding.ScanError) {
+	var (
+		mu       sync.Mutex
+		findings []finding.Finding
+		errs     []finding.ScanError
+	)
+	addErr := func(rel string, err error) {
+		mu.Lock()
+		errs = append(errs, finding.ScanError{Target: target, Path: rel, Scanner: "secret", Message: err.Error()})
+		mu.Unlock()
+	}
+	jobs := make(chan fileJob, 256)
+	var wg sync.WaitGroup
+	for i := 0; i < s.opts.Workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sc := s.eng.newScratch()
+			for j := range jobs {
+				if ctx.Err() != nil {
+					continue
+				}
+				fs, err := s.scanFile(ctx, target, j, sc)
+				if err != nil {
+					addErr(j.rel, err)
+				}
+				if len(fs) > 0 {
+					mu.Lock()
+					findings = append(findings, fs...)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	ign := newIgnorer()
+	walkErr := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			rel := relPath(dir, p)
+			addErr(rel, err)
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		rel := relPath(dir, p)
+		if d.IsDir() {
+			if d.Name() == ".git" && p != dir {
+				return fs.SkipDir
+			}
+			if s.opts.SkipGitignored {
+				if rel != "." && ign.ignored(rel, true) {
+					s.stats.ignored.Add(1)
+					return fs.SkipDir
+				}
+				ign.load(p, rel)
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		if s.opts.SkipGitignored && ign.ignored(rel, false) {
+			s.stats.ignored.Add(1)
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			addErr(rel, err)
+			return nil
+		}
+		select {
+		case jobs <- fileJob{abs: p, rel: rel, size: info.Size()}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		return nil
+	})
+	close(jobs)
+	wg.Wait()
+	if walkErr != nil && !errors.Is(walkErr, context.Canceled) {
+		addErr(".", walkErr)
+	}
+	finding.Sort(findings)
+	return findings, errs
+}
+
+func relPath(root, p string) string {
+	rel, err := filepath.Rel(root, p)
+	if err != nil {
+		return filepath.ToSlash(p)
+	}
+	return filepath.ToSlash(rel)
+}
+
+// pathSkipped applies global path allowlists.
+func (s *Scanner) pathSkipped(rel string) bool {
+	for i := range s.eng.global {
+		if s.eng.global[i].pathAllowed(rel) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Scanner) scanFile(ctx context.Context, target string, j fileJob, sc *scratch) ([]finding.Finding, error) {
+	if s.pathSkipped(j.rel) {
+		s.stats.allowlisted.Add(1)
+		return nil, nil
+	}
+	out := s.pathOnlyFindings(target, j.rel, func() (io.ReadCloser, error) { return os.Open(j.abs) })
+	if j.size > s.opts.MaxFileSize {
+		s.stats.large.Add(1)
+		s.note("%s: skipped, %d bytes is over --max-file-size %d", j.rel, j.size, s.opts.MaxFileSize)
+		return out, nil
+	}
+	f, err := os.Open(j.abs)
+	if err != nil {
+		return out, err
+	}
+	defer f.Close()
+	br := bufio.NewReaderSize(f, 64<<10)
+	head, _ := br.Peek(512)
+	if kind := archiveKind(j.rel, head); kind != "" {
+		if s.opts.MaxArchiveDepth < 1 {
+			s.note("%s: archive not opened (--max-archive-depth %d)", j.rel, s.opts.MaxArchiveDepth)
+			return out, nil
+		}
+		b := &budget{left: s.opts.MaxArchiveSize, entries: s.opts.MaxArchiveEntries}
+		fs, err := s.walkArchive(ctx, target, j.rel, kind, br, f, j.size, 1, b, sc)
+		return append(out, fs...), err
+	}
+	fs, err := s.scanStream(ctx, io.LimitReader(br, s.opts.MaxFileSize), source{target: target, loc: finding.Location{Path: j.rel}, rulePath: j.rel}, true, sc)
+	if errors.Is(err, ErrBinary) {
+		return out, nil
+	}
+	return append(out, fs...), err
+}
+
+// pathOnlyFindings reports files that are secrets by their name alone
+// (rules with a path and no regex, e.g. PKCS#12 keystores). The secret hash
+// is the SHA-256 of the file content.
+func (s *Scanner) pathOnlyFindings(target, rel string, open func() (io.ReadCloser, error)) []finding.Finding {
+	var out []finding.Finding
+	for _, ri := range s.eng.pathOnly {
+		r := s.eng.rules[ri]
+		if r.path == nil || !r.path.MatchString(rel) {
+			continue
+		}
+		allowed := false
+		for i := range r.allow {
+			if r.allow[i].pathAllowed(rel) {
+				allowed = true
+			}
+		}
+		if allowed {
+			continue
+		}
+		h := sha256.New()
+		if rc, err := open(); err == nil {
+			_, _ = io.Copy(h, io.LimitReader(rc, s.opts.MaxFileSize))
+			rc.Close()
+		}
+		sum := hex.EncodeToString(h.Sum(nil))
+		f := finding.Finding{
+			Kind: finding.KindSecret, RuleID: r.ID, Severity: r.severity, Title: r.Title,
+			Message:     r.Title + " found (file type)",
+			Description: r.Description,
+			Remediation: "Remove the key store from the repository or image; keep it in a secret manager.",
+			Target:      target, Location: finding.Location{Path: rel},
+			Evidence: path.Base(rel),
+			Secret:   &finding.Secret{SHA256: sum},
+		}
+		f.Fingerprint = finding.Fingerprint(string(finding.KindSecret), r.ID, rel, sum)
+		if s.opts.Baseline[f.Fingerprint] {
+			f.Suppressed = &finding.Suppression{Kind: "baseline", Reason: "present in the baseline report", Source: s.opts.BaselineSource}
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// ignorer implements the subset of .gitignore semantics Ward needs:
+// per-directory files, negation (!), directory-only patterns (trailing /),
+// anchored patterns (leading or inner /), *, ?, [...] and ** globs.
+type ignorer struct {
+	mu    sync.Mutex
+	rules []ignoreRule
+}
+
+type ignoreRule struct {
+	base    string // directory of the .gitignore, relative, "" for root
+	pattern string
+	negate  bool
+	dirOnly bool
+	anchor  bool
+}
+
+func newIgnorer() *ignorer { return &ignorer{} }
+
+func (g *ignorer) load(absDir, relDir string) {
+	f, err := os.Open(filepath.Join(absDir, ".gitignore"))
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	if relDir == "." {
+		relDir = ""
+	}
+	sc := bufio.NewScanner(io.LimitReader(f, 1<<20))
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for sc.Scan() {
+		line := strings.TrimRight(sc.Text(), " \t\r")
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		r := ignoreRule{base: relDir}
+		if strings.HasPrefix(line, "!") {
+			r.negate = true
+			line = line[1:]
+		}
+		line = strings.TrimPrefix(line, `\`)
+		if strings.HasSuffix(line, "/") {
+			r.dirOnly = true
+			line = strings.TrimSuffix(line, "/")
+		}
+		if strings.Contains(line, "/") {
+			r.anchor = true
+			line = strings.TrimPrefix(line, "/")
+		}
+		if line == "" {
+			continue
+		}
+		r.pattern = line
+		g.rules = append(g.rules, r)
+	}
+}
+
+func (g *ignorer) ignored(rel string, isDir bool) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	ignored := false
+	for _, r := range g.rules {
+		if r.dirOnly && !isDir {
+			continue
+		}
+		p := rel
+		if r.base != "" {
+			if !strings.HasPrefix(rel, r.base+"/") {
+				continue
+			}
+			p = rel[len(r.base)+1:]
+		}
+		var ok bool
+		if r.anchor {
+			ok = globMatch(r.pattern, p)
+		} else {
+			ok = globMatch(r.pattern, path.Base(p))
+		}
+		if ok {
+			ignored = !r.negate
+		}
+	}
+	return ignored
+}
+
+// globMatch matches a gitignore glob; "**" matches any number of path
+// segments.
+func globMatch(pattern, name string) bool {
+	if !strings.Contains(pattern, "**") {
+		ok, err := path.Match(pattern, name)
+		return err == nil && ok
+	}
+	parts := strings.Split(name, "/")
+	pp := strings.Split(pattern, "/")
+	var match func(pi, ni int) bool
+	match = func(pi, ni int) bool {
+		if pi == len(pp) {
+			return ni == len(parts)
+		}
+		if pp[pi] == "**" {
+			for k := ni; k <= len(parts); k++ {
+				if match(pi+1, k) {
+					return true
+				}
+			}
+			return false
+		}
+		if ni == len(parts) {
+			return false
+		}
+		ok, err := path.Match(pp[pi], parts[ni])
+		return err == nil && ok && match(pi+1, ni+1)
+	}
+	return match(0, 0)
+}
