@@ -1,0 +1,12 @@
+// Package bpf holds the C sources of Ward's BPF programs (src/) and the
+// objects bpf2go generated from them (committed, so building Ward needs no
+// clang). It has no logic of its own: internal/runtime/sensor loads and
+// drives it.
+//
+// Regenerate with `go generate ./internal/runtime/bpf` (needs clang, llvm,
+// libbpf-dev and bpftool: scripts/deps-runtime.sh installs them). CO-RE
+// relocations make the object portable across kernels with BTF.
+package bpf
+
+//go:generate sh -c "bpftool btf dump file /sys/kernel/btf/vmlinux format c > src/vmlinux.h"
+//go:generate go tool bpf2go -cc clang -target amd64 -type spec Sensor src/sensor.bpf.c -- -Isrc -O2 -g -Wall -Werror

@@ -1,0 +1,677 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+//
+// Ward's runtime sensor: BPF programs that turn system calls and process
+// life-cycle events into records of Ward's event format (see
+// docs/runtime.md and internal/runtime/event/codec.go), written straight
+// into a ring buffer.
+//
+// Design:
+//   - raw tracepoints sys_enter / sys_exit (no tracefs, no kprobes): at
+//     entry the arguments of the system calls user space asked for (the
+//     `specs` map, filled from the loaded rules: unused event types cost one
+//     array lookup) are parked per thread; at exit one record is built from
+//     the arguments and the result, according to the call's argument spec;
+//   - raw tracepoints sched_process_exec / sched_process_fork /
+//     sched_process_exit for successful execs (argv, environment, creds,
+//     capabilities, tty, namespaced ids, executable flags: memfd, overlayfs
+//     upper/lower layer, writable), forks and exits;
+//   - CO-RE (BTF) for every kernel structure read;
+//   - a full ring buffer drops the record and counts it: the sensor never
+//     blocks the host.
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define SCRATCH 8192   /* records longer than this lose their last parameters */
+#define MAX_STR 4096   /* one path */
+#define MAX_LIST 4096  /* argv */
+#define MAX_ENV 2048   /* environment */
+#define HDR 32
+#define NR_MAX 512
+
+/* Parameter IDs of the record format (event/codec.go). */
+#define P_FD 1
+#define P_PATH 2
+#define P_PATH2 3
+#define P_FLAGS 4
+#define P_MODE 5
+#define P_ARG 6
+#define P_ARG2 7
+#define P_ARG3 8
+#define P_ADDR 9
+#define P_COMM 16
+#define P_ARGS 17
+#define P_ENV 18
+#define P_CREDS 20
+#define P_CAPS 21
+#define P_TTY 22
+#define P_IDS 23
+#define P_EXE 24
+#define P_CGROUP 25
+
+/* Event types of the record format (event/event.go). */
+#define T_EXECVE 1
+#define T_CLONE 3
+#define T_PROCEXIT 7
+
+/* Argument kinds of a system call spec (sensor/syscalls.go). */
+#define K_NONE 0
+#define K_FD 1
+#define K_PATH 2
+#define K_PATH2 3
+#define K_FLAGS 4
+#define K_MODE 5
+#define K_ARG 6
+#define K_ARG2 7
+#define K_ARG3 8
+#define K_SOCKADDR 9      /* struct sockaddr *, length in the next argument */
+#define K_SOCKADDR_PLEN 10 /* struct sockaddr *, pointer to length next (accept) */
+#define K_PIPEFDS 11      /* int[2] written by the call */
+#define K_SOCKADDR_SRC 12 /* like K_SOCKADDR_PLEN but the peer is the source */
+#define K_OPENHOW 13      /* struct open_how *: flags and mode (openat2) */
+#define K_CURCAPS 14      /* the calling thread's capabilities after the call (capset) */
+
+/* Exec flags (event.ExeWritable...). */
+#define EXE_WRITABLE 1
+#define EXE_UPPER 2
+#define EXE_MEMFD 4
+#define EXE_LOWER 8
+
+#define OVERLAYFS_SUPER_MAGIC 0x794c7630
+#define CLONE_THREAD 0x00010000
+
+#define AF_UNIX 1
+#define AF_INET 2
+#define AF_INET6 10
+
+struct spec {
+	__u16 type;
+	__u8 kinds[6];
+};
+
+struct pending {
+	__u64 args[6];
+	__u32 nr;
+	__u32 pad;
+};
+
+struct buf {
+	__u8 data[SCRATCH * 2];
+};
+
+/* Counters: see sensor.Stats. */
+#define C_EVENTS 0
+#define C_DROPS 1
+#define C_TRUNCATED 2
+#define C_MISSED_ENTER 3
+
+/* Configuration: [0] the sensor's own tgid (ignored), [1] boot-to-unix offset (unused in kernel). */
+#define CFG_SELF 0
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NR_MAX);
+	__type(key, __u32);
+	__type(value, struct spec);
+} syscall_specs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct pending);
+} inflight SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct buf);
+} scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__type(value, __u64);
+} ward_config SEC(".maps");
+
+struct ectx {
+	struct buf *b;
+	__u32 off;
+	__u16 n;
+};
+
+static __always_inline void count(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
+	if (v)
+		__sync_fetch_and_add(v, 1);
+}
+
+static __always_inline int ignored(__u32 tgid)
+{
+	__u32 k = CFG_SELF;
+	__u64 *self = bpf_map_lookup_elem(&ward_config, &k);
+	return self && *self == tgid;
+}
+
+static __always_inline void put_hdr(struct ectx *e, __u32 o, __u16 id, __u16 size)
+{
+	o &= SCRATCH - 1;
+	*(__u16 *)&e->b->data[o] = id;
+	*(__u16 *)&e->b->data[o + 2] = size;
+}
+
+/* room reports whether size more bytes fit; it counts the truncation. */
+static __always_inline int room(struct ectx *e, __u32 size)
+{
+	if (e->off + size > SCRATCH) {
+		count(C_TRUNCATED);
+		return 0;
+	}
+	return 1;
+}
+
+static __always_inline void put_u64(struct ectx *e, __u16 id, __u64 v)
+{
+	if (!room(e, 12))
+		return;
+	__u32 o = e->off & (SCRATCH - 1);
+	put_hdr(e, o, id, 8);
+	*(__u64 *)&e->b->data[o + 4] = v;
+	e->off = o + 12;
+	e->n++;
+}
+
+static __always_inline void put_u32(struct ectx *e, __u16 id, __u32 v)
+{
+	if (!room(e, 8))
+		return;
+	__u32 o = e->off & (SCRATCH - 1);
+	put_hdr(e, o, id, 4);
+	*(__u32 *)&e->b->data[o + 4] = v;
+	e->off = o + 8;
+	e->n++;
+}
+
+static __always_inline void put_ustr(struct ectx *e, __u16 id, const void *ptr)
+{
+	if (!ptr || !room(e, 16))
+		return;
+	__u32 o = e->off & (SCRATCH - 1);
+	long n = bpf_probe_read_user_str(&e->b->data[o + 4], MAX_STR, ptr);
+	if (n <= 1)
+		return;
+	n -= 1; /* the terminating NUL */
+	n &= MAX_STR - 1;
+	if (e->off + 4 + n > SCRATCH) {
+		count(C_TRUNCATED);
+		return;
+	}
+	put_hdr(e, o, id, n);
+	e->off = o + 4 + n;
+	e->n++;
+}
+
+static __always_inline void put_kstr(struct ectx *e, __u16 id, const void *ptr, __u32 max)
+{
+	if (!ptr || !room(e, 16))
+		return;
+	__u32 o = e->off & (SCRATCH - 1);
+	long n = bpf_probe_read_kernel_str(&e->b->data[o + 4], max & (MAX_STR - 1), ptr);
+	if (n <= 1)
+		return;
+	n -= 1;
+	n &= MAX_STR - 1;
+	if (e->off + 4 + n > SCRATCH) {
+		count(C_TRUNCATED);
+		return;
+	}
+	put_hdr(e, o, id, n);
+	e->off = o + 4 + n;
+	e->n++;
+}
+
+/* put_umem copies a user memory range (argv, environment: NUL-separated lists). */
+static __always_inline void put_umem(struct ectx *e, __u16 id, __u64 start, __u64 end, __u32 max)
+{
+	if (!start || end <= start || !room(e, 16))
+		return;
+	__u64 size = end - start;
+	if (size > max - 1)
+		size = max - 1;
+	if (e->off + 4 + size > SCRATCH) {
+		size = SCRATCH - 4 - e->off;
+		count(C_TRUNCATED);
+	}
+	size &= MAX_LIST - 1;
+	if (size == 0)
+		return;
+	__u32 o = e->off & (SCRATCH - 1);
+	if (bpf_probe_read_user(&e->b->data[o + 4], size, (void *)start) != 0)
+		return;
+	put_hdr(e, o, id, size);
+	e->off = o + 4 + size;
+	e->n++;
+}
+
+static __always_inline int begin(struct ectx *e, __u16 type, __s64 res, __u32 tgid, __u32 tid)
+{
+	__u32 zero = 0;
+	e->b = bpf_map_lookup_elem(&scratch, &zero);
+	if (!e->b)
+		return 0;
+	e->off = HDR;
+	e->n = 0;
+	*(__u16 *)&e->b->data[4] = type;
+	*(__u64 *)&e->b->data[8] = bpf_ktime_get_ns();
+	*(__u32 *)&e->b->data[16] = tgid;
+	*(__u32 *)&e->b->data[20] = tid;
+	*(__s64 *)&e->b->data[24] = res;
+	return 1;
+}
+
+static __always_inline void finish(struct ectx *e)
+{
+	__u32 len = e->off;
+	if (len < HDR || len > SCRATCH)
+		return;
+	*(__u32 *)&e->b->data[0] = len;
+	*(__u16 *)&e->b->data[6] = e->n;
+	if (bpf_ringbuf_output(&events, e->b->data, len & (2 * SCRATCH - 1), 0) != 0)
+		count(C_DROPS);
+	else
+		count(C_EVENTS);
+}
+
+/* put_sockaddr writes P_ADDR (and P_PATH for AF_UNIX) from a user sockaddr. */
+static __always_inline void put_sockaddr(struct ectx *e, const void *uaddr, __u32 len, int source)
+{
+	if (!uaddr || len < 2 || !room(e, 44))
+		return;
+	__u16 family = 0;
+	if (bpf_probe_read_user(&family, 2, uaddr) != 0)
+		return;
+	__u8 ip[16] = {};
+	__u16 port = 0;
+	if (family == AF_INET) {
+		struct sockaddr_in sin = {};
+		if (bpf_probe_read_user(&sin, sizeof(sin), uaddr) != 0)
+			return;
+		port = __builtin_bswap16(sin.sin_port);
+		ip[10] = 0xff;
+		ip[11] = 0xff;
+		__builtin_memcpy(&ip[12], &sin.sin_addr.s_addr, 4);
+	} else if (family == AF_INET6) {
+		struct sockaddr_in6 sin6 = {};
+		if (bpf_probe_read_user(&sin6, sizeof(sin6), uaddr) != 0)
+			return;
+		port = __builtin_bswap16(sin6.sin6_port);
+		__builtin_memcpy(ip, &sin6.sin6_addr, 16);
+	} else if (family == AF_UNIX) {
+		put_ustr(e, P_PATH, (const char *)uaddr + 2);
+	} else {
+		return;
+	}
+	if (!room(e, 44))
+		return;
+	__u32 o = e->off & (SCRATCH - 1);
+	put_hdr(e, o, P_ADDR, 40);
+	__u8 *p = &e->b->data[o + 4];
+	*(__u16 *)p = family;
+	p[2] = 0;
+	p[3] = 0;
+	__builtin_memset(p + 4, 0, 36);
+	if (source) {
+		__builtin_memcpy(p + 4, ip, 16);
+		*(__u16 *)(p + 20) = port;
+	} else {
+		__builtin_memcpy(p + 22, ip, 16);
+		*(__u16 *)(p + 38) = port;
+	}
+	e->off = o + 44;
+	e->n++;
+}
+
+static __always_inline void put_caps(struct ectx *e, const struct cred *cred)
+{
+	if (!room(e, 28))
+		return;
+	__u32 o = e->off & (SCRATCH - 1);
+	put_hdr(e, o, P_CAPS, 24);
+	__u8 *p = &e->b->data[o + 4];
+	__u64 c = 0;
+	bpf_core_read(&c, 8, &cred->cap_effective);
+	*(__u64 *)p = c;
+	c = 0;
+	bpf_core_read(&c, 8, &cred->cap_permitted);
+	*(__u64 *)(p + 8) = c;
+	c = 0;
+	bpf_core_read(&c, 8, &cred->cap_inheritable);
+	*(__u64 *)(p + 16) = c;
+	e->off = o + 28;
+	e->n++;
+}
+
+static __always_inline void put_arg(struct ectx *e, __u8 kind, __u64 v, __u64 next, __s64 ret)
+{
+	switch (kind) {
+	case K_FD:
+		put_u64(e, P_FD, v);
+		break;
+	case K_PATH:
+		put_ustr(e, P_PATH, (const void *)v);
+		break;
+	case K_PATH2:
+		put_ustr(e, P_PATH2, (const void *)v);
+		break;
+	case K_FLAGS:
+		put_u32(e, P_FLAGS, (__u32)v);
+		break;
+	case K_MODE:
+		put_u32(e, P_MODE, (__u32)v);
+		break;
+	case K_ARG:
+		put_u64(e, P_ARG, v);
+		break;
+	case K_ARG2:
+		put_u64(e, P_ARG2, v);
+		break;
+	case K_ARG3:
+		put_u64(e, P_ARG3, v);
+		break;
+	case K_SOCKADDR:
+		put_sockaddr(e, (const void *)v, (__u32)next, 0);
+		break;
+	case K_SOCKADDR_PLEN:
+	case K_SOCKADDR_SRC: {
+		__u32 len = 0;
+		if (ret < 0 || !next || bpf_probe_read_user(&len, 4, (const void *)next) != 0)
+			break;
+		put_sockaddr(e, (const void *)v, len, kind == K_SOCKADDR_SRC);
+		break;
+	}
+	case K_OPENHOW: {
+		__u64 how[2] = {};
+		if (!v || bpf_probe_read_user(how, sizeof(how), (const void *)v) != 0)
+			break;
+		put_u32(e, P_FLAGS, (__u32)how[0]);
+		put_u32(e, P_MODE, (__u32)how[1]);
+		break;
+	}
+	case K_CURCAPS:
+		put_caps(e, BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), real_cred));
+		break;
+	case K_PIPEFDS: {
+		int fds[2] = {};
+		if (ret != 0 || !v || bpf_probe_read_user(fds, sizeof(fds), (const void *)v) != 0)
+			break;
+		put_u64(e, P_ARG, (__u64)(__s64)fds[0]);
+		put_u64(e, P_ARG2, (__u64)(__s64)fds[1]);
+		break;
+	}
+	}
+}
+
+SEC("raw_tracepoint/sys_enter")
+int ward_sys_enter(struct bpf_raw_tracepoint_args *ctx)
+{
+	__u64 nr = ctx->args[1];
+	if (nr >= NR_MAX)
+		return 0;
+	__u32 key = nr;
+	struct spec *sp = bpf_map_lookup_elem(&syscall_specs, &key);
+	if (!sp || sp->type == 0)
+		return 0;
+	__u64 id = bpf_get_current_pid_tgid();
+	if (ignored(id >> 32))
+		return 0;
+	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+	struct pending p = {};
+	p.nr = key;
+	p.args[0] = BPF_CORE_READ(regs, di);
+	p.args[1] = BPF_CORE_READ(regs, si);
+	p.args[2] = BPF_CORE_READ(regs, dx);
+	p.args[3] = BPF_CORE_READ(regs, r10);
+	p.args[4] = BPF_CORE_READ(regs, r8);
+	p.args[5] = BPF_CORE_READ(regs, r9);
+	__u32 tid = (__u32)id;
+	bpf_map_update_elem(&inflight, &tid, &p, BPF_ANY);
+	return 0;
+}
+
+#define NR_EXECVE 59
+#define NR_EXECVEAT 322
+
+SEC("raw_tracepoint/sys_exit")
+int ward_sys_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct pending *pp = bpf_map_lookup_elem(&inflight, &tid);
+	if (!pp)
+		return 0;
+	struct pending p = *pp;
+	bpf_map_delete_elem(&inflight, &tid);
+	struct spec *sp = bpf_map_lookup_elem(&syscall_specs, &p.nr);
+	if (!sp || sp->type == 0)
+		return 0;
+	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+	__s64 ret = BPF_CORE_READ(regs, ax);
+	/* A successful exec is reported by sched_process_exec, with the new image. */
+	if ((p.nr == NR_EXECVE || p.nr == NR_EXECVEAT) && ret == 0)
+		return 0;
+	struct ectx e;
+	if (!begin(&e, sp->type, ret, id >> 32, tid))
+		return 0;
+	struct spec s = *sp;
+#pragma unroll
+	for (int i = 0; i < 6; i++) {
+		if (s.kinds[i] != K_NONE)
+			put_arg(&e, s.kinds[i], p.args[i], i < 5 ? p.args[i + 1] : 0, ret);
+	}
+	finish(&e);
+	return 0;
+}
+
+static __always_inline __u32 pid_nr_ns(struct pid *pid)
+{
+	if (!pid)
+		return 0;
+	unsigned int level = BPF_CORE_READ(pid, level);
+	struct upid up = {};
+	bpf_core_read(&up, sizeof(up), &pid->numbers[level & 31]);
+	return up.nr;
+}
+
+static __always_inline __u32 pid_of_type(struct task_struct *t, int type)
+{
+	struct pid *pid = BPF_CORE_READ(t, signal, pids[type]);
+	if (!pid)
+		return 0;
+	struct upid up = {};
+	bpf_core_read(&up, sizeof(up), &pid->numbers[0]);
+	return up.nr;
+}
+
+/* put_cgroup writes the leaf cgroup names (default hierarchy, then the first
+ * v1 controller) as "dfl\0v1": user space finds the container ID in them. */
+static __always_inline void put_cgroup(struct ectx *e, struct task_struct *t)
+{
+	if (!room(e, 4 + 256 + 16))
+		return;
+	__u32 o = e->off & (SCRATCH - 1);
+	const char *dfl = BPF_CORE_READ(t, cgroups, dfl_cgrp, kn, name);
+	const char *v1 = BPF_CORE_READ(t, cgroups, subsys[0], cgroup, kn, name);
+	long n1 = 0, n2 = 0;
+	if (dfl)
+		n1 = bpf_probe_read_kernel_str(&e->b->data[o + 4], 128, dfl);
+	if (n1 < 1) {
+		n1 = 1;
+		e->b->data[(o + 4) & (2 * SCRATCH - 1)] = 0;
+	}
+	n1 &= 127;
+	if (v1)
+		n2 = bpf_probe_read_kernel_str(&e->b->data[o + 4 + n1], 128, v1);
+	if (n2 < 0)
+		n2 = 0;
+	n2 &= 127;
+	put_hdr(e, o, P_CGROUP, n1 + n2);
+	e->off = o + 4 + n1 + n2;
+	e->n++;
+}
+
+static __always_inline void put_task(struct ectx *e, struct task_struct *t)
+{
+	put_kstr(e, P_COMM, t->comm, 16);
+	const struct cred *cred = BPF_CORE_READ(t, real_cred);
+	if (room(e, 28)) {
+		__u32 o = e->off & (SCRATCH - 1);
+		put_hdr(e, o, P_CREDS, 24);
+		__u8 *p = &e->b->data[o + 4];
+		*(__u32 *)p = BPF_CORE_READ(cred, uid.val);
+		*(__u32 *)(p + 4) = BPF_CORE_READ(cred, gid.val);
+		*(__u32 *)(p + 8) = BPF_CORE_READ(cred, euid.val);
+		*(__u32 *)(p + 12) = BPF_CORE_READ(cred, egid.val);
+		__s64 login = -1;
+		if (bpf_core_field_exists(t->loginuid)) {
+			__u32 l = BPF_CORE_READ(t, loginuid.val);
+			if (l != 0xffffffff)
+				login = l;
+		}
+		*(__s64 *)(p + 16) = login;
+		e->off = o + 28;
+		e->n++;
+	}
+	put_caps(e, cred);
+	struct tty_struct *tty = BPF_CORE_READ(t, signal, tty);
+	if (tty) {
+		int index = BPF_CORE_READ(tty, index);
+		int major = BPF_CORE_READ(tty, driver, major);
+		int minor = BPF_CORE_READ(tty, driver, minor_start);
+		put_u32(e, P_TTY, ((__u32)major << 20) | (__u32)(minor + index));
+	}
+	if (room(e, 28)) {
+		__u32 o = e->off & (SCRATCH - 1);
+		put_hdr(e, o, P_IDS, 24);
+		__u8 *p = &e->b->data[o + 4];
+		*(__u32 *)p = BPF_CORE_READ(t, real_parent, tgid);
+		*(__u32 *)(p + 4) = pid_of_type(t, 2); /* PIDTYPE_PGID */
+		*(__u32 *)(p + 8) = pid_of_type(t, 3); /* PIDTYPE_SID */
+		*(__u32 *)(p + 12) = pid_nr_ns(BPF_CORE_READ(t, group_leader, thread_pid));
+		*(__u32 *)(p + 16) = pid_nr_ns(BPF_CORE_READ(t, thread_pid));
+		*(__u32 *)(p + 20) = 0;
+		e->off = o + 28;
+		e->n++;
+	}
+	put_cgroup(e, t);
+}
+
+static __always_inline void put_exe(struct ectx *e, struct task_struct *t, const struct cred *cred)
+{
+	struct file *f = BPF_CORE_READ(t, mm, exe_file);
+	if (!f || !room(e, 36))
+		return;
+	struct inode *ino = BPF_CORE_READ(f, f_inode);
+	__u32 flags = 0;
+	char name[8] = {};
+	const unsigned char *dn = BPF_CORE_READ(f, f_path.dentry, d_name.name);
+	if (dn && bpf_probe_read_kernel(name, 6, dn) == 0 && name[0] == 'm' && name[1] == 'e' && name[2] == 'm' &&
+	    name[3] == 'f' && name[4] == 'd' && name[5] == ':')
+		flags |= EXE_MEMFD;
+	if (BPF_CORE_READ(ino, i_sb, s_magic) == OVERLAYFS_SUPER_MAGIC) {
+		struct ovl_inode *oi = container_of(ino, struct ovl_inode, vfs_inode);
+		struct dentry *upper = BPF_CORE_READ(oi, __upperdentry);
+		flags |= upper ? EXE_UPPER : EXE_LOWER;
+	}
+	umode_t mode = BPF_CORE_READ(ino, i_mode);
+	__u32 iuid = BPF_CORE_READ(ino, i_uid.val);
+	__u32 igid = BPF_CORE_READ(ino, i_gid.val);
+	__u32 uid = BPF_CORE_READ(cred, fsuid.val);
+	__u32 gid = BPF_CORE_READ(cred, fsgid.val);
+	if (uid == 0 || (uid == iuid && (mode & 0200)) || (gid == igid && (mode & 0020)) || (mode & 0002))
+		flags |= EXE_WRITABLE;
+	__u32 o = e->off & (SCRATCH - 1);
+	put_hdr(e, o, P_EXE, 32);
+	__u8 *p = &e->b->data[o + 4];
+	*(__u32 *)p = flags;
+	*(__u32 *)(p + 4) = 0;
+	*(__u64 *)(p + 8) = BPF_CORE_READ(ino, i_ino);
+	*(__u64 *)(p + 16) = 0;
+	*(__u64 *)(p + 24) = 0;
+	e->off = o + 36;
+	e->n++;
+}
+
+/* sched_process_exec(struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm) */
+SEC("raw_tracepoint/sched_process_exec")
+int ward_exec(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct task_struct *t = (struct task_struct *)ctx->args[0];
+	struct linux_binprm *bprm = (struct linux_binprm *)ctx->args[2];
+	__u32 tgid = BPF_CORE_READ(t, tgid);
+	if (ignored(tgid))
+		return 0;
+	struct ectx e;
+	if (!begin(&e, T_EXECVE, 0, tgid, BPF_CORE_READ(t, pid)))
+		return 0;
+	put_kstr(&e, P_PATH, BPF_CORE_READ(bprm, filename), MAX_STR);
+	struct mm_struct *mm = BPF_CORE_READ(t, mm);
+	put_umem(&e, P_ARGS, BPF_CORE_READ(mm, arg_start), BPF_CORE_READ(mm, arg_end), MAX_LIST);
+	put_task(&e, t);
+	put_exe(&e, t, BPF_CORE_READ(t, real_cred));
+	put_umem(&e, P_ENV, BPF_CORE_READ(mm, env_start), BPF_CORE_READ(mm, env_end), MAX_ENV);
+	finish(&e);
+	return 0;
+}
+
+/* sched_process_fork(struct task_struct *parent, struct task_struct *child) */
+SEC("raw_tracepoint/sched_process_fork")
+int ward_fork(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct task_struct *parent = (struct task_struct *)ctx->args[0];
+	struct task_struct *child = (struct task_struct *)ctx->args[1];
+	__u32 ptgid = BPF_CORE_READ(parent, tgid);
+	if (ignored(ptgid))
+		return 0;
+	__u32 ctgid = BPF_CORE_READ(child, tgid);
+	struct ectx e;
+	if (!begin(&e, T_CLONE, BPF_CORE_READ(child, pid), ptgid, BPF_CORE_READ(parent, pid)))
+		return 0;
+	put_u32(&e, P_FLAGS, ctgid == ptgid ? CLONE_THREAD : 0);
+	if (ctgid != ptgid)
+		put_cgroup(&e, child);
+	finish(&e);
+	return 0;
+}
+
+/* sched_process_exit(struct task_struct *p): reported once per process. */
+SEC("raw_tracepoint/sched_process_exit")
+int ward_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct task_struct *t = (struct task_struct *)ctx->args[0];
+	__u32 tgid = BPF_CORE_READ(t, tgid);
+	__u32 pid = BPF_CORE_READ(t, pid);
+	if (pid != tgid || ignored(tgid))
+		return 0;
+	struct ectx e;
+	if (!begin(&e, T_PROCEXIT, BPF_CORE_READ(t, exit_code), tgid, pid))
+		return 0;
+	finish(&e);
+	return 0;
+}

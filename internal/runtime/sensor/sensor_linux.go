@@ -1,0 +1,265 @@
+//go:build linux && amd64
+
+package sensor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/ringbuf"
+	"github.com/cilium/ebpf/rlimit"
+	"golang.org/x/sys/unix"
+
+	"github.com/wardsec/ward/internal/runtime/bpf"
+	"github.com/wardsec/ward/internal/runtime/event"
+)
+
+// Sensor is a loaded, attached set of BPF programs.
+type Sensor struct {
+	objs     bpf.SensorObjects
+	links    []link.Link
+	rd       *ringbuf.Reader
+	resolver *Resolver
+	log      *slog.Logger
+	// offset converts the kernel's monotonic clock to unix nanoseconds.
+	offset int64
+
+	delivered, decodeErrs, containers atomic.Uint64
+	seen                              map[string]bool
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Supported reports whether this machine can run the sensor, and why not.
+func Supported() error {
+	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
+		return fmt.Errorf("%w: the kernel exposes no BTF (/sys/kernel/btf/vmlinux: %v); a kernel built with CONFIG_DEBUG_INFO_BTF=y is needed", ErrNotSupported, err)
+	}
+	if os.Geteuid() != 0 {
+		return fmt.Errorf("%w: not running as root (the sensor needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE)", ErrNotSupported)
+	}
+	return nil
+}
+
+// New loads the BPF programs, configures which system calls they report,
+// and attaches them.
+func New(opts Options) (*Sensor, error) {
+	if err := Supported(); err != nil {
+		return nil, err
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := rlimit.RemoveMemlock(); err != nil {
+		return nil, fmt.Errorf("%w: raising the memlock limit: %v", ErrNotSupported, err)
+	}
+	spec, err := bpf.LoadSensor()
+	if err != nil {
+		return nil, fmt.Errorf("loading BPF object: %w", err)
+	}
+	if size := ringSize(opts.RingBufferBytes); size > 0 {
+		spec.Maps[bpf.SensorMapEvents].MaxEntries = uint32(size)
+	}
+	s := &Sensor{resolver: opts.Resolver, log: log, seen: map[string]bool{}}
+	if s.resolver == nil {
+		s.resolver = &Resolver{}
+	}
+	if err := spec.LoadAndAssign(&s.objs, nil); err != nil {
+		var ve *ebpf.VerifierError
+		if errors.As(err, &ve) {
+			return nil, fmt.Errorf("%w: the kernel's verifier rejected the sensor: %v", ErrNotSupported, lastLines(fmt.Sprintf("%+v", ve), 8))
+		}
+		if errors.Is(err, ebpf.ErrNotSupported) {
+			return nil, fmt.Errorf("%w: %v", ErrNotSupported, err)
+		}
+		return nil, fmt.Errorf("loading BPF programs: %w", err)
+	}
+	if err := s.configure(wantedTypes(opts.Types)); err != nil {
+		s.objs.Close()
+		return nil, err
+	}
+	for _, a := range []struct {
+		name string
+		prog *ebpf.Program
+	}{
+		{"sys_enter", s.objs.WardSysEnter},
+		{"sys_exit", s.objs.WardSysExit},
+		{"sched_process_exec", s.objs.WardExec},
+		{"sched_process_fork", s.objs.WardFork},
+		{"sched_process_exit", s.objs.WardExit},
+	} {
+		l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: a.name, Program: a.prog})
+		if err != nil {
+			s.Close()
+			if errors.Is(err, ebpf.ErrNotSupported) {
+				return nil, fmt.Errorf("%w: raw tracepoint %s: %v", ErrNotSupported, a.name, err)
+			}
+			return nil, fmt.Errorf("attaching raw tracepoint %s: %w", a.name, err)
+		}
+		s.links = append(s.links, l)
+	}
+	s.rd, err = ringbuf.NewReader(s.objs.Events)
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("ring buffer reader: %w", err)
+	}
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err == nil {
+		s.offset = time.Now().UnixNano() - ts.Nano()
+	}
+	return s, nil
+}
+
+func ringSize(n int) int {
+	if n <= 0 {
+		return 0
+	}
+	page := os.Getpagesize()
+	size := page
+	for size < n {
+		size <<= 1
+	}
+	return size
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "; ")
+}
+
+// configure fills the system call spec map and tells the programs to ignore
+// the sensor's own process.
+func (s *Sensor) configure(want map[event.Type]bool) error {
+	for _, sc := range syscalls {
+		if !want[sc.typ] {
+			continue
+		}
+		v := bpf.SensorSpec{Type: uint16(sc.typ), Kinds: sc.kinds}
+		if err := s.objs.SyscallSpecs.Put(uint32(sc.nr), &v); err != nil {
+			return fmt.Errorf("configuring system call %d: %w", sc.nr, err)
+		}
+	}
+	self := uint64(os.Getpid())
+	if err := s.objs.WardConfig.Put(uint32(0), self); err != nil {
+		return fmt.Errorf("configuring the sensor: %w", err)
+	}
+	return nil
+}
+
+// Run reads events until ctx is done or the sensor is closed, calling
+// handle for each (and, before the first event of a container, a
+// TypeContainerStart event with its metadata). handle runs on Run's
+// goroutine; the event is reused after it returns.
+func (s *Sensor) Run(ctx context.Context, handle func(*event.Event)) error {
+	stop := context.AfterFunc(ctx, func() { s.rd.Close() })
+	defer stop()
+	var rec ringbuf.Record
+	ev := &event.Event{}
+	cev := &event.Event{}
+	intern := event.NewInterner(4096)
+	var num uint64
+	for {
+		if err := s.rd.ReadInto(&rec); err != nil {
+			if errors.Is(err, ringbuf.ErrClosed) || errors.Is(err, os.ErrClosed) {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return nil
+			}
+			return fmt.Errorf("reading the ring buffer: %w", err)
+		}
+		ev.Reset()
+		if err := event.DecodeRecord(rec.RawSample, ev, intern); err != nil {
+			s.decodeErrs.Add(1)
+			s.log.Debug("decode", "err", err)
+			continue
+		}
+		num++
+		ev.Num = num
+		ev.TS += s.offset
+		if ev.Type.IsExec() || ev.Type == event.TypeClone {
+			s.resolveContainer(ev, cev, handle)
+		}
+		s.delivered.Add(1)
+		handle(ev)
+	}
+}
+
+// resolveContainer turns the raw cgroup names the kernel sent into a
+// container ID ("host" for host processes) and announces new containers.
+func (s *Sensor) resolveContainer(ev, cev *event.Event, handle func(*event.Event)) {
+	raw := ev.ContainerID
+	if raw == "" {
+		return
+	}
+	full, runtime := ContainerFromCgroup(strings.Split(raw, "\x00")...)
+	if full == "" {
+		ev.ContainerID = HostID
+		return
+	}
+	ev.ContainerID = full
+	if s.seen[full] {
+		return
+	}
+	s.seen[full] = true
+	s.containers.Add(1)
+	c := s.resolver.Lookup(full, runtime)
+	cev.Reset()
+	cev.Type = event.TypeContainerStart
+	cev.TS = ev.TS
+	cev.PID, cev.TID = ev.PID, ev.TID
+	cev.ContainerID = full
+	cev.Container = c
+	handle(cev)
+}
+
+// Stats returns the counters.
+func (s *Sensor) Stats() Stats {
+	st := Stats{Delivered: s.delivered.Load(), DecodeErrors: s.decodeErrs.Load(), Containers: s.containers.Load()}
+	sum := func(idx uint32) uint64 {
+		var vals []uint64
+		if err := s.objs.Counters.Lookup(idx, &vals); err != nil {
+			return 0
+		}
+		var t uint64
+		for _, v := range vals {
+			t += v
+		}
+		return t
+	}
+	st.Events = sum(0)
+	st.KernelDrops = sum(1)
+	st.Truncated = sum(2)
+	return st
+}
+
+// Close detaches the programs and frees the maps. It is safe to call more
+// than once.
+func (s *Sensor) Close() error {
+	s.closeOnce.Do(func() {
+		var errs []error
+		for _, l := range s.links {
+			errs = append(errs, l.Close())
+		}
+		if s.rd != nil {
+			errs = append(errs, s.rd.Close())
+		}
+		errs = append(errs, s.objs.Close())
+		s.closeErr = errors.Join(errs...)
+	})
+	return s.closeErr
+}

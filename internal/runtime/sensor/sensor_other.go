@@ -1,0 +1,31 @@
+//go:build !(linux && amd64)
+
+package sensor
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+
+	"github.com/wardsec/ward/internal/runtime/event"
+)
+
+// Sensor is unavailable on this platform.
+type Sensor struct{}
+
+// Supported reports why the sensor cannot run here.
+func Supported() error {
+	return fmt.Errorf("%w: the eBPF sensor runs on Linux/amd64, not %s/%s", ErrNotSupported, runtime.GOOS, runtime.GOARCH)
+}
+
+// New fails: see Supported.
+func New(Options) (*Sensor, error) { return nil, Supported() }
+
+// Run fails: see Supported.
+func (*Sensor) Run(context.Context, func(*event.Event)) error { return Supported() }
+
+// Stats is empty.
+func (*Sensor) Stats() Stats { return Stats{} }
+
+// Close does nothing.
+func (*Sensor) Close() error { return nil }
