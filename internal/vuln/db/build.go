@@ -136,11 +136,7 @@ func (b *builder) add(src *SourceStatus, file string, data []byte) error {
 	if err := b.tx.Bucket(bucketAdv).Put(id, compact.Bytes()); err != nil {
 		return fmt.Errorf("store %s: %w", v.ID, err)
 	}
-	sum, err := json.Marshal(summarize(v))
-	if err != nil {
-		return fmt.Errorf("store %s: %w", v.ID, err)
-	}
-	if err := b.tx.Bucket(bucketSum).Put([]byte(v.ID), sum); err != nil {
+	if err := b.tx.Bucket(bucketSum).Put([]byte(v.ID), encodeAdvisory(summarize(v))); err != nil {
 		return fmt.Errorf("store %s: %w", v.ID, err)
 	}
 	srcKey := append(append([]byte(src.Name), 0), v.ID...)

@@ -34,7 +34,7 @@ const SchemaVersion = 1
 var (
 	bucketMeta = []byte("meta")
 	bucketAdv  = []byte("adv") // ID -> original advisory JSON (compacted)
-	bucketSum  = []byte("sum") // ID -> Advisory (JSON)
+	bucketSum  = []byte("sum") // ID -> Advisory (binary, see encodeAdvisory)
 	bucketIdx  = []byte("idx") // eco \0 name \0 ID \0 n -> Entry
 	bucketSrc  = []byte("src") // source \0 ID -> nil
 
@@ -241,11 +241,11 @@ func (r *Reader) Advisory(id string) (*Advisory, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var a Advisory
-	if err := json.Unmarshal(v, &a); err != nil {
-		return nil, fmt.Errorf("advisory %s: %w", id, errCorrupt)
+	a, err := decodeAdvisory(v)
+	if err != nil {
+		return nil, fmt.Errorf("advisory %s: %w", id, err)
 	}
-	return &a, nil
+	return a, nil
 }
 
 // Raw returns the advisory's original JSON, or nil if absent.

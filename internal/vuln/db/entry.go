@@ -18,8 +18,12 @@ type Entry struct {
 	// Name is the package name as the advisory spells it.
 	Name   string
 	Ranges []osv.Range
-	// Versions is the explicit list of affected versions.
-	Versions []string
+	// Versions is the explicit list of affected versions. Reader.Entries
+	// leaves it nil and sets NumVersions; call LoadVersions to decode it
+	// (lists can be long and are rarely needed when ranges exist).
+	Versions    []string
+	NumVersions int
+	rawVersions []byte
 	// Severity is the vendor severity of this affected entry
 	// (ecosystem_specific or database_specific "severity"), if any.
 	Severity string
@@ -157,12 +161,19 @@ func decodeEntry(b []byte) (Entry, error) {
 		}
 		e.Ranges = append(e.Ranges, r)
 	}
+	vstart := d.b
 	nv := d.uvarint()
-	if nv > 0 && d.err == nil {
-		e.Versions = make([]string, 0, min(nv, 4096))
-	}
 	for i := 0; i < nv && d.err == nil; i++ {
-		e.Versions = append(e.Versions, d.str())
+		n := d.uvarint()
+		if n > len(d.b) {
+			d.err = errCorrupt
+			break
+		}
+		d.b = d.b[n:]
+	}
+	if d.err == nil {
+		e.NumVersions = nv
+		e.rawVersions = vstart[:len(vstart)-len(d.b)]
 	}
 	e.Severity = d.str()
 	e.SeveritySource = d.str()
@@ -170,4 +181,111 @@ func decodeEntry(b []byte) (Entry, error) {
 		return Entry{}, d.err
 	}
 	return e, nil
+}
+
+const advisoryFormat = 1
+
+func appendStrs(b []byte, ss []string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(ss)))
+	for _, s := range ss {
+		b = appendStr(b, s)
+	}
+	return b
+}
+
+func (d *decoder) strs() []string {
+	n := d.uvarint()
+	if n == 0 || d.err != nil {
+		return nil
+	}
+	out := make([]string, 0, min(n, 1024))
+	for i := 0; i < n && d.err == nil; i++ {
+		out = append(out, d.str())
+	}
+	return out
+}
+
+// encodeAdvisory writes a summary record in a compact binary form (read
+// once per matched advisory, so it must decode fast).
+func encodeAdvisory(a *Advisory) []byte {
+	b := make([]byte, 0, 256+len(a.Details))
+	b = append(b, advisoryFormat)
+	b = appendStr(b, a.ID)
+	b = appendStrs(b, a.Aliases)
+	b = appendStrs(b, a.Related)
+	b = appendStr(b, a.Summary)
+	b = appendStr(b, a.Details)
+	b = appendStr(b, a.Published)
+	b = appendStr(b, a.Modified)
+	b = binary.AppendUvarint(b, uint64(len(a.Severity)))
+	for _, s := range a.Severity {
+		b = appendStr(b, s.Type)
+		b = appendStr(b, s.Score)
+	}
+	b = appendStr(b, a.DatabaseSeverity)
+	b = appendStrs(b, a.References)
+	return b
+}
+
+func decodeAdvisory(b []byte) (*Advisory, error) {
+	d := decoder{b: b}
+	if d.byte() != advisoryFormat {
+		return nil, fmt.Errorf("%w: unknown advisory format", errCorrupt)
+	}
+	a := &Advisory{}
+	a.ID = d.str()
+	a.Aliases = d.strs()
+	a.Related = d.strs()
+	a.Summary = d.str()
+	a.Details = d.str()
+	a.Published = d.str()
+	a.Modified = d.str()
+	n := d.uvarint()
+	for i := 0; i < n && d.err == nil; i++ {
+		a.Severity = append(a.Severity, osv.Severity{Type: d.str(), Score: d.str()})
+	}
+	a.DatabaseSeverity = d.str()
+	a.References = d.strs()
+	if d.err != nil {
+		return nil, d.err
+	}
+	return a, nil
+}
+
+// LoadVersions decodes the explicit versions list (once). It must be
+// called inside the View that produced the entry.
+func (e *Entry) LoadVersions() []string {
+	if e.Versions != nil || e.NumVersions == 0 {
+		return e.Versions
+	}
+	d := decoder{b: e.rawVersions}
+	e.Versions = d.strs()
+	e.rawVersions = nil
+	return e.Versions
+}
+
+// HasVersion reports whether the explicit versions list contains v
+// exactly, without decoding the list.
+func (e *Entry) HasVersion(v string) bool {
+	if e.Versions != nil {
+		for _, s := range e.Versions {
+			if s == v {
+				return true
+			}
+		}
+		return false
+	}
+	d := decoder{b: e.rawVersions}
+	n := d.uvarint()
+	for i := 0; i < n && d.err == nil; i++ {
+		l := d.uvarint()
+		if d.err != nil || l > len(d.b) {
+			return false
+		}
+		if string(d.b[:l]) == v {
+			return true
+		}
+		d.b = d.b[l:]
+	}
+	return false
 }

@@ -1,0 +1,5 @@
+package vuln
+
+import "os"
+
+func mkTemp() (string, error) { return os.MkdirTemp("", "ward-vuln-test-*") }
