@@ -233,7 +233,9 @@ static __always_inline void put_kstr(struct ectx *e, __u16 id, const void *ptr, 
 	if (!ptr || !room(e, 16))
 		return;
 	__u32 o = e->off & (SCRATCH - 1);
-	long n = bpf_probe_read_kernel_str(&e->b->data[o + 4], max & (MAX_STR - 1), ptr);
+	if (max > MAX_STR)
+		max = MAX_STR;
+	long n = bpf_probe_read_kernel_str(&e->b->data[o + 4], max, ptr);
 	if (n <= 1)
 		return;
 	n -= 1;
