@@ -109,9 +109,9 @@ func apkName(s string) string {
 // Extract implements inventory.Extractor. Dependencies (D:) are resolved
 // through provides (p:) to package names within the database.
 func (a Apk) Extract(_ context.Context, in *inventory.Input) ([]sbom.Package, error) {
-	entries, err := ParseApkInstalled(io.LimitReader(in.Reader, maxDBBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s:%w", in.Path, err)
+	entries, perr := ParseApkInstalled(io.LimitReader(in.Reader, maxDBBytes+1))
+	if perr != nil {
+		perr = fmt.Errorf("%s:%w", in.Path, perr) // keep the records before the error
 	}
 	provider := map[string]string{}
 	for _, e := range entries {
@@ -127,7 +127,10 @@ func (a Apk) Extract(_ context.Context, in *inventory.Input) ([]sbom.Package, er
 	var out []sbom.Package
 	for _, e := range entries {
 		if e.Name == "" || e.Version == "" {
-			return out, fmt.Errorf("%s:%d: record without P: or V:", in.Path, e.Line)
+			if perr == nil {
+				perr = fmt.Errorf("%s:%d: record without P: or V:", in.Path, e.Line)
+			}
+			continue
 		}
 		p := sbom.Package{
 			Name: e.Name, Version: e.Version, Type: sbom.TypeOS, Arch: e.Arch,
@@ -152,7 +155,7 @@ func (a Apk) Extract(_ context.Context, in *inventory.Input) ([]sbom.Package, er
 		a.FinalizeOS(&p, in.OS)
 		out = append(out, p)
 	}
-	return out, nil
+	return out, perr
 }
 
 // FinalizeOS implements inventory.OSFinalizer.

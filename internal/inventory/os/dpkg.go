@@ -45,9 +45,9 @@ func (Dpkg) Required(p string, mode fs.FileMode) bool {
 // Extract implements inventory.Extractor.
 func (d Dpkg) Extract(_ context.Context, in *inventory.Input) ([]sbom.Package, error) {
 	statusD := strings.HasPrefix(in.Path, "var/lib/dpkg/status.d/")
-	entries, err := ParseDpkgStatus(io.LimitReader(in.Reader, maxDBBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s:%w", in.Path, err)
+	entries, perr := ParseDpkgStatus(io.LimitReader(in.Reader, maxDBBytes+1))
+	if perr != nil {
+		perr = fmt.Errorf("%s:%w", in.Path, perr) // keep the paragraphs before the error
 	}
 	var out []sbom.Package
 	for _, e := range entries {
@@ -55,7 +55,10 @@ func (d Dpkg) Extract(_ context.Context, in *inventory.Input) ([]sbom.Package, e
 			continue
 		}
 		if e.Package == "" || e.Version == "" {
-			return out, fmt.Errorf("%s:%d: paragraph without Package or Version", in.Path, e.Line)
+			if perr == nil {
+				perr = fmt.Errorf("%s:%d: paragraph without Package or Version", in.Path, e.Line)
+			}
+			continue
 		}
 		p := sbom.Package{
 			Name: e.Package, Version: e.Version, Type: sbom.TypeOS,
@@ -66,7 +69,7 @@ func (d Dpkg) Extract(_ context.Context, in *inventory.Input) ([]sbom.Package, e
 		d.FinalizeOS(&p, in.OS)
 		out = append(out, p)
 	}
-	return out, nil
+	return out, perr
 }
 
 // FinalizeOS implements inventory.OSFinalizer.

@@ -15,6 +15,10 @@ import (
 	"github.com/package-url/packageurl-go"
 	"github.com/wardsec/ward/internal/inventory"
 	"github.com/wardsec/ward/pkg/sbom"
+
+	// The "sqlite" database/sql driver go-rpmdb opens rpmdb.sqlite with
+	// (pure Go; the same driver the rest of Ward uses).
+	_ "modernc.org/sqlite"
 )
 
 // Rpm reads rpm databases: Berkeley DB (Packages), NDB (Packages.db) and
