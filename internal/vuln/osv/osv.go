@@ -170,7 +170,8 @@ func jsonError(data []byte, err error) error {
 	var te *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &se):
-		l, c := lineCol(data, se.Offset)
+		// Offset counts the offending byte itself.
+		l, c := lineCol(data, max(se.Offset-1, 0))
 		return &ParseError{Line: l, Column: c, Msg: se.Error()}
 	case errors.As(err, &te):
 		l, c := lineCol(data, te.Offset)
