@@ -43,10 +43,10 @@ actions:
 func TestParseErrors(t *testing.T) {
 	for in, want := range map[string]string{
 		"actions:\n  - rules: [a]\n    action: explode\n": `p.yaml:2:5: unknown action "explode"`,
-		"actions:\n  - action: kill\n":                     "p.yaml:2:5: an action entry needs rules or tags",
-		"colour: red\n":                                    `p.yaml:1:1: unknown key "colour"`,
-		"- a\n":                                            "p.yaml:1:1: expected a mapping",
-		"actions: [\n":                                     "p.yaml:",
+		"actions:\n  - action: kill\n":                    "p.yaml:2:5: an action entry needs rules or tags",
+		"colour: red\n":                                   `p.yaml:1:1: unknown key "colour"`,
+		"- a\n":                                           "p.yaml:1:1: expected a mapping",
+		"actions: [\n":                                    "p.yaml:",
 	} {
 		if _, err := Parse("p.yaml", []byte(in)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Parse(%q) = %v, want %q", in, err, want)
