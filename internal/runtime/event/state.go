@@ -197,7 +197,7 @@ func NewState(opts Options) *State {
 	if opts.MaxUsers <= 0 {
 		opts.MaxUsers = 65536
 	}
-	return &State{
+	s := &State{
 		opts:       opts,
 		procs:      make(map[int32]*Process, 1024),
 		containers: make(map[string]*Container),
@@ -205,6 +205,9 @@ func NewState(opts Options) *State {
 		groups:     make(map[uint32]string),
 		hostnames:  make(map[[16]byte]string),
 	}
+	s.users[0] = User{Name: "root", Home: "/root", Shell: "/bin/sh"}
+	s.groups[0] = "root"
+	return s
 }
 
 // HostName returns the DNS name recorded for an address (16-byte form).

@@ -156,6 +156,15 @@ func (r *Resolver) Lookup(full, runtime string) *event.Container {
 		r.fromDocker(c, full)
 	case "containerd":
 		r.fromContainerd(c, full)
+	default:
+		// Unknown runtime (e.g. a process from the /proc snapshot): try each.
+		r.fromStorage(c, full)
+		if c.Image == "" {
+			r.fromDocker(c, full)
+		}
+		if c.Image == "" {
+			r.fromContainerd(c, full)
+		}
 	}
 	if c.Image != "" {
 		c.ImageRepo, c.ImageTag, c.ImageDigest = splitImage(c.Image)

@@ -1,0 +1,139 @@
+// Package watch runs Ward's live runtime detection: the eBPF sensor feeds
+// the state engine, the compiled Falco-compatible rules are evaluated on
+// every event, and matches go to the caller together with the response
+// actions the policy asked for. It can also record the event stream in the
+// replay format (ward runtime record).
+package watch
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync/atomic"
+
+	"github.com/wardsec/ward/internal/runtime/event"
+	"github.com/wardsec/ward/internal/runtime/response"
+	"github.com/wardsec/ward/internal/runtime/rules"
+	"github.com/wardsec/ward/internal/runtime/sensor"
+)
+
+// Options configure a watch.
+type Options struct {
+	// Engine holds the compiled rules; nil records without evaluating.
+	Engine *rules.Engine
+	// Sensor options; Types defaults to the engine's event types.
+	Sensor sensor.Options
+	// Policy chooses response actions; nil means none.
+	Policy *response.Policy
+	// Record, if set, receives every event in the replay format.
+	Record *event.Writer
+	// OnMatch is called for every alert with the actions taken for it.
+	OnMatch func(m *rules.Match, actions []response.Record)
+	// OnStart is called once the sensor is attached (tests wait for it).
+	OnStart func()
+	// NoSnapshot skips the /proc snapshot (tests).
+	NoSnapshot bool
+	Logger     *slog.Logger
+}
+
+// Stats summarise a watch.
+type Stats struct {
+	Sensor  sensor.Stats        `json:"sensor"`
+	State   event.Stats         `json:"state"`
+	Alerts  uint64              `json:"alerts"`
+	Actions uint64              `json:"actions"`
+	Proc    event.SnapshotStats `json:"snapshot"`
+}
+
+// Run watches until ctx is done, then detaches the sensor and returns the
+// counters.
+func Run(ctx context.Context, opts Options) (Stats, error) {
+	var stats Stats
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	so := opts.Sensor
+	if so.Types == nil && opts.Engine != nil {
+		so.Types = opts.Engine.EventTypes()
+	}
+	if opts.Engine == nil {
+		so.Types = nil // recording: everything
+	}
+	if so.Resolver == nil {
+		so.Resolver = &sensor.Resolver{}
+	}
+	so.Logger = log
+	s, err := sensor.New(so)
+	if err != nil {
+		return stats, err
+	}
+	defer s.Close()
+
+	st := event.NewState(event.Options{})
+	if h, err := os.Hostname(); err == nil {
+		st.Hostname = h
+	}
+	if !opts.NoSnapshot {
+		ps, err := st.LoadProc(event.SnapshotOptions{})
+		if err != nil {
+			log.Debug("proc snapshot", "err", err)
+		}
+		stats.Proc = ps
+	}
+	if opts.OnStart != nil {
+		opts.OnStart()
+	}
+	var alerts, actions atomic.Uint64
+	resolver := so.Resolver
+	var recErr error
+	handle := func(ev *event.Event) {
+		st.Apply(ev)
+		if p := st.Current(); p != nil && p.ContainerID != "" && p.ContainerID != sensor.HostID && st.Container(p.ContainerID) == nil {
+			st.AddContainer(resolver.Lookup(p.ContainerID, ""))
+		}
+		if opts.Record != nil && recErr == nil {
+			recErr = opts.Record.Write(ev)
+		}
+		if opts.Engine == nil {
+			return
+		}
+		opts.Engine.Eval(ev, st, func(m *rules.Match) {
+			alerts.Add(1)
+			var recs []response.Record
+			if opts.Policy != nil {
+				inContainer := m.Container != nil
+				cid := ""
+				if inContainer {
+					cid = m.Container.ID
+				}
+				for _, a := range opts.Policy.Select(m.Rule.Name, m.Rule.Tags, inContainer) {
+					rec := opts.Policy.Do(a, m.Rule.Name, m.Process.PID, cid)
+					actions.Add(1)
+					recs = append(recs, rec)
+				}
+			}
+			if opts.OnMatch != nil {
+				opts.OnMatch(m, recs)
+			}
+		})
+	}
+	runErr := s.Run(ctx, handle)
+	stats.Sensor = s.Stats()
+	stats.State = st.Stats()
+	stats.Alerts = alerts.Load()
+	stats.Actions = actions.Load()
+	if runErr != nil {
+		return stats, runErr
+	}
+	if recErr != nil {
+		return stats, fmt.Errorf("recording events: %w", recErr)
+	}
+	if opts.Record != nil {
+		if err := opts.Record.Flush(); err != nil {
+			return stats, fmt.Errorf("recording events: %w", err)
+		}
+	}
+	return stats, nil
+}
