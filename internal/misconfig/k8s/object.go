@@ -316,3 +316,48 @@ func (p PodSpec) Containers() []Container {
 	}
 	return out
 }
+
+// LookupPath finds the node at an object-relative field path such as
+// "spec.template.spec.containers[0].image". It returns the deepest node
+// reached (the key node for a mapping key) and whether the whole path was
+// found.
+func LookupPath(root *yaml.Node, fieldPath string) (*yaml.Node, bool) {
+	cur := resolve(root)
+	var last *yaml.Node
+	for _, seg := range strings.Split(fieldPath, ".") {
+		if seg == "" {
+			continue
+		}
+		key, rest, _ := strings.Cut(seg, "[")
+		if key != "" {
+			k := getKey(cur, key)
+			if k == nil {
+				return last, false
+			}
+			last, cur = k, get(cur, key)
+		}
+		for rest != "" {
+			idx, after, ok := strings.Cut(rest, "]")
+			if !ok {
+				return last, false
+			}
+			i, err := strconv.Atoi(idx)
+			its := items(cur)
+			if err != nil || i < 0 || i >= len(its) {
+				return last, false
+			}
+			cur = resolve(its[i])
+			last = cur
+			rest = strings.TrimPrefix(after, "[")
+		}
+		if cur == nil {
+			return last, false
+		}
+	}
+	return last, last != nil
+}
+
+// Annotation returns one annotation's value ("" if absent).
+func (o *Object) Annotation(key string) string {
+	return str(path(o.Root, "metadata", "annotations", key))
+}

@@ -330,6 +330,15 @@ func locatePSS(id policy.CheckID, ps PodSpec, detail string) (*yaml.Node, string
 			if n, p := findKey(c.Node, c.Path, keys); n != nil {
 				return n, p
 			}
+			// pod-level settings that apply to the container
+			for _, k := range keys {
+				if n := getKey(ps.Node, k); n != nil {
+					return n, ps.Path + "." + k
+				}
+				if n := getKey(get(ps.Node, "securityContext"), k); n != nil {
+					return n, ps.Path + ".securityContext." + k
+				}
+			}
 			if k := getKey(c.Node, "securityContext"); k != nil {
 				return k, c.Path + ".securityContext"
 			}

@@ -1,0 +1,385 @@
+// Package misconfig is the misconfiguration scanner's dispatcher: it walks
+// the inputs, detects each document's type by name and content, hands it
+// to the format's loader and checks (Kubernetes, Helm, Kustomize,
+// Dockerfile, Compose, Terraform), and collects findings and scan errors.
+// Files are read and checked one at a time (bounded size), so memory stays
+// flat as the corpus grows; only the small per-namespace summary for
+// NetworkPolicy coverage spans files.
+package misconfig
+
+import (
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/wardsec/ward/internal/misconfig/check"
+	"github.com/wardsec/ward/internal/misconfig/compose"
+	"github.com/wardsec/ward/internal/misconfig/dockerfile"
+	"github.com/wardsec/ward/internal/misconfig/helm"
+	"github.com/wardsec/ward/internal/misconfig/k8s"
+	"github.com/wardsec/ward/internal/misconfig/kustomize"
+	"github.com/wardsec/ward/pkg/finding"
+)
+
+// Options configure a scan.
+type Options struct {
+	// HelmValues are extra values files for every chart; HelmSet are
+	// --set assignments.
+	HelmValues []string
+	HelmSet    []string
+	// HelmNamespace is the namespace charts are rendered for.
+	HelmNamespace string
+	// PSSVersion is the Pod Security Standards version ("latest").
+	PSSVersion string
+	// PolicyDirs hold custom CEL checks.
+	PolicyDirs []string
+	// Logger receives debug logs; nil discards them.
+	Logger *slog.Logger
+	// Limits bound file size, line length and alias expansion.
+	Limits k8s.Limits
+	// Stdin is read for the path "-".
+	Stdin io.Reader
+	// Helm renders charts; nil uses the build's default (DefaultHelm).
+	Helm helm.Renderer
+	// Kustomize builds kustomizations; nil uses DefaultKustomize.
+	Kustomize kustomize.Builder
+}
+
+// skipDirs are never descended into while walking.
+var skipDirs = map[string]bool{".git": true, "node_modules": true, ".terraform": true, ".hg": true, ".svn": true}
+
+type scanner struct {
+	ctx    context.Context
+	target string
+	opts   Options
+	log    *slog.Logger
+	k8s    *k8s.Scanner
+	ext    []extension
+	out    []finding.Finding
+	errs   []finding.ScanError
+}
+
+// extension is a format scanner that walks with the dispatcher: terraform
+// (directory-based) and custom policies hook in here.
+type extension interface {
+	// dir is called for every directory walked.
+	dir(s *scanner, dir string)
+	// doc is called for every parsed document of a detected type.
+	doc(s *scanner, path string, t check.DocType, data []byte)
+}
+
+// Scan scans paths (files, directories, or "-" for standard input) and
+// returns findings (suppressed ones marked, not dropped) and errors.
+func Scan(ctx context.Context, target string, paths []string, opts Options) ([]finding.Finding, []finding.ScanError) {
+	s := &scanner{ctx: ctx, target: target, opts: opts, log: opts.Logger}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	ks, err := k8s.NewScanner(target, k8s.Options{PSSVersion: opts.PSSVersion, Limits: opts.Limits})
+	if err != nil {
+		return nil, []finding.ScanError{{Target: target, Scanner: "misconfig", Message: err.Error()}}
+	}
+	s.k8s = ks
+	ext, err := extensions(opts)
+	if err != nil {
+		return nil, []finding.ScanError{{Target: target, Scanner: "misconfig", Message: err.Error()}}
+	}
+	s.ext = ext
+	for _, p := range paths {
+		if ctx.Err() != nil {
+			s.errs = append(s.errs, finding.ScanError{Target: target, Path: p, Scanner: "misconfig", Message: ctx.Err().Error()})
+			break
+		}
+		s.path(p)
+	}
+	s.out = append(s.out, s.k8s.Finish()...)
+	return s.out, s.errs
+}
+
+func (s *scanner) fail(path string, err error) {
+	se := finding.ScanError{Target: s.target, Path: path, Scanner: "misconfig", Message: err.Error()}
+	var pe *k8s.PosError
+	if errors.As(err, &pe) {
+		se.Path, se.Line, se.Column, se.Message = pe.Path, pe.Line, pe.Column, pe.Msg
+	}
+	s.errs = append(s.errs, se)
+}
+
+func (s *scanner) path(p string) {
+	if p == "-" {
+		if s.opts.Stdin == nil {
+			s.fail("-", errors.New("no standard input"))
+			return
+		}
+		data, err := k8s.ReadBounded("stdin", s.opts.Stdin, s.opts.Limits)
+		if err != nil {
+			s.fail("stdin", err)
+			return
+		}
+		s.data("stdin", data, true)
+		return
+	}
+	st, err := os.Stat(p)
+	if err != nil {
+		s.fail(p, err)
+		return
+	}
+	if st.IsDir() {
+		s.walk(p)
+		return
+	}
+	s.file(p, true)
+}
+
+func (s *scanner) walk(root string) {
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			s.fail(p, err)
+			if d != nil && d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if s.ctx.Err() != nil {
+			return s.ctx.Err()
+		}
+		if d.IsDir() {
+			if p != root && skipDirs[d.Name()] {
+				return filepath.SkipDir
+			}
+			if helm.IsChartDir(p) {
+				s.chart(p)
+				return filepath.SkipDir
+			}
+			if kustomize.IsKustomizeDir(p) {
+				s.kustomize(p)
+				return filepath.SkipDir
+			}
+			for _, e := range s.ext {
+				e.dir(s, p)
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			return nil // symlinks and devices are not followed
+		}
+		if candidate(p) {
+			s.file(p, false)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, context.Canceled) {
+		s.fail(root, err)
+	}
+}
+
+// candidate reports whether a walked file may be a config document.
+func candidate(p string) bool {
+	switch strings.ToLower(filepath.Ext(p)) {
+	case ".yaml", ".yml", ".json", ".tgz":
+		return true
+	}
+	return dockerfile.Detect(p, nil)
+}
+
+func (s *scanner) file(p string, explicit bool) {
+	if helm.IsChartArchive(p) {
+		s.chart(p)
+		return
+	}
+	base := filepath.Base(p)
+	if explicit && (base == "Chart.yaml") {
+		s.chart(filepath.Dir(p))
+		return
+	}
+	if explicit && kustomize.IsKustomizationFile(base) {
+		s.kustomize(filepath.Dir(p))
+		return
+	}
+	if explicit && strings.HasSuffix(p, ".tf") {
+		for _, e := range s.ext {
+			e.dir(s, filepath.Dir(p))
+		}
+		return
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		s.fail(p, err)
+		return
+	}
+	data, err := k8s.ReadBounded(p, f, s.opts.Limits)
+	f.Close()
+	if err != nil {
+		s.fail(p, err)
+		return
+	}
+	s.data(p, data, explicit)
+}
+
+// data detects the document type of one file's content and scans it.
+func (s *scanner) data(p string, data []byte, explicit bool) {
+	head := data
+	if len(head) > 64<<10 {
+		head = head[:64<<10]
+	}
+	switch {
+	case dockerfile.Detect(p, head):
+		s.log.Debug("scan", "path", p, "type", "dockerfile")
+		fs, es := dockerfile.Scan(s.target, p, data)
+		s.add(fs, es)
+		s.extDoc(p, check.Dockerfile, data)
+		return
+	case compose.Detect(p, head):
+		s.log.Debug("scan", "path", p, "type", "compose")
+		fs, es := compose.Scan(s.target, p, data)
+		s.add(fs, es)
+		s.extDoc(p, check.Compose, data)
+		return
+	}
+	docs, derrs := k8s.SplitDocuments(p, data, s.opts.Limits)
+	if !k8s.LooksLikeKubernetes(docs) {
+		if explicit || len(docs) == 0 && isYAMLName(p) {
+			// a named file that is not a Kubernetes document: report why.
+			s.errs = append(s.errs, k8s.DocErrors(s.target, derrs)...)
+			if len(derrs) == 0 && explicit {
+				s.log.Debug("not a recognised config document", "path", p)
+			}
+		}
+		return
+	}
+	s.log.Debug("scan", "path", p, "type", "kubernetes", "documents", len(docs))
+	s.errs = append(s.errs, k8s.DocErrors(s.target, derrs)...)
+	fs, es := s.k8s.ScanDocuments(p, docs, nil)
+	s.add(fs, es)
+	s.extDoc(p, check.Kubernetes, data)
+}
+
+func isYAMLName(p string) bool {
+	switch strings.ToLower(filepath.Ext(p)) {
+	case ".yaml", ".yml":
+		return true
+	}
+	return false
+}
+
+func (s *scanner) add(fs []finding.Finding, es []finding.ScanError) {
+	s.out = append(s.out, fs...)
+	s.errs = append(s.errs, es...)
+}
+
+func (s *scanner) extDoc(p string, t check.DocType, data []byte) {
+	for _, e := range s.ext {
+		e.doc(s, p, t, data)
+	}
+}
+
+// rendered scans rendered documents whose objects are reported at a
+// source file (a Helm template or a Kustomize resource).
+func (s *scanner) rendered(renderedName string, content []byte, remap func(o *k8s.Object)) {
+	docs, derrs := k8s.SplitDocuments(renderedName, content, s.opts.Limits)
+	for _, e := range derrs {
+		s.errs = append(s.errs, finding.ScanError{Target: s.target, Path: e.Err.Path, Line: e.Err.Line, Column: e.Err.Column, Scanner: "misconfig",
+			Message: "rendered output: " + e.Err.Msg})
+	}
+	fs, es := s.k8s.ScanDocuments(renderedName, docs, remap)
+	s.add(fs, es)
+	s.extDoc(renderedName, check.Kubernetes, content)
+}
+
+func (s *scanner) chart(chartPath string) {
+	r := s.opts.Helm
+	if r == nil {
+		r = DefaultHelm()
+	}
+	if r == nil {
+		s.fail(chartPath, helm.ErrNoRenderer)
+		return
+	}
+	s.log.Debug("render chart", "chart", chartPath, "renderer", r.Name())
+	ts, err := r.Render(s.ctx, chartPath, helm.RenderOptions{ValuesFiles: s.opts.HelmValues, Set: s.opts.HelmSet, Namespace: s.opts.HelmNamespace})
+	if err != nil {
+		s.fail(chartPath, err)
+		return
+	}
+	isDir := true
+	if st, err := os.Stat(chartPath); err == nil && !st.IsDir() {
+		isDir = false
+	}
+	for _, t := range ts {
+		src := helm.SourcePath(chartPath, t.Source)
+		if !isDir {
+			src = chartPath + "!" + t.Source
+		}
+		var tmpl []byte
+		if isDir {
+			if f, err := os.Open(src); err == nil {
+				tmpl, _ = k8s.ReadBounded(src, f, s.opts.Limits)
+				f.Close()
+			}
+		}
+		remap := func(o *k8s.Object) {
+			o.Remap = func(fieldPath string, n *yaml.Node) (string, int, int) {
+				if tmpl != nil {
+					if l, c := helm.Locate(tmpl, fieldPath); l > 0 {
+						return src, l, c
+					}
+					return src, 1, 1
+				}
+				if n != nil {
+					return src, n.Line, n.Column // line in the rendered template
+				}
+				return src, 0, 0
+			}
+		}
+		s.rendered(src, t.Content, remap)
+	}
+}
+
+func (s *scanner) kustomize(dir string) {
+	b := s.opts.Kustomize
+	if b == nil {
+		b = DefaultKustomize()
+	}
+	if b == nil {
+		s.fail(dir, kustomize.ErrNoBuilder)
+		return
+	}
+	s.log.Debug("build kustomization", "dir", dir, "builder", b.Name())
+	out, err := b.Build(s.ctx, dir)
+	if err != nil {
+		s.fail(dir, err)
+		return
+	}
+	idx := kustomize.NewIndex(dir, s.opts.Limits)
+	name := filepath.Join(dir, "kustomization.yaml")
+	if f := kustomize.KustomizationFile(dir); f != "" {
+		name = f
+	}
+	s.rendered(name, out, func(o *k8s.Object) {
+		src := idx.Find(o)
+		if src == nil {
+			return
+		}
+		o.Remap = func(fieldPath string, n *yaml.Node) (string, int, int) {
+			l, c := src.Locate(fieldPath)
+			return src.Path, l, c
+		}
+	})
+}
+
+// Catalog lists every built-in check of every format.
+func Catalog() []check.Meta {
+	var out []check.Meta
+	out = append(out, k8s.Checks()...)
+	out = append(out, dockerfile.Checks()...)
+	out = append(out, compose.Checks()...)
+	out = append(out, extraCatalog()...)
+	return out
+}

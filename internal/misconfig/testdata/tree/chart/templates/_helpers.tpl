@@ -1,0 +1,1 @@
+{{- define "demo.name" -}}{{ .Chart.Name }}-{{ .Release.Name }}{{- end -}}
