@@ -32,7 +32,7 @@ func (Binary) Version() int { return 1 }
 
 // Required implements inventory.Extractor: any regular executable file.
 func (Binary) Required(path string, mode fs.FileMode) bool {
-	return langutil.IsExecutable(mode) || (mode.IsRegular() && strings.HasSuffix(strings.ToLower(path), ".exe"))
+	return langutil.IsExecutable(mode) || (mode.IsRegular() && langutil.HasSuffixFold(path, ".exe"))
 }
 
 // IsExecutableFormat reports whether head starts like an ELF, Mach-O or PE

@@ -76,10 +76,15 @@ func (Archive) Name() string { return "java/archive" }
 // Version implements inventory.Extractor.
 func (Archive) Version() int { return 1 }
 
-var archiveExt = map[string]bool{".jar": true, ".war": true, ".ear": true, ".par": true, ".sar": true, ".jpi": true, ".hpi": true}
+var archiveExts = []string{".jar", ".war", ".ear", ".par", ".sar", ".jpi", ".hpi"}
 
 func isArchiveName(p string) bool {
-	return archiveExt[strings.ToLower(path.Ext(p))]
+	for _, ext := range archiveExts {
+		if langutil.HasSuffixFold(p, ext) {
+			return true
+		}
+	}
+	return false
 }
 
 // Required implements inventory.Extractor.

@@ -81,8 +81,35 @@ func ID(purl, filePath string) string {
 	return hex.EncodeToString(h[:8])
 }
 
-// PURL renders a package URL. namespace may be empty.
+// PURL renders a package URL. namespace may be empty. Components made of
+// unreserved characters only (the common case) are assembled directly;
+// anything else goes through packageurl-go, so the output is identical.
+// (packageurl-go builds a strings.Replacer per call, which dominated the
+// cost of large lockfiles.)
 func PURL(typ, namespace, name, version string, qualifiers ...string) string {
+	fast := unreserved(typ, false) && unreserved(namespace, true) && unreserved(name, false) && unreserved(version, false) && name != ""
+	for i := 1; i < len(qualifiers); i += 2 {
+		if qualifiers[i] != "" {
+			fast = false
+		}
+	}
+	if fast {
+		var b strings.Builder
+		b.Grow(6 + len(typ) + len(namespace) + len(name) + len(version))
+		b.WriteString("pkg:")
+		b.WriteString(typ)
+		b.WriteByte('/')
+		if namespace != "" {
+			b.WriteString(strings.Trim(namespace, "/"))
+			b.WriteByte('/')
+		}
+		b.WriteString(name)
+		if version != "" {
+			b.WriteByte('@')
+			b.WriteString(version)
+		}
+		return b.String()
+	}
 	var q packageurl.Qualifiers
 	for i := 0; i+1 < len(qualifiers); i += 2 {
 		if qualifiers[i+1] != "" {
@@ -90,6 +117,22 @@ func PURL(typ, namespace, name, version string, qualifiers ...string) string {
 		}
 	}
 	return packageurl.NewPackageURL(typ, namespace, name, version, q, "").ToString()
+}
+
+// unreserved reports whether s needs no percent-encoding in a PURL
+// component ('/' allowed inside namespaces, but not doubled or at the
+// ends).
+func unreserved(s string, slash bool) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '.', c == '_', c == '~':
+		case c == '/' && slash && i > 0 && i < len(s)-1 && s[i-1] != '/':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // SplitLast splits s at the last sep: "a/b/c" -> "a/b", "c".
@@ -221,4 +264,10 @@ func TOMLHeaderLines(data []byte, name string) []int {
 		line++
 	}
 	return out
+}
+
+// HasSuffixFold is strings.HasSuffix ignoring ASCII case, without
+// allocating (Required runs for every file of a target).
+func HasSuffixFold(s, suffix string) bool {
+	return len(s) >= len(suffix) && strings.EqualFold(s[len(s)-len(suffix):], suffix)
 }

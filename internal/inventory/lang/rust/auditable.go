@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"strings"
 
 	"github.com/wardsec/ward/internal/inventory"
 	"github.com/wardsec/ward/internal/inventory/lang/golang"
@@ -48,7 +47,7 @@ func (Auditable) Version() int { return 1 }
 
 // Required implements inventory.Extractor: any regular executable file.
 func (Auditable) Required(path string, mode fs.FileMode) bool {
-	return langutil.IsExecutable(mode) || (mode.IsRegular() && strings.HasSuffix(strings.ToLower(path), ".exe"))
+	return langutil.IsExecutable(mode) || (mode.IsRegular() && langutil.HasSuffixFold(path, ".exe"))
 }
 
 // ErrNoAuditData is returned by DepSection for executables without
