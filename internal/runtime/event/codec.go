@@ -379,6 +379,7 @@ type Reader struct {
 	intern  *Interner
 	hdrErr  error
 	readHdr bool
+	h       [HeaderSize]byte
 }
 
 // NewReader returns a Reader; the file header is read on the first call
@@ -430,8 +431,8 @@ func (r *Reader) Read(ev *Event) error {
 	if _, err := r.Header(); err != nil {
 		return err
 	}
-	var h [HeaderSize]byte
-	n, err := io.ReadFull(r.r, h[:])
+	h := r.h[:]
+	n, err := io.ReadFull(r.r, h)
 	if err == io.EOF {
 		return io.EOF
 	}
@@ -447,7 +448,7 @@ func (r *Reader) Read(ev *Event) error {
 		r.buf = make([]byte, size)
 	}
 	r.buf = r.buf[:size]
-	copy(r.buf, h[:])
+	copy(r.buf, h)
 	if _, err := io.ReadFull(r.r, r.buf[HeaderSize:]); err != nil {
 		return &FormatError{Offset: r.off, Record: r.n, Msg: "truncated record body"}
 	}
