@@ -80,7 +80,7 @@ func openFile(path string) (d *DB, err error) {
 	}()
 	b, err := bolt.Open(path, 0o444, &bolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
 	if err != nil {
-		return nil, fmt.Errorf("open vulnerability database %s: %w", path, err)
+		return nil, fmt.Errorf("open vulnerability database %s: %w; rebuild it with `ward db update` or `ward db import`", path, err)
 	}
 	d = &DB{path: path, bolt: b}
 	err = b.View(func(tx *bolt.Tx) error {

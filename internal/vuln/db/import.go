@@ -167,6 +167,11 @@ func rebuild(ctx context.Context, dir string, sources []source, opts buildOption
 		return Status{}, err
 	}
 	defer unlock()
+	return rebuildLocked(ctx, dir, sources, opts)
+}
+
+// rebuildLocked is rebuild for a caller that holds the directory lock.
+func rebuildLocked(ctx context.Context, dir string, sources []source, opts buildOptions) (Status, error) {
 	removeStale(dir)
 
 	var old *DB

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 )
 
@@ -180,6 +181,9 @@ func jsonError(data []byte, err error) error {
 			field = "value"
 		}
 		return &ParseError{Line: l, Column: c, Msg: fmt.Sprintf("%s: cannot read %s into %s", field, te.Value, te.Type)}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		l, c := lineCol(data, int64(len(data)))
+		return &ParseError{Line: l, Column: c, Msg: "unexpected end of document"}
 	}
 	return &ParseError{Msg: err.Error()}
 }
