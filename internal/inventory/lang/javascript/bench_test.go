@@ -26,7 +26,7 @@ func syntheticLockV3(n int) []byte {
 			"license":   "MIT",
 			"dev":       i%7 == 0,
 			"dependencies": map[string]string{
-				fmt.Sprintf("pkg-%d", (i+1)%n): "^1.0.0",
+				fmt.Sprintf("pkg-%d", (i+1)%n):   "^1.0.0",
 				fmt.Sprintf("pkg-%d", (i*7+3)%n): "^1.0.0",
 			},
 		}
