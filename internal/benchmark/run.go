@@ -125,7 +125,7 @@ func Run(ctx context.Context, controls []Control, opts Options) (*Report, error)
 		}
 		opts.Rootfs = "/"
 	}
-	if opts.Live && path.Clean(opts.Rootfs) != "/" {
+	if opts.Live && path.Clean(opts.Rootfs) != "/" && opts.ProcDir == "" {
 		return nil, fmt.Errorf("benchmark: a live audit reads /proc of this host; it cannot be combined with rootfs %s", opts.Rootfs)
 	}
 	for _, b := range opts.Benchmarks {
@@ -285,10 +285,11 @@ func (r *Report) Findings(target string) []finding.Finding {
 	return r.findings(target, func(st finding.BenchmarkStatus) bool { return st == finding.StatusFail })
 }
 
-// AllFindings returns a finding for every control whatever its status
-// (for views such as JUnit that list passes too). Only failed controls
-// carry the control's severity; the others have severity UNKNOWN so that
-// severity filters and exit codes never act on a pass.
+// AllFindings returns a finding for every control whatever its status, so
+// report views can list passes, manual and not-applicable controls too
+// (the table's control list, JUnit test cases). Every finding carries its
+// control's severity; Benchmark.Status says whether it is a problem
+// (report.Failing counts only fail and error).
 func (r *Report) AllFindings(target string) []finding.Finding {
 	return r.findings(target, func(finding.BenchmarkStatus) bool { return true })
 }
@@ -330,8 +331,8 @@ func (r *Report) findings(target string, keep func(finding.BenchmarkStatus) bool
 					Status: res.Status, Expected: res.Expected, Actual: res.Actual},
 				Tags: []string{"benchmark:" + c.Benchmark, "section:" + c.Section},
 			}
+			f.Severity = c.Severity
 			if res.Status == finding.StatusFail {
-				f.Severity = c.Severity
 				f.Message = failMessage(res, o)
 			} else {
 				f.Message = string(res.Status) + ": " + res.Actual
