@@ -8,10 +8,16 @@ type acMatcher struct {
 	class    [256]uint8
 	nclass   int
 	delta    []int32 // state*nclass + class -> next state
+	pdelta   []int32 // premultiplied: state*nclass + class -> next*nclass
+	pflag    []bool  // indexed by premultiplied state
 	out      [][]int32
 	hasOut   []bool
 	patterns []string // lower-cased keywords, index = pattern id
 	lens     []int
+	maxLen   int
+	// spare holds per-stream hit buffers; an acMatcher is therefore not
+	// safe for concurrent scans: each worker clones it (see clone).
+	spare [3][]acHit
 }
 
 func lowerASCII(b byte) byte {
@@ -52,6 +58,9 @@ func newACMatcher(patterns []string) *acMatcher {
 	for id, p := range patterns {
 		m.patterns = append(m.patterns, lowerString(p))
 		m.lens = append(m.lens, len(p))
+		if len(p) > m.maxLen {
+			m.maxLen = len(p)
+		}
 		if p == "" {
 			continue
 		}
@@ -100,6 +109,19 @@ func newACMatcher(patterns []string) *acMatcher {
 		m.out[i] = nodes[i].out
 		m.hasOut[i] = len(nodes[i].out) > 0
 	}
+	// Premultiplied table: entries hold next*nclass so the scan loop does
+	// one add and one load per byte; pflag marks (premultiplied) states
+	// with outputs.
+	m.pdelta = make([]int32, len(m.delta))
+	for i, t := range m.delta {
+		m.pdelta[i] = t * int32(m.nclass)
+	}
+	m.pflag = make([]bool, len(m.delta))
+	for i := range nodes {
+		if m.hasOut[i] {
+			m.pflag[i*m.nclass] = true
+		}
+	}
 	return m
 }
 
@@ -111,20 +133,93 @@ func lowerString(s string) string {
 	return string(b)
 }
 
-// scan calls hit(pattern, end) for every occurrence of a pattern in data,
-// where end is the offset just past the occurrence.
-func (m *acMatcher) scan(data []byte, hit func(pattern int32, end int)) {
-	if len(m.delta) == 0 {
-		return
+// acHit is one keyword occurrence: the state reached (its outputs are the
+// keywords ending there) and the offset just past it.
+type acHit struct {
+	state int32
+	end   int32
+}
+
+// scan appends every position where some keyword ends to hits, in
+// increasing order. Patterns ending there are m.out[hit.state]. Positions
+// are int32: callers scan chunks of at most a few MiB.
+//
+// Large inputs are split into four quarters scanned by four interleaved
+// automata: each table lookup depends on the previous one, so a single
+// stream is bound by load latency; four independent streams overlap their
+// loads. An automaton's state depends only on the last maxLen-1 bytes, so
+// each quarter's start state is found by replaying those bytes.
+func (m *acMatcher) scan(data []byte, hits []acHit) []acHit {
+	if len(m.pdelta) == 0 {
+		return hits
 	}
-	delta, class, nc, hasOut := m.delta, &m.class, m.nclass, m.hasOut
-	s := int32(0)
-	for i, b := range data {
-		s = delta[int(s)*nc+int(class[b])]
-		if hasOut[s] {
-			for _, p := range m.out[s] {
-				hit(p, i+1)
-			}
+	n := len(data)
+	if n < 2048 {
+		_, hits = m.scanFrom(0, data, 0, hits)
+		return hits
+	}
+	q := n / 4
+	var st [4]int32
+	for k := 1; k < 4; k++ {
+		from := k*q - (m.maxLen - 1)
+		if from < 0 {
+			from = 0
+		}
+		st[k], _ = m.scanFrom(0, data[from:k*q], -1, nil)
+	}
+	d0, d1, d2, d3 := data[:q], data[q:2*q], data[2*q:3*q], data[3*q:4*q]
+	delta, class, flag := m.pdelta, &m.class, m.pflag
+	nc := int32(m.nclass)
+	s0, s1, s2, s3 := int32(0), st[1], st[2], st[3]
+	h := [4][]acHit{hits}
+	for k := 1; k < 4; k++ {
+		h[k] = m.spare[k-1][:0]
+	}
+	_, _, _ = d1[len(d0)-1], d2[len(d0)-1], d3[len(d0)-1]
+	for i := range d0 {
+		s0 = delta[s0+int32(class[d0[i]])]
+		s1 = delta[s1+int32(class[d1[i]])]
+		s2 = delta[s2+int32(class[d2[i]])]
+		s3 = delta[s3+int32(class[d3[i]])]
+		if flag[s0] {
+			h[0] = append(h[0], acHit{state: s0 / nc, end: int32(i + 1)})
+		}
+		if flag[s1] {
+			h[1] = append(h[1], acHit{state: s1 / nc, end: int32(q + i + 1)})
+		}
+		if flag[s2] {
+			h[2] = append(h[2], acHit{state: s2 / nc, end: int32(2*q + i + 1)})
+		}
+		if flag[s3] {
+			h[3] = append(h[3], acHit{state: s3 / nc, end: int32(3*q + i + 1)})
 		}
 	}
+	_, h[3] = m.scanFrom(s3, data[4*q:], 4*q, h[3])
+	hits = h[0]
+	for k := 1; k < 4; k++ {
+		hits = append(hits, h[k]...)
+		m.spare[k-1] = h[k][:0]
+	}
+	return hits
+}
+
+// scanFrom runs the automaton from premultiplied state s over data, whose
+// first byte is at offset base; base < 0 discards hits (replay).
+func (m *acMatcher) scanFrom(s int32, data []byte, base int, hits []acHit) (int32, []acHit) {
+	delta, class, flag := m.pdelta, &m.class, m.pflag
+	nc := int32(m.nclass)
+	for i, b := range data {
+		s = delta[s+int32(class[b])]
+		if flag[s] && base >= 0 {
+			hits = append(hits, acHit{state: s / nc, end: int32(base + i + 1)})
+		}
+	}
+	return s, hits
+}
+
+// clone returns a matcher sharing the tables with its own scratch buffers.
+func (m *acMatcher) clone() *acMatcher {
+	c := *m
+	c.spare = [3][]acHit{}
+	return &c
 }

@@ -96,8 +96,7 @@ func decodeBase64(s []byte) []byte {
 
 // detectEncoded finds encoded runs in data, decodes them and scans the
 // decoded text with depth+1.
-func (e *engine) detectEncoded(data []byte, path string, depth, maxDecode int, out []rawMatch) []rawMatch {
-	sub := e.newScratch()
+func (e *engine) detectEncoded(data []byte, path string, sub *scratch, depth, maxDecode int, out []rawMatch) []rawMatch {
 	emit := func(start, end int, kind string, decoded []byte) {
 		if !printable(decoded) {
 			return
@@ -114,40 +113,46 @@ func (e *engine) detectEncoded(data []byte, path string, depth, maxDecode int, o
 			})
 		}
 	}
+	// Skip loop: a run of at least minBase64Run characters that starts at
+	// or after i must cover data[i+minBase64Run-1]; when that byte is not
+	// in the alphabet, jump. Invariant: i == 0 or data[i-1] is not in the
+	// alphabet.
 	n := len(data)
-	for i := 0; i < n; {
-		c := charClass[data[i]]
-		if c&cB64 == 0 {
-			i++
+	const L = minBase64Run
+	for i := 0; i+L <= n; {
+		if charClass[data[i+L-1]]&cB64 == 0 {
+			i += L
 			continue
 		}
-		// Only start a run at a token boundary, so "fooBar" inside a long
-		// identifier still forms one run.
-		j := i
-		mask := uint8(0)
-		for j < n {
-			c = charClass[data[j]]
-			if c&cB64 == 0 {
-				break
-			}
-			mask |= c
-			j++
+		j := i + L - 1
+		for j > i && charClass[data[j-1]]&cB64 != 0 {
+			j--
 		}
-		k := j
-		for k < n && k-j < 2 && data[k] == '=' {
+		k := i + L
+		for k < n && charClass[data[k]]&cB64 != 0 {
 			k++
 		}
-		run := j - i
-		switch {
-		case run > maxDecodeRun:
-		case mask&cNonHex == 0 && run >= minHexRun && run%2 == 0:
-			if d, err := hex.DecodeString(string(data[i:j])); err == nil {
-				emit(i, j, "hex", d)
+		if k-j >= L {
+			mask := uint8(0)
+			for _, c := range data[j:k] {
+				mask |= charClass[c]
 			}
-		case run >= minBase64Run && mask&cUpper != 0 && mask&cLower != 0 && mask&(cDigit|cSym) != 0:
-			emit(i, k, "base64", decodeBase64(data[i:k]))
+			end := k
+			for end < n && end-k < 2 && data[end] == '=' {
+				end++
+			}
+			run := k - j
+			switch {
+			case run > maxDecodeRun:
+			case mask&cNonHex == 0 && run >= minHexRun && run%2 == 0:
+				if d, err := hex.DecodeString(string(data[j:k])); err == nil {
+					emit(j, k, "hex", d)
+				}
+			case mask&cUpper != 0 && mask&cLower != 0 && mask&(cDigit|cSym) != 0:
+				emit(j, end, "base64", decodeBase64(data[j:end]))
+			}
 		}
-		i = k
+		i = k + 1
 	}
 	// Percent-encoding: tokens with at least two %XX escapes.
 	for off := 0; off < n; {

@@ -2,6 +2,7 @@ package secret
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -150,17 +151,22 @@ func (s *Scanner) scanFile(ctx context.Context, target string, j fileJob, sc *sc
 		return out, err
 	}
 	defer f.Close()
-	br := bufio.NewReaderSize(f, 64<<10)
-	head, _ := br.Peek(512)
+	var hb [512]byte
+	hn, _ := io.ReadFull(f, hb[:])
+	head := hb[:hn]
 	if kind := archiveKind(j.rel, head); kind != "" {
 		if s.opts.MaxArchiveDepth < 1 {
 			s.note("%s: archive not opened (--max-archive-depth %d)", j.rel, s.opts.MaxArchiveDepth)
 			return out, nil
 		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return out, err
+		}
 		b := &budget{left: s.opts.MaxArchiveSize, entries: s.opts.MaxArchiveEntries}
-		fs, err := s.walkArchive(ctx, target, j.rel, kind, br, f, j.size, 1, b, sc)
+		fs, err := s.walkArchive(ctx, target, j.rel, kind, f, f, j.size, 1, b, sc)
 		return append(out, fs...), err
 	}
+	br := io.MultiReader(bytes.NewReader(head), f)
 	fs, err := s.scanStream(ctx, io.LimitReader(br, s.opts.MaxFileSize), source{target: target, loc: finding.Location{Path: j.rel}, rulePath: j.rel}, true, sc)
 	if errors.Is(err, ErrBinary) {
 		return out, nil

@@ -131,6 +131,43 @@ type compiledRule struct {
 	severity finding.Severity
 	allow    []compiledAllowlist
 	pathOnly bool
+	// assignCheck: the rule matches NAME <op> VALUE with the keyword in
+	// NAME; a hit is only worth a regex run when an assignment operator
+	// follows the keyword on its line.
+	assignCheck bool
+	// before/after bound a line rule's window around a keyword.
+	before, after int
+}
+
+// assignmentAfter reports whether, after a keyword ending at end, the rest
+// of an identifier (up to 40 name characters), optional quotes/brackets
+// and spaces lead to an assignment operator (=, :, >, ,).
+func assignmentAfter(data []byte, end int) bool {
+	i, n := end, len(data)
+	for k := 0; i < n && k < 40; k++ {
+		c := data[i]
+		if c == '_' || c == '-' || c == '.' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' {
+			i++
+			continue
+		}
+		break
+	}
+	for k := 0; i < n && k < 6; k++ {
+		switch data[i] {
+		case ' ', '\t', '"', '\'', '`', ']', '}', ')':
+			i++
+			continue
+		}
+		break
+	}
+	if i >= n {
+		return false
+	}
+	switch data[i] {
+	case '=', ':', '>', ',', '?', '|':
+		return true
+	}
+	return false
 }
 
 // engine is the compiled rule set; it is immutable and shared by workers.
@@ -140,6 +177,7 @@ type engine struct {
 	kwRules   [][]int // keyword (pattern id) -> rule indexes
 	noKeyword []int   // rules without keywords: run on every fragment
 	pathOnly  []int
+	pathRules []int // rules with a path restriction and a regex
 	global    []compiledAllowlist
 }
 
@@ -197,7 +235,23 @@ func compileEngine(f *rules.File) (*engine, error) {
 				cr.allow = append(cr.allow, c)
 			}
 		}
+		cr.assignCheck = r.Assign != "" || r.AssignCheck
+		cr.before, cr.after = lineBefore, lineAfter
+		if cr.assignCheck {
+			// NAME (keyword + up to ~60 name characters before it) then
+			// operator and a value of at most a few hundred bytes.
+			cr.before, cr.after = 80, 400
+		}
+		for _, k := range r.Keywords {
+			if strings.HasSuffix(k, "://") {
+				// scheme://user:password@host
+				cr.before, cr.after = 32, 400
+			}
+		}
 		e.rules = append(e.rules, cr)
+		if cr.path != nil && !cr.pathOnly {
+			e.pathRules = append(e.pathRules, cr.idx)
+		}
 		switch {
 		case cr.pathOnly:
 			e.pathOnly = append(e.pathOnly, cr.idx)
@@ -238,10 +292,14 @@ type window struct{ start, end int }
 type scratch struct {
 	windows [][]window
 	touched []int
+	hits    []acHit
+	pathOK  []bool
+	sub     *scratch // for decoded content (one level deeper)
+	ac      *acMatcher
 }
 
 func (e *engine) newScratch() *scratch {
-	return &scratch{windows: make([][]window, len(e.rules))}
+	return &scratch{windows: make([][]window, len(e.rules)), pathOK: make([]bool, len(e.rules)), ac: e.ac.clone()}
 }
 
 // ruleApplies reports whether rule r may run on path (path regex).
@@ -274,44 +332,53 @@ func (e *engine) detect(data []byte, path string, sc *scratch, depth, maxDecode 
 		return out
 	}
 	sc.touched = sc.touched[:0]
-	e.ac.scan(data, func(p int32, end int) {
-		start := end - len(e.ac.patterns[p])
-		for _, ri := range e.kwRules[p] {
-			r := e.rules[ri]
-			var lo, hi int
-			if r.Multiline {
-				lo, hi = lineBounds(data, start, end, multiBefore, multiAfter)
-				if lo2 := start - multiBefore; lo2 > 0 && lo2 < lo {
-					lo = lo2
+	sc.hits = sc.ac.scan(data, sc.hits[:0])
+	// Path-restricted rules: decide once per fragment.
+	for _, ri := range e.pathRules {
+		sc.pathOK[ri] = e.rules[ri].path.MatchString(path)
+	}
+	for _, h := range sc.hits {
+		end := int(h.end)
+		for _, p := range e.ac.out[h.state] {
+			start := end - e.ac.lens[p]
+			for _, ri := range e.kwRules[p] {
+				r := e.rules[ri]
+				if r.path != nil && !sc.pathOK[ri] {
+					continue
 				}
-				if hi2 := end + multiAfter; hi2 < len(data) && hi2 > hi {
-					hi = hi2
-				} else if hi2 >= len(data) {
-					hi = len(data)
+				if r.assignCheck && !assignmentAfter(data, end) {
+					continue
 				}
-			} else {
-				lo, hi = lineBounds(data, start, end, lineBefore, lineAfter)
-			}
-			ws := sc.windows[ri]
-			if n := len(ws); n > 0 && lo <= ws[n-1].end {
-				if hi > ws[n-1].end {
-					ws[n-1].end = hi
+				var lo, hi int
+				if r.Multiline {
+					lo, hi = start-multiBefore, end+multiAfter
+					if lo < 0 {
+						lo = 0
+					}
+					if hi > len(data) {
+						hi = len(data)
+					}
+				} else {
+					lo, hi = lineBounds(data, start, end, r.before, r.after)
 				}
-				continue
+				ws := sc.windows[ri]
+				if n := len(ws); n > 0 && lo <= ws[n-1].end {
+					if hi > ws[n-1].end {
+						ws[n-1].end = hi
+					}
+					continue
+				}
+				if len(ws) == 0 {
+					sc.touched = append(sc.touched, ri)
+				}
+				sc.windows[ri] = append(ws, window{lo, hi})
 			}
-			if len(ws) == 0 {
-				sc.touched = append(sc.touched, ri)
-			}
-			sc.windows[ri] = append(ws, window{lo, hi})
 		}
-	})
+	}
 	for _, ri := range sc.touched {
 		r := e.rules[ri]
 		ws := sc.windows[ri]
 		sc.windows[ri] = ws[:0]
-		if !r.applies(path) {
-			continue
-		}
 		for _, w := range ws {
 			out = e.runRule(r, data, w.start, w.end, out)
 		}
@@ -323,7 +390,10 @@ func (e *engine) detect(data []byte, path string, sc *scratch, depth, maxDecode 
 		}
 	}
 	if depth < maxDecode {
-		out = e.detectEncoded(data, path, depth, maxDecode, out)
+		if sc.sub == nil {
+			sc.sub = e.newScratch()
+		}
+		out = e.detectEncoded(data, path, sc.sub, depth, maxDecode, out)
 	}
 	return out
 }

@@ -2,6 +2,8 @@ package secret
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"strings"
 	"testing"
 
@@ -81,4 +83,11 @@ func TestBuiltinRuleSamples(t *testing.T) {
 			}
 		})
 	}
+}
+
+func location(p string) finding.Location { return finding.Location{Path: p} }
+
+func sha(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
 }

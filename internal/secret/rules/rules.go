@@ -98,6 +98,10 @@ type Rule struct {
 	// Generic rules name no provider; they yield to a provider rule that
 	// matches the same text and get placeholder filtering.
 	Generic bool `yaml:"generic,omitempty"`
+	// AssignCheck says the rule's keyword is part of an assignment's name
+	// (NAME = value, NAME: value): the regex runs only when an operator
+	// follows the keyword. Implied by Assign.
+	AssignCheck bool `yaml:"assign_check,omitempty"`
 	// Placeholders turns on placeholder filtering for a non-generic rule.
 	Placeholders bool        `yaml:"placeholders,omitempty"`
 	Allowlist    Allowlist   `yaml:"allowlist,omitempty"`
