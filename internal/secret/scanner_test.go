@@ -485,9 +485,9 @@ func TestContextCancel(t *testing.T) {
 
 func TestRedact(t *testing.T) {
 	for in, want := range map[string]string{
-		"short":                "********",
-		"twelve-chars":         "tw********",
-		fakeGHP:                "ghp_********",
+		"short":                                 "********",
+		"twelve-chars":                          "tw********",
+		fakeGHP:                                 "ghp_********",
 		"-----BEGIN RSA PRIVATE KEY-----\nMIIE": "-----BEGIN RSA PRIVATE KEY-----********",
 	} {
 		if got := Redact(in); got != want {
