@@ -5,7 +5,6 @@ package watch
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -167,32 +166,158 @@ func startWatch(t *testing.T, e *rules.Engine, pol *response.Policy, log *alertL
 	})
 }
 
-func TestExploreScenarios(t *testing.T) {
-	if os.Getenv("WARD_EXPLORE") == "" {
-		t.Skip("exploration only")
+// scenario is one attack pattern and the upstream rule it must trigger.
+type scenario struct {
+	name  string
+	flags []string // extra podman run flags
+	cmd   []string
+	rule  string
+}
+
+var containerScenarios = []scenario{
+	{"shell spawned in a container (tty)", []string{"-t"}, []string{"sh", "-c", "true"}, "Terminal shell in container"},
+	{"read of /etc/shadow", nil, []string{"cat", "/etc/shadow"}, "Read sensitive file untrusted"},
+	{"search for private keys", nil, []string{"find", "/", "-name", "id_rsa"}, "Search Private Keys or Passwords"},
+	{"reverse shell: stdin/stdout to a socket", nil, []string{"sh", "-c", "(nc -l -p 4444 >/dev/null &) ; sleep 0.3; attack revshell 4444"}, "Redirect STDOUT/STDIN to Network Connection in Container"},
+	{"fileless execution from memfd", nil, []string{"attack", "memfd"}, "Fileless execution via memfd_create"},
+	{"execution from /dev/shm", []string{"--tmpfs", "/dev/shm:rw,exec"}, []string{"sh", "-c", "cp /bin/busybox /dev/shm/x && /dev/shm/x true; true"}, "Execution from /dev/shm"},
+	{"dropped and executed binary", nil, []string{"sh", "-c", "cp /bin/busybox /tmp/dropped && /tmp/dropped true; true"}, "Drop and execute new binary in container"},
+	{"ptrace attach", nil, []string{"attack", "ptrace"}, "PTRACE attached to process"},
+	{"kernel module load attempt", []string{"--cap-add", "SYS_MODULE"}, []string{"attack", "module"}, "Linux Kernel Module Injection Detected"},
+}
+
+// runContainer runs a container to completion and returns its full ID.
+func runContainer(t *testing.T, image string, flags, cmd []string) string {
+	t.Helper()
+	cidfile := filepath.Join(t.TempDir(), "cid")
+	args := append([]string{"run", "--rm", "--cidfile", cidfile}, runArgs...)
+	args = append(append(args, flags...), image)
+	out, err := podman(t, append(args, cmd...)...)
+	cid, rerr := os.ReadFile(cidfile)
+	if rerr != nil {
+		t.Fatalf("podman run %v: %v %v\n%s", cmd, err, rerr, out)
 	}
+	return strings.TrimSpace(string(cid))
+}
+
+// waitAlert waits for rule to fire in container cid (short ID match).
+func waitAlert(l *alertLog, rule, cid string, timeout time.Duration) *alert {
+	deadline := time.Now().Add(timeout)
+	for {
+		for _, a := range l.snapshot() {
+			if a.Rule == rule && a.ContainerID == sensor.ShortID(cid) {
+				return &a
+			}
+		}
+		if time.Now().After(deadline) {
+			return nil
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+// TestContainerScenarios runs each attack pattern in a real container
+// (podman, runc, cgroupfs) and requires the upstream stable rule to fire
+// with the container's ID and image; a benign run must trigger nothing.
+func TestContainerScenarios(t *testing.T) {
 	image := buildImage(t)
 	e := loadStable(t)
 	log := &alertLog{}
 	startWatch(t, e, nil, log)
-	for _, sc := range [][]string{
-		{"run", "--rm", "-t", image, "sh", "-c", "true"},
-		{"run", "--rm", image, "cat", "/etc/shadow"},
-		{"run", "--rm", image, "find", "/", "-name", "id_rsa"},
-		{"run", "--rm", image, "sh", "-c", "cp /bin/busybox /tmp/dropped && /tmp/dropped true"},
-		{"run", "--rm", image, "sh", "-c", "cp /bin/busybox /dev/shm/x && /dev/shm/x true"},
-		{"run", "--rm", image, "attack", "memfd"},
-		{"run", "--rm", image, "attack", "ptrace"},
-		{"run", "--rm", "--cap-add", "SYS_MODULE", image, "attack", "module"},
-		{"run", "--rm", image, "sh", "-c", "(nc -l -p 4444 >/dev/null &) ; sleep 0.3; attack revshell 4444"},
-		{"run", "--rm", image, "sh", "-c", "touch /etc/ward-test"},
-	} {
-		log.reset()
-		out, err := podman(t, append(append([]string{sc[0]}, runArgs...), sc[1:]...)...)
-		time.Sleep(300 * time.Millisecond)
-		fmt.Printf("=== %v (err %v) %s\n", sc[1:], err, out)
+	for _, sc := range containerScenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			cid := runContainer(t, image, sc.flags, sc.cmd)
+			a := waitAlert(log, sc.rule, cid, 5*time.Second)
+			if a == nil {
+				var seen []string
+				for _, x := range log.snapshot() {
+					if x.ContainerID == sensor.ShortID(cid) {
+						seen = append(seen, x.Rule)
+					}
+				}
+				t.Fatalf("rule %q did not fire for container %s; its alerts: %q", sc.rule, cid[:12], seen)
+			}
+			if a.Image != image {
+				t.Errorf("alert image = %q, want %q", a.Image, image)
+			}
+		})
+	}
+	t.Run("benign baseline", func(t *testing.T) {
+		cid := runContainer(t, image, nil, []string{"sh", "-c", "ls / >/dev/null; cat /etc/passwd >/dev/null; echo hello > /tmp/x; sleep 0.2"})
+		time.Sleep(500 * time.Millisecond)
 		for _, a := range log.snapshot() {
-			fmt.Printf("  %s | %s | %s | %s\n", a.Rule, a.ContainerID, a.Image, a.Proc)
+			if a.ContainerID == sensor.ShortID(cid) {
+				t.Errorf("benign container triggered %q: %s", a.Rule, a.Output)
+			}
 		}
+	})
+}
+
+// TestWriteBelowEtc uses the sandbox rule file on top of the stable one, as
+// Falco loads them, for the one scenario whose rule lives there.
+func TestWriteBelowEtc(t *testing.T) {
+	image := buildImage(t)
+	dir := filepath.Join(sharedDir(t), "data", "falco-rules")
+	e, err := rules.Load([]string{filepath.Join(dir, "falco_rules.yaml"), filepath.Join(dir, "falco-sandbox_rules.yaml")}, rules.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := &alertLog{}
+	startWatch(t, e, nil, log)
+	cid := runContainer(t, image, nil, []string{"sh", "-c", "touch /etc/ward-test"})
+	if waitAlert(log, "Write below etc", cid, 5*time.Second) == nil {
+		t.Fatal("Write below etc did not fire")
+	}
+	cid = runContainer(t, image, nil, []string{"sh", "-c", "touch /tmp/ward-test"})
+	time.Sleep(500 * time.Millisecond)
+	for _, a := range log.snapshot() {
+		if a.ContainerID == sensor.ShortID(cid) && a.Rule == "Write below etc" {
+			t.Error("write below /tmp reported as below /etc")
+		}
+	}
+}
+
+// TestHostScenarios runs patterns on the host: container.id must be "host".
+func TestHostScenarios(t *testing.T) {
+	e := loadStable(t)
+	log := &alertLog{}
+	startWatch(t, e, nil, log)
+	if err := exec.Command("/bin/sh", "-c", "cat /etc/shadow > /dev/null").Run(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, a := range log.snapshot() {
+			if a.Rule == "Read sensitive file untrusted" && a.Proc == "cat" {
+				if a.ContainerID != "" {
+					t.Errorf("host alert has container %q", a.ContainerID)
+				}
+				return
+			}
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	t.Fatal("Read sensitive file untrusted did not fire on the host")
+}
+
+// TestResponseStopContainer stops a container when a rule fires, and
+// records the action; a dry run only reports.
+func TestResponseStopContainer(t *testing.T) {
+	image := buildImage(t)
+	e := loadStable(t)
+	pol, err := response.Parse("policy.yaml", []byte("actions:\n  - rules: [\"Read sensitive file untrusted\"]\n    action: stop\n    containers_only: true\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := &alertLog{}
+	startWatch(t, e, pol, log)
+	start := time.Now()
+	cid := runContainer(t, image, nil, []string{"sh", "-c", "cat /etc/shadow >/dev/null; sleep 20"})
+	if took := time.Since(start); took > 15*time.Second {
+		t.Fatalf("container ran %v: it was not stopped", took)
+	}
+	a := waitAlert(log, "Read sensitive file untrusted", cid, 2*time.Second)
+	if a == nil || len(a.Actions) != 1 || a.Actions[0].Result != "done" || a.Actions[0].Action != response.Stop {
+		t.Fatalf("alert/actions = %+v", a)
 	}
 }

