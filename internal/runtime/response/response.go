@@ -175,8 +175,10 @@ func (r Record) String() string {
 }
 
 // Do carries out one action for the process pid (in container containerID,
-// "" or "host" for host processes).
-func (p *Policy) Do(a Action, rule string, pid int, containerID string) Record {
+// "" or "host" for host processes). For container actions, the container's
+// cgroup is found from the process, else (it may have exited already) from
+// its parent ppid, else by the container ID in the cgroup hierarchy.
+func (p *Policy) Do(a Action, rule string, pid, ppid int, containerID string) Record {
 	rec := Record{Time: time.Now().UTC(), Rule: rule, Action: a, PID: pid, ContainerID: containerID, DryRun: p.DryRun}
 	inContainer := containerID != "" && containerID != "host"
 	switch {
@@ -197,12 +199,15 @@ func (p *Policy) Do(a Action, rule string, pid int, containerID string) Record {
 	var err error
 	switch a {
 	case Kill:
-		err = syscall.Kill(pid, syscall.SIGKILL)
+		// A process that already exited is not an error to report loudly.
+		if err = syscall.Kill(pid, syscall.SIGKILL); errors.Is(err, syscall.ESRCH) {
+			err = fmt.Errorf("process %d already exited", pid)
+		}
 		rec.Affected = []int{pid}
 	case Pause:
-		rec.Affected, err = p.freeze(pid)
+		rec.Affected, err = p.freeze(pid, ppid, containerID)
 	case Stop:
-		rec.Affected, err = p.killCgroup(pid)
+		rec.Affected, err = p.killCgroup(pid, ppid, containerID)
 	}
 	if err != nil {
 		rec.Result = "failed: " + err.Error()
@@ -242,8 +247,78 @@ func (p *Policy) cgroupDir(pid int, controller string) (string, bool, error) {
 	return "", false, fmt.Errorf("no %s cgroup for pid %d", controller, pid)
 }
 
-func (p *Policy) freeze(pid int) ([]int, error) {
-	dir, v2, err := p.cgroupDir(pid, "freezer")
+// containerCgroup finds the cgroup directory of a container for a
+// controller: from the process, its parent, or a bounded search of the
+// hierarchy for a directory named after the container ID.
+func (p *Policy) containerCgroup(pid, ppid int, containerID, controller string) (string, bool, error) {
+	var firstErr error
+	for _, q := range []int{pid, ppid} {
+		if q <= 1 {
+			continue
+		}
+		dir, v2, err := p.cgroupDir(q, controller)
+		if err == nil && strings.Contains(dir, ShortContainerID(containerID)) {
+			return dir, v2, nil
+		}
+		if firstErr == nil {
+			if err == nil {
+				err = fmt.Errorf("pid %d is not in container %s", q, containerID)
+			}
+			firstErr = err
+		}
+	}
+	short := ShortContainerID(containerID)
+	if len(short) < 12 {
+		return "", false, firstErr
+	}
+	for _, base := range []struct {
+		dir string
+		v2  bool
+	}{{filepath.Join(p.Root, "/sys/fs/cgroup", controller), false}, {filepath.Join(p.Root, "/sys/fs/cgroup"), true}} {
+		if dir := findDir(base.dir, short, 5); dir != "" {
+			if _, err := os.Stat(filepath.Join(dir, "cgroup.procs")); err == nil {
+				return dir, base.v2 && !strings.HasPrefix(dir, filepath.Join(p.Root, "/sys/fs/cgroup", controller)), nil
+			}
+		}
+	}
+	return "", false, firstErr
+}
+
+// ShortContainerID is the 12-character form of a container ID.
+func ShortContainerID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+// findDir returns the first directory below root (at most depth levels)
+// whose name contains needle.
+func findDir(root, needle string, depth int) string {
+	if depth == 0 {
+		return ""
+	}
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return ""
+	}
+	for _, e := range entries {
+		if e.IsDir() && strings.Contains(e.Name(), needle) && !strings.Contains(e.Name(), "conmon") {
+			return filepath.Join(root, e.Name())
+		}
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			if d := findDir(filepath.Join(root, e.Name()), needle, depth-1); d != "" {
+				return d
+			}
+		}
+	}
+	return ""
+}
+
+func (p *Policy) freeze(pid, ppid int, containerID string) ([]int, error) {
+	dir, v2, err := p.containerCgroup(pid, ppid, containerID, "freezer")
 	if err != nil {
 		return nil, err
 	}
@@ -257,8 +332,8 @@ func (p *Policy) freeze(pid int) ([]int, error) {
 	return pids, os.WriteFile(filepath.Join(dir, "freezer.state"), []byte("FROZEN"), 0)
 }
 
-func (p *Policy) killCgroup(pid int) ([]int, error) {
-	dir, v2, err := p.cgroupDir(pid, "pids")
+func (p *Policy) killCgroup(pid, ppid int, containerID string) ([]int, error) {
+	dir, v2, err := p.containerCgroup(pid, ppid, containerID, "pids")
 	if err != nil {
 		return nil, err
 	}

@@ -67,7 +67,7 @@ func TestDoGuards(t *testing.T) {
 		{Pause, 12345, "host", "skipped: the process is not in a container"},
 		{Stop, 12345, "", "skipped: the process is not in a container"},
 	} {
-		if rec := p.Do(tc.a, "r", tc.pid, tc.cid); !strings.HasPrefix(rec.Result, tc.want) {
+		if rec := p.Do(tc.a, "r", tc.pid, 0, tc.cid); !strings.HasPrefix(rec.Result, tc.want) {
 			t.Errorf("Do(%s, %d, %q) = %q, want %q", tc.a, tc.pid, tc.cid, rec.Result, tc.want)
 		}
 	}
@@ -80,7 +80,7 @@ func TestDryRunDoesNothing(t *testing.T) {
 	}
 	defer cmd.Process.Kill()
 	p := &Policy{DryRun: true, Self: os.Getpid()}
-	rec := p.Do(Kill, "r", cmd.Process.Pid, "")
+	rec := p.Do(Kill, "r", cmd.Process.Pid, 0, "")
 	if rec.Result != "dry-run" {
 		t.Fatalf("result = %q", rec.Result)
 	}
@@ -95,7 +95,7 @@ func TestKillIsReal(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := &Policy{Self: os.Getpid()}
-	rec := p.Do(Kill, "r", cmd.Process.Pid, "")
+	rec := p.Do(Kill, "r", cmd.Process.Pid, 0, "")
 	if rec.Result != "done" {
 		t.Fatalf("result = %q", rec.Result)
 	}
@@ -123,7 +123,7 @@ func TestFreezeAndStopOnFixtureCgroup(t *testing.T) {
 	mk("sys/fs/cgroup/freezer/libpod_parent/libpod-abc/freezer.state", "THAWED")
 	mk("sys/fs/cgroup/freezer/libpod_parent/libpod-abc/cgroup.procs", "4242\n4243\n")
 	p := &Policy{Root: root, Self: os.Getpid()}
-	rec := p.Do(Pause, "r", pid, "abc")
+	rec := p.Do(Pause, "r", pid, 0, "libpod-abc")
 	if rec.Result != "done" || len(rec.Affected) != 2 {
 		t.Fatalf("pause = %+v", rec)
 	}
@@ -135,7 +135,7 @@ func TestFreezeAndStopOnFixtureCgroup(t *testing.T) {
 	mk("proc/4300/cgroup", "0::/machine.slice/libpod-def.scope\n")
 	mk("sys/fs/cgroup/machine.slice/libpod-def.scope/cgroup.procs", "4300\n")
 	mk("sys/fs/cgroup/machine.slice/libpod-def.scope/cgroup.freeze", "0")
-	if rec := p.Do(Pause, "r", 4300, "def"); rec.Result != "done" {
+	if rec := p.Do(Pause, "r", 4300, 0, "libpod-def"); rec.Result != "done" {
 		t.Fatalf("v2 pause = %+v", rec)
 	}
 	fz, _ := os.ReadFile(filepath.Join(root, "sys/fs/cgroup/machine.slice/libpod-def.scope/cgroup.freeze"))
@@ -144,7 +144,7 @@ func TestFreezeAndStopOnFixtureCgroup(t *testing.T) {
 	}
 	// A process in the root cgroup is never frozen.
 	mk("proc/4400/cgroup", "12:freezer:/\n")
-	if rec := p.Do(Pause, "r", 4400, "xyz"); !strings.Contains(rec.Result, "root cgroup") {
+	if rec := p.Do(Pause, "r", 4400, 0, "xyz"); !strings.HasPrefix(rec.Result, "failed") {
 		t.Errorf("root cgroup pause = %+v", rec)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/wardsec/ward/internal/runtime/event"
@@ -158,7 +159,7 @@ func transform(c *ctx, s string, tr string) string {
 	case "b64":
 		st := len(c.buf)
 		n := base64.StdEncoding.DecodedLen(len(s))
-		c.buf = append(c.buf, make([]byte, 0, n)...)
+		c.buf = slices.Grow(c.buf, n)
 		dst := c.buf[st : st+n]
 		if m, err := base64.StdEncoding.Decode(dst, []byte(s)); err == nil {
 			c.buf = c.buf[:st+m]

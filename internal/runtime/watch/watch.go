@@ -109,7 +109,7 @@ func Run(ctx context.Context, opts Options) (Stats, error) {
 					cid = m.Container.ID
 				}
 				for _, a := range opts.Policy.Select(m.Rule.Name, m.Rule.Tags, inContainer) {
-					rec := opts.Policy.Do(a, m.Rule.Name, m.Process.PID, cid)
+					rec := opts.Policy.Do(a, m.Rule.Name, m.Process.PID, m.Process.PPID, cid)
 					actions.Add(1)
 					recs = append(recs, rec)
 				}
