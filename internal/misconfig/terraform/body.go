@@ -3,7 +3,6 @@ package terraform
 import (
 	"fmt"
 	"math/big"
-	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -199,13 +198,38 @@ func (v Val) FindString(pred func(string) bool) hcl.Range {
 	return v.Rng
 }
 
-// lowerStrs lower-cases s.
-func lowerStrs(s []string) []string {
-	out := make([]string, len(s))
-	for i, x := range s {
-		out[i] = strings.ToLower(x)
+// FindStringUnder is FindString restricted to the values of object items
+// whose key is one of keys (e.g. the "Action" of a jsonencode'd policy).
+func (v Val) FindStringUnder(keys []string, pred func(string) bool) hcl.Range {
+	var found *hcl.Range
+	if v.expr != nil {
+		_ = hclsyntax.VisitAll(v.expr, func(n hclsyntax.Node) hcl.Diagnostics {
+			oc, ok := n.(*hclsyntax.ObjectConsExpr)
+			if !ok || found != nil {
+				return nil
+			}
+			for _, it := range oc.Items {
+				k, ds := it.KeyExpr.Value(nil)
+				if ds.HasErrors() || !k.IsKnown() || k.IsNull() || k.Type() != cty.String {
+					continue
+				}
+				for _, want := range keys {
+					if k.AsString() == want {
+						sub := Val{expr: it.ValueExpr, Rng: v.Rng}
+						if r := sub.FindString(pred); r != v.Rng {
+							found = &r
+							return nil
+						}
+					}
+				}
+			}
+			return nil
+		})
 	}
-	return out
+	if found != nil {
+		return *found
+	}
+	return v.Rng
 }
 
 // valStr converts a known primitive value to a string ("" otherwise).

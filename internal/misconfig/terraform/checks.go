@@ -200,10 +200,12 @@ func wildcardAction(actions []string) (full, service string) {
 
 // policyRange points at the quoted text s in a JSON policy attribute, or at
 // the attribute.
-func policyRange(c *rctx, v Val, s string) hcl.Range {
+func policyRange(c *rctx, v Val, key, s string) hcl.Range {
 	want := s
-	r := v.FindString(func(x string) bool { return x == want })
-	if r != v.Rng {
+	if r := v.FindStringUnder([]string{key, "AWS"}, func(x string) bool { return x == want }); r != v.Rng {
+		return r
+	}
+	if r := v.FindString(func(x string) bool { return x == want }); r != v.Rng {
 		return r
 	}
 	// literal/heredoc JSON: find the line in the attribute's source text.

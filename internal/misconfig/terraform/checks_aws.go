@@ -295,7 +295,7 @@ func publicPolicy(c *rctx, attr string) {
 			continue
 		}
 		if contains(st.Principal, "*") {
-			c.report(policyRange(c, v, "*"), v.Path, msgf(c, "policy allows Principal \"*\" without a condition"))
+			c.report(policyRange(c, v, "Principal", "*"), v.Path, msgf(c, "policy allows Principal \"*\" without a condition"))
 			return
 		}
 	}
@@ -333,11 +333,11 @@ func iamWildcards(c *rctx, full bool) {
 		}
 		f, s := wildcardAction(st.Action)
 		if full && f != "" {
-			c.report(policyRange(c, v, f), v.Path, msgf(c, "policy allows Action %q", f))
+			c.report(policyRange(c, v, "Action", f), v.Path, msgf(c, "policy allows Action %q", f))
 			return
 		}
 		if !full && f == "" && s != "" {
-			c.report(policyRange(c, v, s), v.Path, msgf(c, "policy allows Action %q", s))
+			c.report(policyRange(c, v, "Action", s), v.Path, msgf(c, "policy allows Action %q", s))
 			return
 		}
 	}
