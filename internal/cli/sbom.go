@@ -1,0 +1,136 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/wardsec/ward/internal/artifact"
+	"github.com/wardsec/ward/internal/inventory"
+	"github.com/wardsec/ward/internal/inventory/lang"
+	osx "github.com/wardsec/ward/internal/inventory/os"
+	"github.com/wardsec/ward/pkg/finding"
+	"github.com/wardsec/ward/pkg/sbom"
+)
+
+// sbomFlags are the flags of `ward sbom`.
+type sbomFlags struct {
+	platform string
+	insecure []string
+	rootfs   bool
+	noCache  bool
+}
+
+// newSBOMCmd builds `ward sbom TARGET --format cyclonedx|spdx`.
+func newSBOMCmd(g *Globals) *cobra.Command {
+	var f sbomFlags
+	cmd := &cobra.Command{
+		Use:   "sbom TARGET",
+		Short: "Write a software bill of materials (CycloneDX 1.6 or SPDX 2.3 JSON)",
+		Long: `Write the inventory of a target as an SBOM: CycloneDX 1.6 JSON (--format cyclonedx,
+the default) or SPDX 2.3 JSON (--format spdx), with PURLs, licences, image layers
+and the dependency graph.
+
+TARGET is an image reference (registry, no daemon needed), a docker save tarball,
+an OCI layout directory or OCI archive, a directory (lockfiles and manifests) or,
+with --rootfs, a root file system (installed-package databases). An SBOM file
+(CycloneDX or SPDX JSON) is read and written again in the chosen format.
+Prefixes force the kind: registry:, docker-archive:, oci-archive:, oci:, dir:.`,
+		Example: `  ward sbom alpine:3.20
+  ward sbom --format spdx -o app.spdx.json ./app
+  ward sbom --rootfs /mnt/rootfs
+  ward sbom image.tar --platform linux/arm64`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			format := sbom.FormatCycloneDX
+			if cmd.Flags().Changed("format") || g.Format != "table" {
+				format = strings.ToLower(g.Format)
+			}
+			var write func(io.Writer, *sbom.Inventory) error
+			opts := sbom.WriteOptions{ToolVersion: g.Info.Version}
+			switch format {
+			case sbom.FormatCycloneDX, "cyclonedx-json", "cdx":
+				write = func(w io.Writer, inv *sbom.Inventory) error { return sbom.WriteCycloneDXOptions(w, inv, opts) }
+			case sbom.FormatSPDX, "spdx-json":
+				write = func(w io.Writer, inv *sbom.Inventory) error { return sbom.WriteSPDXOptions(w, inv, opts) }
+			default:
+				return usagef("ward sbom: unknown --format %q (want cyclonedx or spdx)", g.Format)
+			}
+			inv, scanErrs, err := buildInventory(cmd.Context(), g, args[0], f)
+			if err != nil {
+				return &ExitError{Code: ExitScanError, Err: err}
+			}
+			if err := g.writeOutput(func(w io.Writer) error { return write(w, inv) }); err != nil {
+				return &ExitError{Code: ExitScanError, Err: err}
+			}
+			if len(scanErrs) > 0 {
+				for _, e := range scanErrs {
+					fmt.Fprintln(g.Stderr, "ward: scan error: "+e.Error())
+				}
+				return &ExitError{Code: ExitScanError}
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.platform, "platform", "", "image platform os/arch[/variant] of a multi-platform image (default linux/<host arch>)")
+	fl.StringSliceVar(&f.insecure, "insecure-registry", nil, "registry host:port reached over plain HTTP or unverified TLS (repeatable)")
+	fl.BoolVar(&f.rootfs, "rootfs", false, "the directory is a root file system: read installed-package databases")
+	fl.BoolVar(&f.noCache, "no-cache", false, "do not read or write the per-layer cache")
+	return cmd
+}
+
+// buildInventory opens the target (or reads an SBOM file) and runs every
+// extractor over it.
+func buildInventory(ctx context.Context, g *Globals, target string, f sbomFlags) (*sbom.Inventory, []finding.ScanError, error) {
+	if inv, ok, err := readSBOMFile(target); ok {
+		return inv, nil, err
+	}
+	cacheDir := g.CacheDir
+	if f.noCache {
+		cacheDir = ""
+	}
+	art, err := artifact.Open(ctx, target, artifact.Options{
+		Platform: f.platform, InsecureRegistries: f.insecure, Logger: g.Logger, Rootfs: f.rootfs, CacheDir: cacheDir,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer art.Close()
+	extractors := append(osx.Extractors(), lang.Extractors()...)
+	return inventory.Extract(ctx, art, extractors, inventory.Options{CacheDir: cacheDir, Logger: g.Logger})
+}
+
+// readSBOMFile reads target as an SBOM when it is a JSON file.
+func readSBOMFile(target string) (*sbom.Inventory, bool, error) {
+	st, err := os.Stat(target)
+	if err != nil || !st.Mode().IsRegular() {
+		return nil, false, nil
+	}
+	fh, err := os.Open(target)
+	if err != nil {
+		return nil, false, nil
+	}
+	defer fh.Close()
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(fh, head)
+	head = bytes.TrimLeft(head[:n], " \t\r\n\xef\xbb\xbf")
+	if len(head) == 0 || head[0] != '{' {
+		return nil, false, nil
+	}
+	if _, err := fh.Seek(0, io.SeekStart); err != nil {
+		return nil, true, err
+	}
+	inv, err := sbom.Read(fh)
+	if err != nil {
+		return nil, true, fmt.Errorf("%s: %w", target, err)
+	}
+	if inv.Target == "" {
+		inv.Target = target
+	}
+	return inv, true, nil
+}
