@@ -19,6 +19,7 @@ import (
 	"path"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/wardsec/ward/pkg/finding"
@@ -559,11 +560,11 @@ func (c *Control) validate() error {
 			return errors.New("probe file needs max_mode, owner or group")
 		}
 		if p.MaxMode != "" {
-			var m uint32
-			if _, err := fmt.Sscanf(p.MaxMode, "%o", &m); err != nil || m > 0o7777 {
+			m, err := strconv.ParseUint(p.MaxMode, 8, 32)
+			if err != nil || m > 0o7777 {
 				return fmt.Errorf("max_mode %q is not an octal mode", p.MaxMode)
 			}
-			cp.maxMode, cp.hasMode = m, true
+			cp.maxMode, cp.hasMode = uint32(m), true
 		}
 		switch p.Missing {
 		case "", "pass", "fail", "not_applicable":

@@ -162,6 +162,9 @@ func splitSSHDLine(s string) (string, string, bool) {
 		return strings.ToLower(s), "", true
 	}
 	key := strings.ToLower(s[:i])
+	if key == "" {
+		return "", "", false // "=value" has no keyword
+	}
 	rest := strings.TrimLeft(s[i:], " \t")
 	rest = strings.TrimPrefix(rest, "=")
 	rest = strings.TrimSpace(rest)
