@@ -16,11 +16,13 @@ import (
 // Binary reads the build information of Go executables (ELF, Mach-O, PE):
 // the main module, every dependency module (after replacements) and the Go
 // standard library version, reported as the package "stdlib" of type
-// stdlib. debug/buildinfo needs random access, so the file is buffered in
-// memory: files larger than MaxSize are refused with an error.
+// stdlib. debug/buildinfo needs random access: a streamed file is buffered
+// in memory up to MaxSize (larger ones are refused with an error), a file
+// given as an io.ReaderAt is read in place.
 type Binary struct {
-	// MaxSize bounds the executable size read (default
-	// langutil.MaxBinarySize, 256 MiB).
+	// MaxSize bounds the executable size buffered when the input is a
+	// stream (default langutil.MaxBinarySize, 256 MiB); inputs that are
+	// io.ReaderAt are read in place.
 	MaxSize int64
 }
 
@@ -48,14 +50,27 @@ func IsExecutableFormat(head []byte) bool {
 	return false
 }
 
-// ReadExecutable reads an executable into memory after checking its magic
-// number: it returns nil, nil for files that are not executables (scripts),
-// so that they are not buffered at all.
-func ReadExecutable(in *inventory.Input, max int64) ([]byte, error) {
+// OpenExecutable gives random access to an executable after checking its
+// magic number; it returns nil, nil for files that are not executables
+// (scripts), so that they are never buffered. When the input's Reader is
+// already an io.ReaderAt (a file on disk) it is used as is, without
+// buffering; otherwise at most max bytes are read into memory and larger
+// files are refused with langutil.ErrTooLarge.
+func OpenExecutable(in *inventory.Input, max int64) (io.ReaderAt, error) {
 	if max <= 0 {
 		max = langutil.MaxBinarySize
 	}
 	head := make([]byte, 4)
+	if ra, ok := in.Reader.(io.ReaderAt); ok && in.Size > 0 {
+		n, err := ra.ReadAt(head, 0)
+		if n < len(head) || (err != nil && err != io.EOF) {
+			return nil, nil
+		}
+		if !IsExecutableFormat(head) {
+			return nil, nil
+		}
+		return io.NewSectionReader(ra, 0, in.Size), nil
+	}
 	n, err := io.ReadFull(in.Reader, head)
 	if err != nil && n == 0 {
 		if err == io.EOF {
@@ -71,16 +86,16 @@ func ReadExecutable(in *inventory.Input, max int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append(head[:n], data...), nil
+	return bytes.NewReader(append(head[:n], data...)), nil
 }
 
 // Extract implements inventory.Extractor.
 func (b Binary) Extract(_ context.Context, in *inventory.Input) ([]sbom.Package, error) {
-	data, err := ReadExecutable(in, b.MaxSize)
-	if err != nil || data == nil {
+	ra, err := OpenExecutable(in, b.MaxSize)
+	if err != nil || ra == nil {
 		return nil, err
 	}
-	bi, err := buildinfo.Read(bytes.NewReader(data))
+	bi, err := buildinfo.Read(ra)
 	if err != nil {
 		// Not a Go binary, or one without build information: nothing to
 		// report. Truncated Go binaries are also dropped here, as

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"io"
 	"io/fs"
 	"os"
 	"testing"
@@ -28,12 +29,17 @@ func TestBinaryTooLarge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = Binary{MaxSize: 1 << 20}.Extract(context.Background(), &inventory.Input{Path: "bin/hello", Reader: bytes.NewReader(data), Size: int64(len(data)), Mode: 0o755})
+	_, err = Binary{MaxSize: 1 << 20}.Extract(context.Background(), &inventory.Input{Path: "bin/hello", Reader: io.MultiReader(bytes.NewReader(data)), Size: int64(len(data)), Mode: 0o755})
 	if err == nil || !bytes.Contains([]byte(err.Error()), []byte("bin/hello: file too large")) {
 		t.Fatalf("err = %v, want too large", err)
 	}
+	// Random-access inputs are read in place, whatever MaxSize says.
+	pkgs, err := Binary{MaxSize: 1 << 20}.Extract(context.Background(), &inventory.Input{Path: "bin/hello", Reader: bytes.NewReader(data), Size: int64(len(data)), Mode: 0o755})
+	if err != nil || len(pkgs) != 2 {
+		t.Fatalf("in place: %d packages, %v", len(pkgs), err)
+	}
 	// Truncated binaries are skipped, never a panic.
-	pkgs, err := Binary{}.Extract(context.Background(), &inventory.Input{Path: "bin/hello", Reader: bytes.NewReader(data[:len(data)/2]), Size: int64(len(data) / 2), Mode: 0o755})
+	pkgs, err = Binary{}.Extract(context.Background(), &inventory.Input{Path: "bin/hello", Reader: bytes.NewReader(data[:len(data)/2]), Size: int64(len(data) / 2), Mode: 0o755})
 	if err != nil || len(pkgs) != 0 {
 		t.Fatalf("truncated: %v %v", pkgs, err)
 	}

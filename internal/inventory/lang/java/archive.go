@@ -105,12 +105,19 @@ type archiveWalker struct {
 // Extract implements inventory.Extractor.
 func (a Archive) Extract(ctx context.Context, in *inventory.Input) ([]sbom.Package, error) {
 	lim := a.Limits.withDefaults()
+	w := &archiveWalker{ctx: ctx, lim: lim}
+	if ra, ok := in.Reader.(io.ReaderAt); ok && in.Size > 0 {
+		// A file on disk: read the directory and entries in place.
+		if err := w.walk(ra, in.Size, in.Path, 1); err != nil {
+			return nil, err
+		}
+		return langutil.Finish(w.pkgs), nil
+	}
 	data, err := langutil.ReadAll(in, lim.MaxSize)
 	if err != nil {
 		return nil, err
 	}
-	w := &archiveWalker{ctx: ctx, lim: lim}
-	if err := w.walk(data, in.Path, 1); err != nil {
+	if err := w.walk(bytes.NewReader(data), int64(len(data)), in.Path, 1); err != nil {
 		return nil, err
 	}
 	return langutil.Finish(w.pkgs), nil
@@ -140,16 +147,16 @@ func (w *archiveWalker) read(f *zip.File, max int64, where string) ([]byte, erro
 	return b, nil
 }
 
-func (w *archiveWalker) walk(data []byte, where string, depth int) error {
+func (w *archiveWalker) walk(ra io.ReaderAt, size int64, where string, depth int) error {
 	if err := w.ctx.Err(); err != nil {
 		return err
 	}
-	if n, err := zipEntryCount(data); err != nil {
+	if n, err := zipEntryCount(ra, size); err != nil {
 		return &langutil.Error{Path: where, Err: fmt.Errorf("not a zip archive: %w", err)}
 	} else if n > uint64(w.lim.MaxEntries) {
 		return &langutil.Error{Path: where, Err: fmt.Errorf("%w: %d entries, limit %d", ErrArchiveLimit, n, w.lim.MaxEntries)}
 	}
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	zr, err := zip.NewReader(ra, size)
 	if err != nil {
 		return &langutil.Error{Path: where, Err: fmt.Errorf("not a zip archive: %w", err)}
 	}
@@ -200,7 +207,7 @@ func (w *archiveWalker) walk(data []byte, where string, depth int) error {
 		if err != nil {
 			return err
 		}
-		if err := w.walk(b, inner, depth+1); err != nil {
+		if err := w.walk(bytes.NewReader(b), int64(len(b)), inner, depth+1); err != nil {
 			return err
 		}
 	}
@@ -210,23 +217,28 @@ func (w *archiveWalker) walk(data []byte, where string, depth int) error {
 // zipEntryCount reads the entry count from the end-of-central-directory
 // record (zip64 aware), so that a forged directory with millions of
 // entries is refused before archive/zip allocates them.
-func zipEntryCount(data []byte) (uint64, error) {
+func zipEntryCount(ra io.ReaderAt, fileSize int64) (uint64, error) {
 	const eocdLen = 22
-	if len(data) < eocdLen {
+	if fileSize < eocdLen {
 		return 0, errors.New("too short")
 	}
-	start := len(data) - eocdLen - 65535
+	// The EOCD record is in the last 64 KiB + 22 bytes.
+	start := fileSize - eocdLen - 65535
 	if start < 0 {
 		start = 0
 	}
-	i := bytes.LastIndex(data[start:], []byte("PK\x05\x06"))
+	tail := make([]byte, fileSize-start)
+	if _, err := ra.ReadAt(tail, start); err != nil && err != io.EOF {
+		return 0, err
+	}
+	i := bytes.LastIndex(tail, []byte("PK\x05\x06"))
 	if i < 0 {
 		return 0, errors.New("no end of central directory")
 	}
-	i += start
-	if i+eocdLen > len(data) {
+	if i+eocdLen > len(tail) {
 		return 0, errors.New("truncated end of central directory")
 	}
+	data := tail
 	n := uint64(binary.LittleEndian.Uint16(data[i+10:]))
 	size := uint64(binary.LittleEndian.Uint32(data[i+12:]))
 	if n == 0xffff || size == 0xffffffff {
@@ -235,11 +247,18 @@ func zipEntryCount(data []byte) (uint64, error) {
 			return 0, errors.New("zip64 locator missing")
 		}
 		off := binary.LittleEndian.Uint64(data[i-12:])
-		if off > uint64(len(data)-56) || string(data[off:off+4]) != "PK\x06\x06" {
+		rec := make([]byte, 56)
+		if fileSize < 56 || off > uint64(fileSize-56) {
+			return 0, errors.New("bad zip64 end of central directory offset")
+		}
+		if _, err := ra.ReadAt(rec, int64(off)); err != nil && err != io.EOF {
+			return 0, err
+		}
+		if string(rec[:4]) != "PK\x06\x06" {
 			return 0, errors.New("bad zip64 end of central directory")
 		}
-		n = binary.LittleEndian.Uint64(data[off+32:])
-		size = binary.LittleEndian.Uint64(data[off+40:])
+		n = binary.LittleEndian.Uint64(rec[32:])
+		size = binary.LittleEndian.Uint64(rec[40:])
 	}
 	// A central directory entry is at least 46 bytes.
 	if size/46 < n {

@@ -66,16 +66,14 @@ func zipOf(t testing.TB, entries map[string][]byte) []byte {
 	return buf.Bytes()
 }
 
-func extractBytes(a Archive, p string, data []byte) ([]byteOrPkgs, error) {
+func extractBytes(a Archive, p string, data []byte) ([]string, error) {
 	pkgs, err := a.Extract(context.Background(), &inventory.Input{Path: p, Reader: bytes.NewReader(data), Size: int64(len(data)), Mode: 0o644})
-	out := make([]byteOrPkgs, len(pkgs))
+	out := make([]string, len(pkgs))
 	for i, pk := range pkgs {
-		out[i] = byteOrPkgs(pk.Path + " " + pk.Name + "@" + pk.Version)
+		out[i] = (pk.Path + " " + pk.Name + "@" + pk.Version)
 	}
 	return out, err
 }
-
-type byteOrPkgs string
 
 func TestArchiveHostile(t *testing.T) {
 	props := func(a string) []byte { return []byte("groupId=g\nartifactId=" + a + "\nversion=1.0\n") }

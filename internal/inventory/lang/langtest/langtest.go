@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -47,6 +48,24 @@ func Extract(t testing.TB, ex inventory.Extractor, file, inputPath string, mode 
 	return ex.Extract(context.Background(), &inventory.Input{Path: inputPath, Reader: bytes.NewReader(data), Size: int64(len(data)), Mode: mode})
 }
 
+func extractStream(t testing.TB, ex inventory.Extractor, file, inputPath string, mode fs.FileMode) ([]sbom.Package, error) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", filepath.FromSlash(file)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ex.Extract(context.Background(), &inventory.Input{Path: inputPath, Reader: io.MultiReader(bytes.NewReader(data)), Size: int64(len(data)), Mode: mode})
+}
+
+func mustJSON(t testing.TB, v any) []byte {
+	t.Helper()
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // Run checks every case: Required accepts the path, extraction succeeds
 // (or fails as wanted), invariants hold, and the output equals the golden
 // file (rewritten when update is set).
@@ -74,6 +93,15 @@ func Run(t *testing.T, ex inventory.Extractor, cases []Case, update bool) {
 			}
 			if err != nil {
 				t.Fatalf("Extract: %v", err)
+			}
+			// The same bytes as a plain stream (no io.ReaderAt): extractors
+			// that read files in place must buffer and agree.
+			streamed, err := extractStream(t, ex, c.File, p, mode)
+			if err != nil {
+				t.Fatalf("Extract (stream): %v", err)
+			}
+			if a, b := mustJSON(t, got), mustJSON(t, streamed); !bytes.Equal(a, b) {
+				t.Errorf("stream and random-access inputs disagree:\n%s", firstDiff(string(a), string(b)))
 			}
 			if c.WantNone {
 				if len(got) != 0 {
@@ -176,7 +204,8 @@ func Fuzz(f *testing.F, ex inventory.Extractor, inputPath string, mode fs.FileMo
 		f.Add(data)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		pkgs, err := ex.Extract(context.Background(), &inventory.Input{Path: inputPath, Reader: bytes.NewReader(data), Size: int64(len(data)), Mode: mode})
+		// A plain stream, so that size limits and buffering are exercised.
+		pkgs, err := ex.Extract(context.Background(), &inventory.Input{Path: inputPath, Reader: io.MultiReader(bytes.NewReader(data)), Size: int64(len(data)), Mode: mode})
 		if err != nil {
 			if !strings.Contains(err.Error(), inputPath) {
 				t.Fatalf("error does not name the file: %v", err)

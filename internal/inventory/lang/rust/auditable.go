@@ -35,7 +35,8 @@ const (
 // registries) are reported; local and git crates are not, except the root,
 // reported as the binary. Build-time-only crates are marked Dev.
 type Auditable struct {
-	// MaxSize bounds the executable buffered (default 256 MiB).
+	// MaxSize bounds the executable buffered when the input is a stream
+	// (default 256 MiB); io.ReaderAt inputs are read in place.
 	MaxSize int64
 }
 
@@ -96,11 +97,11 @@ type auditInfo struct {
 
 // Extract implements inventory.Extractor.
 func (a Auditable) Extract(ctx context.Context, in *inventory.Input) ([]sbom.Package, error) {
-	data, err := golang.ReadExecutable(in, a.MaxSize)
-	if err != nil || data == nil {
+	ra, err := golang.OpenExecutable(in, a.MaxSize)
+	if err != nil || ra == nil {
 		return nil, err
 	}
-	raw, err := DepSection(bytes.NewReader(data))
+	raw, err := DepSection(ra)
 	if errors.Is(err, ErrNoAuditData) {
 		return nil, nil
 	}
