@@ -1,0 +1,219 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wardsec/ward/internal/misconfig"
+	"github.com/wardsec/ward/internal/progress"
+	"github.com/wardsec/ward/internal/scan"
+	"github.com/wardsec/ward/internal/secret"
+	"github.com/wardsec/ward/internal/vuln"
+	"github.com/wardsec/ward/internal/vuln/vex"
+	"github.com/wardsec/ward/pkg/finding"
+)
+
+// scanFlags are the options of the commands that scan a target with every
+// applicable scanner (scan, fs, image).
+type scanFlags struct {
+	platform      string
+	insecure      []string
+	dbMaxAge      time.Duration
+	ignoreUnfixed bool
+	preferredID   string
+	vexFiles      []string
+	helmValues    []string
+	helmSet       []string
+	pssVersion    string
+	policyDirs    []string
+	showSecrets   bool
+	maxFileSize   int64
+	secretRules   []string
+	gitleaks      []string
+}
+
+func (f *scanFlags) register(cmd *cobra.Command, image, files bool) {
+	fl := cmd.Flags()
+	if image {
+		fl.StringVar(&f.platform, "platform", "", "platform of a multi-platform image, os/arch[/variant] (default: linux and this machine's architecture)")
+		fl.StringSliceVar(&f.insecure, "insecure-registry", nil, "registry host:port reached over plain HTTP")
+	}
+	fl.DurationVar(&f.dbMaxAge, "db-max-age", 7*24*time.Hour, "warn when the vulnerability database is older than this")
+	fl.BoolVar(&f.ignoreUnfixed, "ignore-unfixed", false, "report only vulnerabilities that have a fixed version")
+	fl.StringVar(&f.preferredID, "preferred-id", "", `show vulnerabilities under the alias with this prefix when there is one (e.g. "CVE")`)
+	fl.StringSliceVar(&f.vexFiles, "vex", nil, "OpenVEX or CycloneDX VEX documents: not_affected and fixed statements suppress findings")
+	if files {
+		fl.StringSliceVar(&f.helmValues, "helm-values", nil, "extra values files for every Helm chart")
+		fl.StringArrayVar(&f.helmSet, "set", nil, "Helm --set assignment (repeatable)")
+		fl.StringVar(&f.pssVersion, "pss-version", "latest", "Pod Security Standards version")
+		fl.StringSliceVar(&f.policyDirs, "policy", nil, "directories of custom CEL checks")
+	}
+	fl.BoolVar(&f.showSecrets, "show-secrets", false, "show secrets in the report instead of redacting them")
+	fl.Int64Var(&f.maxFileSize, "max-file-size", 10<<20, "skip files larger than this many bytes in secret scanning")
+	fl.StringSliceVar(&f.secretRules, "secret-rules", nil, "extra secret rule files in Ward's format")
+	fl.StringSliceVar(&f.gitleaks, "config-gitleaks", nil, "extra secret rules from a gitleaks TOML configuration")
+}
+
+func (f *scanFlags) options(g *Globals, rootfs bool) scan.Options {
+	return scan.Options{
+		Scanners:           g.Scanners,
+		CacheDir:           g.CacheDir,
+		Platform:           f.platform,
+		InsecureRegistries: f.insecure,
+		Rootfs:             rootfs,
+		DBMaxAge:           f.dbMaxAge,
+		Misconfig: misconfig.Options{
+			HelmValues: f.helmValues,
+			HelmSet:    f.helmSet,
+			PSSVersion: f.pssVersion,
+			PolicyDirs: f.policyDirs,
+			Logger:     g.Logger,
+			Stdin:      g.Stdin,
+		},
+		Secret: secret.Options{
+			ShowSecrets:   f.showSecrets,
+			MaxFileSize:   f.maxFileSize,
+			RuleFiles:     f.secretRules,
+			GitleaksFiles: f.gitleaks,
+			Logger:        g.Logger,
+		},
+		Vuln:   vuln.Options{IgnoreUnfixed: f.ignoreUnfixed, PreferredIDPrefix: f.preferredID, Logger: g.Logger},
+		Logger: g.Logger,
+		Now:    g.Now,
+	}
+}
+
+// runScan scans one target and emits the report.
+func (g *Globals) runScan(cmd *cobra.Command, target string, f *scanFlags, rootfs bool) error {
+	opts := f.options(g, rootfs)
+	var vexSet *vex.Set
+	if len(f.vexFiles) > 0 {
+		var err error
+		if vexSet, err = vex.Load(f.vexFiles); err != nil {
+			return usagef("--vex: %v", err)
+		}
+	}
+	spin := progress.Start(g.Stderr, g.StderrTTY && !g.NoProgress && !g.Quiet, "scanning "+target, "files")
+	opts.Progress = spin
+	res, err := scan.Run(cmd.Context(), target, opts)
+	spin.Stop()
+	if err != nil {
+		if errors.Is(err, scan.ErrNotApplicable) {
+			return &UsageError{Err: err}
+		}
+		if _, statErr := os.Stat(target); statErr != nil && errors.Is(statErr, os.ErrNotExist) && looksLikePath(target) {
+			return &ExitError{Code: ExitScanError, Err: fmt.Errorf("%s: no such file or directory", target)}
+		}
+		return &ExitError{Code: ExitScanError, Err: err}
+	}
+	if vexSet != nil {
+		vexSet.Apply(res.Findings)
+	}
+	r := g.NewReport(res.Artifact.Name, res.Artifact.Type)
+	r.Artifact.Digest = res.Artifact.Digest
+	r.Scanners = res.Scanners
+	r.Findings = res.Findings
+	r.Errors = res.Errors
+	r.Warnings = res.Warnings
+	if res.Inventory != nil {
+		r.OS = res.Inventory.OS
+	}
+	if r.Findings == nil {
+		r.Findings = []finding.Finding{}
+	}
+	return g.Emit(r)
+}
+
+func looksLikePath(s string) bool {
+	return len(s) > 0 && (s[0] == '.' || s[0] == '/' || s[0] == '~')
+}
+
+func newScanCmd(g *Globals) *cobra.Command {
+	f := &scanFlags{}
+	var rootfs bool
+	cmd := &cobra.Command{
+		Use:   "scan TARGET",
+		Short: "Scan any target with every scanner that applies",
+		Long: `Scan auto-detects the target: a container image reference (pulled from its
+registry without a daemon), a docker-save tarball, an OCI image layout or
+archive, a directory, a root file system (--rootfs) or an SBOM (CycloneDX or
+SPDX JSON). It runs every applicable scanner (--scanners narrows the set):
+
+  vuln       packages (OS and language) matched against the OSV database
+  secret     credentials in files, image layers (deleted files included) and image config
+  misconfig  Kubernetes, Helm, Kustomize, Dockerfile, Compose, Terraform; image configuration`,
+		Example: `  ward scan .
+  ward scan registry.local/app:1.2 --format sarif --output ward.sarif
+  ward scan app.tar --severity HIGH,CRITICAL --exit-code 1
+  ward scan bom.cdx.json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return g.runScan(cmd, args[0], f, rootfs)
+		},
+	}
+	f.register(cmd, true, true)
+	cmd.Flags().BoolVar(&rootfs, "rootfs", false, "treat a directory target as a root file system")
+	return cmd
+}
+
+func newFSCmd(g *Globals) *cobra.Command {
+	f := &scanFlags{}
+	var rootfs bool
+	cmd := &cobra.Command{
+		Use:   "fs DIR",
+		Short: "Scan a directory (project tree or, with --rootfs, a root file system)",
+		Long: `Fs scans a directory: lockfiles and manifests for vulnerable packages, files for
+secrets, and configuration files (Kubernetes, Helm, Kustomize, Dockerfile,
+Compose, Terraform) for misconfigurations. With --rootfs the directory is a root
+file system: installed-package databases (dpkg, apk, rpm) are inventoried too.`,
+		Example: `  ward fs .
+  ward fs --rootfs /mnt/node-image --scanners vuln`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := os.Stat(args[0])
+			if err != nil {
+				return &ExitError{Code: ExitScanError, Err: err}
+			}
+			if !st.IsDir() {
+				return usagef("%s is not a directory (use `ward scan` for files)", args[0])
+			}
+			return g.runScan(cmd, args[0], f, rootfs)
+		},
+	}
+	f.register(cmd, false, true)
+	cmd.Flags().BoolVar(&rootfs, "rootfs", false, "the directory is a root file system")
+	return cmd
+}
+
+func newImageCmd(g *Globals) *cobra.Command {
+	f := &scanFlags{}
+	cmd := &cobra.Command{
+		Use:   "image REF|TARBALL|OCI-DIR",
+		Short: "Scan a container image from a registry, a tarball or an OCI layout",
+		Long: `Image reads an image without a container engine: from its registry (tags and
+digests, multi-platform indexes with --platform, credentials from the Docker
+config file and credential helpers, --insecure-registry for plain HTTP), from
+a docker-save tarball, or from an OCI image layout or archive. Layers are
+streamed, never extracted. It reports vulnerable packages with the layer that
+added them, secrets in every layer (also files a later layer deleted) and in
+the image configuration, and image configuration problems.`,
+		Example: `  ward image alpine:3.20
+  ward image --platform linux/arm64 registry.local/app@sha256:...
+  ward image app.tar --scanners vuln`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if st, err := os.Stat(args[0]); err == nil && st.IsDir() {
+				if _, err := os.Stat(args[0] + "/oci-layout"); err != nil {
+					return usagef("%s is a directory but not an OCI image layout (use `ward fs`)", args[0])
+				}
+			}
+			return g.runScan(cmd, args[0], f, false)
+		},
+	}
+	f.register(cmd, true, false)
+	return cmd
+}

@@ -1,0 +1,380 @@
+// Package scan is Ward's orchestrator: it opens a target (image reference,
+// image tarball, OCI layout or archive, directory, root filesystem, SBOM
+// file), builds its inventory, runs every scanner that applies (or the ones
+// asked for), and returns findings and errors for the report pipeline.
+//
+//	target -> artifact.Open -> inventory.Extract (per layer, cached)
+//	       -> vuln.Match (inventory x DB) | secret (files, layers, config) | misconfig (documents, image config)
+//	       -> VEX -> findings
+//
+// Problems with single files, layers or documents are ScanErrors: the rest
+// is still scanned. Run returns an error only when the target itself cannot
+// be opened.
+package scan
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/wardsec/ward/internal/artifact"
+	"github.com/wardsec/ward/internal/inventory"
+	osext "github.com/wardsec/ward/internal/inventory/os"
+	"github.com/wardsec/ward/internal/inventory/lang"
+	"github.com/wardsec/ward/internal/misconfig"
+	"github.com/wardsec/ward/internal/progress"
+	"github.com/wardsec/ward/internal/secret"
+	"github.com/wardsec/ward/internal/vuln"
+	"github.com/wardsec/ward/internal/vuln/db"
+	"github.com/wardsec/ward/pkg/finding"
+	"github.com/wardsec/ward/pkg/report"
+	"github.com/wardsec/ward/pkg/sbom"
+)
+
+// Scanner names.
+const (
+	Vuln      = "vuln"
+	Secret    = "secret"
+	Misconfig = "misconfig"
+)
+
+// AllScanners lists the scanner names.
+var AllScanners = []string{Vuln, Secret, Misconfig}
+
+// Options configure a scan.
+type Options struct {
+	// Scanners to run; empty means every scanner that applies to the target.
+	Scanners []string
+	// CacheDir holds the vulnerability database and the layer cache.
+	CacheDir string
+	// Platform and InsecureRegistries select and reach registry images.
+	Platform           string
+	InsecureRegistries []string
+	// Rootfs treats a directory as a root file system.
+	Rootfs bool
+	// DBMaxAge: older databases make the scan warn (default 7 days).
+	DBMaxAge time.Duration
+	// Misconfig, Secret and Vuln options pass through to the scanners.
+	Misconfig misconfig.Options
+	Secret    secret.Options
+	Vuln      vuln.Options
+	// Extractors overrides the default extractor list (OS + languages).
+	Extractors []inventory.Extractor
+	// Progress counts work on a spinner (nil: none).
+	Progress *progress.Spinner
+	Logger   *slog.Logger
+	// Now is the clock (tests).
+	Now func() time.Time
+}
+
+// Result is what a scan found.
+type Result struct {
+	Artifact  report.Artifact
+	Scanners  []string
+	Inventory *sbom.Inventory
+	Findings  []finding.Finding
+	Errors    []finding.ScanError
+	Warnings  []string
+}
+
+// DefaultExtractors is the explicit list of package extractors.
+func DefaultExtractors() []inventory.Extractor {
+	return append(osext.Extractors(), lang.Extractors()...)
+}
+
+// ErrNotApplicable is returned when a scanner asked for cannot run on the
+// target (e.g. secret scanning of an SBOM).
+var ErrNotApplicable = errors.New("scanner not applicable to this target")
+
+func (o *Options) want(name string) bool {
+	if len(o.Scanners) == 0 {
+		return true
+	}
+	for _, s := range o.Scanners {
+		if s == name {
+			return true
+		}
+	}
+	return false
+}
+
+// IsSBOM reports whether path is a CycloneDX or SPDX JSON document.
+func IsSBOM(path string) bool {
+	st, err := os.Stat(path)
+	if err != nil || !st.Mode().IsRegular() {
+		return false
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 4096)
+	n, _ := io.ReadFull(f, head)
+	head = bytes.TrimSpace(head[:n])
+	if len(head) == 0 || head[0] != '{' {
+		return false
+	}
+	return bytes.Contains(head, []byte(`"bomFormat"`)) || bytes.Contains(head, []byte(`"spdxVersion"`))
+}
+
+// Run scans target.
+func Run(ctx context.Context, target string, opts Options) (*Result, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.DBMaxAge == 0 {
+		opts.DBMaxAge = 7 * 24 * time.Hour
+	}
+	if opts.Extractors == nil {
+		opts.Extractors = DefaultExtractors()
+	}
+	res := &Result{}
+	if IsSBOM(target) {
+		return res, runSBOM(ctx, target, opts, res)
+	}
+	art, err := artifact.Open(ctx, target, artifact.Options{
+		Platform:           opts.Platform,
+		InsecureRegistries: opts.InsecureRegistries,
+		Logger:             opts.Logger,
+		Rootfs:             opts.Rootfs,
+		CacheDir:           layerCache(opts.CacheDir),
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer art.Close()
+	res.Artifact = report.Artifact{Name: art.Name(), Type: art.Type(), Digest: art.Digest()}
+	isImage := art.Type() == artifact.TypeImage
+
+	if opts.want(Vuln) {
+		res.Scanners = append(res.Scanners, Vuln)
+		opts.Progress.SetLabel("inventory of " + art.Name())
+		inv, errs, err := inventory.Extract(ctx, art, opts.Extractors, inventory.Options{CacheDir: layerCache(opts.CacheDir), Logger: opts.Logger})
+		res.Errors = append(res.Errors, tagErrors(errs, "inventory", art.Name())...)
+		if err != nil {
+			return nil, err
+		}
+		res.Inventory = inv
+		opts.Progress.SetLabel("matching vulnerabilities")
+		matchVulns(ctx, inv, opts, res)
+	}
+	if opts.want(Secret) {
+		res.Scanners = append(res.Scanners, Secret)
+		opts.Progress.SetLabel("secrets in " + art.Name())
+		if err := scanSecrets(ctx, art, target, opts, res); err != nil {
+			return nil, err
+		}
+	}
+	if opts.want(Misconfig) {
+		res.Scanners = append(res.Scanners, Misconfig)
+		opts.Progress.SetLabel("configuration of " + art.Name())
+		if isImage {
+			res.Findings = append(res.Findings, imageFindings(ctx, art, opts, res)...)
+		} else {
+			fs, errs := misconfig.Scan(ctx, art.Name(), []string{target}, opts.Misconfig)
+			res.Findings = append(res.Findings, fs...)
+			res.Errors = append(res.Errors, tagErrors(errs, "misconfig", art.Name())...)
+		}
+	}
+	res.Errors = dedupeErrors(res.Errors)
+	return res, nil
+}
+
+// dedupeErrors drops repeated errors (several scanners may meet the same
+// broken layer or file).
+func dedupeErrors(errs []finding.ScanError) []finding.ScanError {
+	seen := map[string]bool{}
+	out := errs[:0]
+	for _, e := range errs {
+		k := e.Path + "\x00" + fmt.Sprint(e.Line) + "\x00" + e.Message
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, e)
+	}
+	return out
+}
+
+func layerCache(cacheDir string) string {
+	if cacheDir == "" {
+		return ""
+	}
+	return filepath.Join(cacheDir, "layers")
+}
+
+func tagErrors(errs []finding.ScanError, scanner, target string) []finding.ScanError {
+	for i := range errs {
+		if errs[i].Scanner == "" {
+			errs[i].Scanner = scanner
+		}
+		if errs[i].Target == "" {
+			errs[i].Target = target
+		}
+	}
+	return errs
+}
+
+// runSBOM scans an SBOM document: vulnerabilities only.
+func runSBOM(ctx context.Context, path string, opts Options, res *Result) error {
+	for _, s := range opts.Scanners {
+		if s != Vuln {
+			return fmt.Errorf("%w: %s scanning needs files, and %s is an SBOM", ErrNotApplicable, s, path)
+		}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	inv, err := sbom.Read(io.LimitReader(f, 512<<20))
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if inv.Target == "" {
+		inv.Target = path
+	}
+	res.Artifact = report.Artifact{Name: path, Type: "sbom"}
+	res.Scanners = []string{Vuln}
+	res.Inventory = inv
+	matchVulns(ctx, inv, opts, res)
+	return nil
+}
+
+// matchVulns opens the database and matches the inventory; a missing or
+// stale database is a warning, never a silent skip.
+func matchVulns(ctx context.Context, inv *sbom.Inventory, opts Options, res *Result) {
+	d, err := db.Open(db.DefaultDir(opts.CacheDir))
+	if err != nil {
+		if errors.Is(err, db.ErrNoDB) {
+			res.Warnings = append(res.Warnings, "vulnerability scanning skipped: no vulnerability database; run `ward db update` (or `ward db import FILE` offline)")
+			return
+		}
+		res.Errors = append(res.Errors, finding.ScanError{Target: inv.Target, Path: db.DefaultDir(opts.CacheDir), Scanner: Vuln, Message: "opening the vulnerability database: " + err.Error()})
+		return
+	}
+	defer d.Close()
+	st := d.Status()
+	if !st.Built.IsZero() {
+		if age := opts.Now().Sub(st.Built); age > opts.DBMaxAge {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("the vulnerability database is %s old (built %s), older than --db-max-age %s: run `ward db update`",
+				age.Round(time.Hour), st.Built.Format("2006-01-02"), opts.DBMaxAge))
+		}
+	}
+	vo := opts.Vuln
+	if vo.Target == "" {
+		vo.Target = res.Artifact.Name
+	}
+	if vo.Logger == nil {
+		vo.Logger = opts.Logger
+	}
+	fs, err := vuln.Match(ctx, d, inv, vo)
+	if err != nil {
+		res.Errors = append(res.Errors, finding.ScanError{Target: inv.Target, Path: db.DefaultDir(opts.CacheDir), Scanner: Vuln, Message: err.Error()})
+		return
+	}
+	res.Findings = append(res.Findings, fs...)
+}
+
+// scanSecrets scans files of a directory, or every file of every image
+// layer (files deleted by a later layer included, and marked) plus the
+// image configuration's environment and history.
+func scanSecrets(ctx context.Context, art artifact.Artifact, target string, opts Options, res *Result) error {
+	so := opts.Secret
+	if so.Logger == nil {
+		so.Logger = opts.Logger
+	}
+	sc, err := secret.New(so)
+	if err != nil {
+		return err
+	}
+	if art.Type() != artifact.TypeImage {
+		fs, errs := sc.ScanDir(ctx, art.Name(), target)
+		res.Findings = append(res.Findings, fs...)
+		res.Errors = append(res.Errors, tagErrors(errs, Secret, art.Name())...)
+		return nil
+	}
+	maxSize := so.MaxFileSize
+	if maxSize <= 0 {
+		maxSize = 10 << 20
+	}
+	walkErr := art.Walk(ctx, func(f *artifact.File, r io.Reader) error {
+		if r == nil || !f.Mode.IsRegular() || f.Size > maxSize {
+			return nil
+		}
+		opts.Progress.Add(1)
+		loc := finding.Location{Path: f.Path}
+		if f.Layer != nil {
+			loc.LayerDigest, loc.LayerDiffID, loc.LayerCreatedBy = f.Layer.Digest, f.Layer.DiffID, f.Layer.CreatedBy
+		}
+		fs, err := sc.ScanReader(ctx, art.Name(), loc, r)
+		if err != nil {
+			res.Errors = append(res.Errors, finding.ScanError{Target: art.Name(), Path: layerPath(f), Scanner: Secret, Message: err.Error()})
+			return nil
+		}
+		if f.Deleted {
+			secret.MarkDeleted(fs)
+		}
+		res.Findings = append(res.Findings, fs...)
+		return nil
+	})
+	if walkErr != nil {
+		probs, fatal := artifact.Problems(walkErr)
+		for _, p := range probs {
+			path := p.Path
+			if p.Layer != nil {
+				path = p.Layer.Digest + ":" + p.Path
+			}
+			res.Errors = append(res.Errors, finding.ScanError{Target: art.Name(), Path: path, Scanner: Secret, Message: p.Err.Error()})
+		}
+		if fatal != nil {
+			return fatal
+		}
+	}
+	if cfg := art.Config(); cfg != nil {
+		for i, env := range cfg.Env {
+			fs, err := sc.ScanText(ctx, art.Name(), finding.Location{Path: fmt.Sprintf("image config: Env[%d]", i)}, env)
+			if err == nil {
+				res.Findings = append(res.Findings, fs...)
+			}
+		}
+		for i, h := range cfg.History {
+			if h.CreatedBy == "" {
+				continue
+			}
+			fs, err := sc.ScanText(ctx, art.Name(), finding.Location{Path: fmt.Sprintf("image config: history[%d]", i)}, h.CreatedBy)
+			if err == nil {
+				res.Findings = append(res.Findings, fs...)
+			}
+		}
+	}
+	return nil
+}
+
+func layerPath(f *artifact.File) string {
+	if f.Layer == nil {
+		return f.Path
+	}
+	return f.Layer.Digest + ":" + f.Path
+}
+
+// MarshalInventory renders an inventory as indented JSON (debugging aid).
+func MarshalInventory(inv *sbom.Inventory) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(inv)
+	return b.String()
+}
