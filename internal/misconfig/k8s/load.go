@@ -89,7 +89,11 @@ func ReadBounded(path string, r io.Reader, lim Limits) ([]byte, error) {
 	for {
 		chunk, err := br.ReadSlice('\n')
 		lineLen += len(chunk)
-		if lineLen > lim.MaxLineBytes+1 { // +1 for the newline itself
+		content := lineLen
+		if len(chunk) > 0 && chunk[len(chunk)-1] == '\n' {
+			content-- // the newline itself does not count
+		}
+		if content > lim.MaxLineBytes {
 			return nil, &PosError{Path: path, Line: line, Msg: fmt.Sprintf("line longer than %d bytes", lim.MaxLineBytes), Err: ErrTooLarge}
 		}
 		if int64(out.Len()+len(chunk)) > lim.MaxFileBytes {
