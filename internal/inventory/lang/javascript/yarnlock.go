@@ -208,8 +208,9 @@ func parseYarnLock(ctx context.Context, data []byte, path string) ([]yarnEntry, 
 				continue
 			}
 			e := yarnEntry{line: lineNo}
-			for _, d := range strings.Split(unquote(hdr), ",") {
-				d = unquote(d)
+			for _, d := range strings.Split(hdr, ",") {
+				// Classic quotes each descriptor, berry the whole list.
+				d = strings.Trim(d, "\" ")
 				if d == "" {
 					continue
 				}
