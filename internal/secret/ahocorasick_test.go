@@ -67,7 +67,7 @@ func TestAhoCorasickMatchesNaive(t *testing.T) {
 }
 
 func TestAhoCorasickBuiltinOnSource(t *testing.T) {
-	data := goSrcSample(t, 1<<20)
+	data := goSrcSample(t, 256<<10)
 	e := builtinEngine(t)
 	want := naiveHits(e.ac.patterns, data)
 	got, _ := acHitsSet(e.ac.clone(), data)

@@ -147,7 +147,11 @@ func (s *Scanner) walkArchive(ctx context.Context, target, name, kind string, r 
 		return out, nil
 	}
 	if err != nil && ctx.Err() == nil {
-		return out, fmt.Errorf("%s archive: %w", kind, err)
+		// A corrupt or truncated archive is not a scan failure of the
+		// target: what could be read was scanned; say what was not.
+		s.stats.badArchives.Add(1)
+		s.note("%s: unreadable %s archive, rest not scanned: %v", name, kind, err)
+		return out, nil
 	}
 	return out, err
 }

@@ -151,19 +151,35 @@ func (s *Scanner) scanFile(ctx context.Context, target string, j fileJob, sc *sc
 		return out, err
 	}
 	defer f.Close()
+	if j.size <= chunkSize {
+		// Small file (the common case): one exact-size read into a pooled
+		// buffer, scanned in place.
+		bp := s.pool.Get().(*[]byte)
+		defer s.pool.Put(bp)
+		buf := (*bp)[:j.size]
+		n, err := io.ReadFull(f, buf)
+		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+			return out, err
+		}
+		buf = buf[:n]
+		if kind := archiveKind(j.rel, buf); kind != "" {
+			fs, err := s.openArchive(ctx, target, j.rel, kind, bytes.NewReader(buf), bytes.NewReader(buf), int64(n), sc)
+			return append(out, fs...), err
+		}
+		fs, err := s.scanChunk(ctx, buf, source{target: target, loc: finding.Location{Path: j.rel}, rulePath: j.rel}, true, sc)
+		if errors.Is(err, ErrBinary) {
+			return out, nil
+		}
+		return append(out, fs...), err
+	}
 	var hb [512]byte
 	hn, _ := io.ReadFull(f, hb[:])
 	head := hb[:hn]
 	if kind := archiveKind(j.rel, head); kind != "" {
-		if s.opts.MaxArchiveDepth < 1 {
-			s.note("%s: archive not opened (--max-archive-depth %d)", j.rel, s.opts.MaxArchiveDepth)
-			return out, nil
-		}
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			return out, err
 		}
-		b := &budget{left: s.opts.MaxArchiveSize, entries: s.opts.MaxArchiveEntries}
-		fs, err := s.walkArchive(ctx, target, j.rel, kind, f, f, j.size, 1, b, sc)
+		fs, err := s.openArchive(ctx, target, j.rel, kind, f, f, j.size, sc)
 		return append(out, fs...), err
 	}
 	br := io.MultiReader(bytes.NewReader(head), f)
@@ -172,6 +188,16 @@ func (s *Scanner) scanFile(ctx context.Context, target string, j fileJob, sc *sc
 		return out, nil
 	}
 	return append(out, fs...), err
+}
+
+// openArchive walks a top-level archive with a fresh budget.
+func (s *Scanner) openArchive(ctx context.Context, target, rel, kind string, r io.Reader, ra io.ReaderAt, size int64, sc *scratch) ([]finding.Finding, error) {
+	if s.opts.MaxArchiveDepth < 1 {
+		s.note("%s: archive not opened (--max-archive-depth %d)", rel, s.opts.MaxArchiveDepth)
+		return nil, nil
+	}
+	b := &budget{left: s.opts.MaxArchiveSize, entries: s.opts.MaxArchiveEntries}
+	return s.walkArchive(ctx, target, rel, kind, r, ra, size, 1, b, sc)
 }
 
 // pathOnlyFindings reports files that are secrets by their name alone

@@ -296,6 +296,7 @@ type scratch struct {
 	pathOK  []bool
 	sub     *scratch // for decoded content (one level deeper)
 	ac      *acMatcher
+	raw     []rawMatch
 }
 
 func (e *engine) newScratch() *scratch {

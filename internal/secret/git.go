@@ -109,7 +109,7 @@ func (s *Scanner) ScanGit(ctx context.Context, target, repoDir string, o GitOpti
 			c := *h.commit
 			loc.Commit = &c
 		}
-		fs, err := s.scanStream(ctx, bytes.NewReader(h.data), source{target: target, loc: loc, rulePath: h.path, firstLine: h.line}, true, sc)
+		fs, err := s.scanChunk(ctx, h.data, source{target: target, loc: loc, rulePath: h.path, firstLine: h.line}, true, sc)
 		if err != nil && !errors.Is(err, ErrBinary) {
 			return err
 		}

@@ -88,6 +88,7 @@ type Stats struct {
 	ArchivesOpened     int64 `json:"archives_opened"`
 	ArchiveEntries     int64 `json:"archive_entries"`
 	Commits            int64 `json:"commits"`
+	BadArchives        int64 `json:"bad_archives"`
 	// Notes explain inputs that were skipped or cut short (depth limits,
 	// zip bombs, oversized files, truncated lines); at most maxNotes kept.
 	Notes []string `json:"notes,omitempty"`
@@ -96,10 +97,10 @@ type Stats struct {
 const maxNotes = 200
 
 type counters struct {
-	files, bytes, binary, large, allowlisted, ignored, archives, entries, commits atomic.Int64
-	mu                                                                            sync.Mutex
-	notes                                                                         []string
-	droppedNotes                                                                  int
+	files, bytes, binary, large, allowlisted, ignored, archives, entries, commits, badArchives atomic.Int64
+	mu                                                                                         sync.Mutex
+	notes                                                                                      []string
+	droppedNotes                                                                               int
 }
 
 // Scanner finds secrets. It is safe for concurrent use.
@@ -199,7 +200,7 @@ func (s *Scanner) Stats() Stats {
 		SkippedBinary: c.binary.Load(), SkippedLarge: c.large.Load(),
 		SkippedAllowlisted: c.allowlisted.Load(), SkippedIgnored: c.ignored.Load(),
 		ArchivesOpened: c.archives.Load(), ArchiveEntries: c.entries.Load(),
-		Commits: c.commits.Load(),
+		Commits: c.commits.Load(), BadArchives: c.badArchives.Load(),
 	}
 	c.mu.Lock()
 	st.Notes = append(st.Notes, c.notes...)
@@ -237,6 +238,37 @@ type source struct {
 // ErrBinary is returned by ScanReader for binary input (a NUL byte in the
 // first 8000 bytes); nothing is scanned.
 var ErrBinary = errors.New("binary content skipped")
+
+// scanChunk scans data (at most chunkSize bytes, a whole input) in place.
+func (s *Scanner) scanChunk(ctx context.Context, data []byte, src source, binaryCheck bool, sc *scratch) ([]finding.Finding, error) {
+	if len(data) > chunkSize {
+		return s.scanStream(ctx, bytes.NewReader(data), src, binaryCheck, sc)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	head := data
+	if len(head) > sniffLen {
+		head = head[:sniffLen]
+	}
+	if binaryCheck && bytes.IndexByte(head, 0) >= 0 {
+		s.stats.binary.Add(1)
+		return nil, ErrBinary
+	}
+	line := src.firstLine
+	if line <= 0 {
+		line = 1
+	}
+	raw := s.eng.detect(data, src.rulePath, sc, 0, s.opts.MaxDecodeDepth, sc.raw[:0])
+	raw = s.eng.filter(src.rulePath, raw)
+	sc.raw = raw[:0]
+	s.stats.files.Add(1)
+	s.stats.bytes.Add(int64(len(data)))
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	return s.toFindings(data, raw, src, line, 0), nil
+}
 
 // scanStream scans r in chunks and returns filtered findings. It stops at
 // EOF, a read error or ctx cancellation. binaryCheck skips inputs with a
