@@ -12,6 +12,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/wardsec/ward/internal/yamlerr"
 )
 
 // maxConfigSize bounds the configuration file.
@@ -80,6 +82,9 @@ func parseConfig(name string, data []byte, cmd *cobra.Command) ([]configValue, e
 	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil, nil
+		}
+		if line, msg, ok := yamlerr.Position(err); ok {
+			return nil, fmt.Errorf("%s:%d: %s", name, line, msg)
 		}
 		return nil, fmt.Errorf("%s: %v", name, strings.TrimPrefix(err.Error(), "yaml: "))
 	}

@@ -24,6 +24,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/wardsec/ward/internal/yamlerr"
 	"github.com/wardsec/ward/pkg/finding"
 )
 
@@ -129,13 +130,11 @@ func Parse(name string, data []byte) (*File, error) {
 }
 
 func yamlError(name string, err error) error {
-	msg := err.Error()
-	line := 0
-	// yaml.v3 messages look like "yaml: line 3: did not find expected key".
-	if i := strings.Index(msg, "line "); i >= 0 {
-		fmt.Sscanf(msg[i:], "line %d", &line)
+	line, msg, ok := yamlerr.Position(err)
+	if !ok {
+		return &Error{Path: name, Msg: msg}
 	}
-	return &Error{Path: name, Line: line, Column: 1, Msg: strings.TrimPrefix(msg, "yaml: ")}
+	return &Error{Path: name, Line: line, Column: 1, Msg: msg}
 }
 
 func parseEntry(name string, n *yaml.Node) (Entry, error) {

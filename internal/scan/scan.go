@@ -188,8 +188,36 @@ func Run(ctx context.Context, target string, opts Options) (*Result, error) {
 			res.Errors = append(res.Errors, tagErrors(errs, "misconfig", art.Name())...)
 		}
 	}
+	if !isImage {
+		relativize(target, res)
+	}
 	res.Errors = dedupeErrors(res.Errors)
 	return res, nil
+}
+
+// relativize makes file paths of findings and errors relative to the
+// target directory, so that every scanner reports paths the same way (the
+// target itself is in Finding.Target and the report's artifact).
+func relativize(target string, res *Result) {
+	rel := func(p string) string {
+		if p == "" || p == "-" {
+			return p
+		}
+		r, err := filepath.Rel(target, p)
+		if err != nil || r == ".." || strings.HasPrefix(r, "../") || filepath.IsAbs(r) {
+			return p
+		}
+		return filepath.ToSlash(r)
+	}
+	for i := range res.Findings {
+		res.Findings[i].Location.Path = rel(res.Findings[i].Location.Path)
+		if res.Findings[i].Package != nil {
+			res.Findings[i].Package.Path = rel(res.Findings[i].Package.Path)
+		}
+	}
+	for i := range res.Errors {
+		res.Errors[i].Path = rel(res.Errors[i].Path)
+	}
 }
 
 // dedupeErrors drops repeated errors (several scanners may meet the same
