@@ -20,7 +20,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad date", "- id: X\n  reason: r\n  expires: soon\n", "t.yaml:3:12: expires: bad date"},
 		{"not a list", "id: X\n", "t.yaml:1:1: unknown key \"id\""},
 		{"scalar", "hello\n", "t.yaml:1:1: expected a list"},
-		{"syntax", "- id: [\n", "t.yaml:1:1:"},
+		{"syntax", "- id: [\n", "t.yaml:2:1: did not find expected node content"},
 		{"bad glob", "- id: X\n  reason: r\n  paths: ['[']\n", "bad path glob"},
 	}
 	for _, tt := range tests {
