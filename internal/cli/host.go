@@ -1,0 +1,149 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/wardsec/ward/internal/benchmark"
+	"github.com/wardsec/ward/pkg/report"
+)
+
+// newHostCmd is `ward host`: CIS-style benchmarks of this host (live) or of
+// a root filesystem given with --rootfs.
+func newHostCmd(g *Globals) *cobra.Command {
+	var (
+		rootfs     string
+		benchmarks []string
+		controls   []string
+		list       bool
+	)
+	cmd := &cobra.Command{
+		Use:   "host",
+		Short: "Audit this host (or a root filesystem) against CIS-style Linux, Docker and Kubernetes node benchmarks",
+		Long: `Audit the running host, or a root filesystem given with --rootfs (for example a
+mounted node image), against Ward's hardening controls drawn from the CIS
+Distribution Independent Linux, CIS Docker and CIS Kubernetes benchmarks.
+
+Every control reports pass, fail, manual (needs a person: not counted as
+passed) or not applicable (e.g. no Docker installed), with a score per
+section and overall. The audit only reads: files inside the root (symbolic
+links are never followed out of it) and, for a live host, /proc and /sys.
+Controls are data (docs/host-benchmarks.md lists them); no control runs a
+command.`,
+		Example: `  ward host
+  ward host --benchmark docker,k8s-node --format json
+  ward host --rootfs /mnt/node-image --exit-code 1 --severity HIGH,CRITICAL
+  ward host --control LNX-5.2-ROOT-LOGIN`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			all, err := benchmark.Load()
+			if err != nil {
+				return &ExitError{Code: ExitScanError, Err: err}
+			}
+			var bs []string
+			for _, b := range benchmarks {
+				for _, part := range strings.Split(b, ",") {
+					if part = strings.TrimSpace(part); part != "" {
+						bs = append(bs, part)
+					}
+				}
+			}
+			if list {
+				for _, c := range all {
+					if len(bs) == 0 || hostContains(bs, c.Benchmark) {
+						fmt.Fprintf(g.Stdout, "%s\t%s\t%s\t%s\n", c.ID, c.Benchmark, c.Severity, c.Title)
+					}
+				}
+				return nil
+			}
+			opts := benchmark.Options{Benchmarks: bs, ControlIDs: controls, Logger: g.Logger}
+			target := rootfs
+			if rootfs == "" {
+				opts.Live, opts.Rootfs = true, "/"
+				target, _ = os.Hostname()
+				if target == "" {
+					target = "localhost"
+				}
+			} else {
+				st, err := os.Stat(rootfs)
+				if err != nil || !st.IsDir() {
+					return usagef("--rootfs %s: not a directory", rootfs)
+				}
+				opts.Rootfs = rootfs
+			}
+			for _, b := range bs {
+				if !hostContains(benchmark.Benchmarks(), b) {
+					return usagef("--benchmark: unknown benchmark %q (want %s)", b, strings.Join(benchmark.Benchmarks(), ", "))
+				}
+			}
+			known := map[string]bool{}
+			for _, c := range all {
+				known[c.ID] = true
+			}
+			for _, id := range controls {
+				if !known[id] {
+					return usagef("--control: unknown control %q (ward host --list shows them)", id)
+				}
+			}
+			rep, err := benchmark.Run(cmd.Context(), all, opts)
+			if err != nil {
+				return &ExitError{Code: ExitScanError, Err: err}
+			}
+			typ := "host"
+			if !opts.Live {
+				typ = "rootfs"
+			}
+			r := g.NewReport(target, typ)
+			r.Scanners = []string{"benchmark"}
+			r.Findings = rep.AllFindings(target)
+			r.Errors = rep.Errors(target)
+			sum := rep.Summary()
+			r.Sections = reportSections(sum)
+			r.Extra = map[string]any{"benchmark": map[string]any{
+				"overall": sum.Overall, "benchmarks": sum.Benchmarks, "duration_ms": sum.DurationMS,
+				"walk": sum.Walk, "live": sum.Live, "root": sum.Root,
+			}}
+			if !g.Quiet && g.Format == "table" {
+				o := sum.Overall
+				fmt.Fprintf(g.Stderr, "host benchmark: %d controls, %d pass, %d fail, %d manual, %d not applicable, %d error; score %.1f%% (%d ms)\n",
+					len(sum.Controls), o.Pass, o.Fail, o.Manual, o.NotApplicable, o.Error, o.Percent, sum.DurationMS)
+			}
+			return g.Emit(r)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&rootfs, "rootfs", "", "audit this root filesystem instead of the live host (no /proc readings)")
+	f.StringSliceVar(&benchmarks, "benchmark", nil, "benchmarks to run: linux, docker, k8s-node, k8s-control-plane (repeatable or comma-separated; default all)")
+	f.StringSliceVar(&controls, "control", nil, "run only these control IDs (repeatable)")
+	f.BoolVar(&list, "list", false, "list the controls and exit")
+	return cmd
+}
+
+// reportSections turns the benchmark summary into the report's scored
+// sections ("linux 1.1", ...), benchmark totals last.
+func reportSections(sum benchmark.Summary) []report.Section {
+	var out []report.Section
+	for _, b := range sum.Benchmarks {
+		for _, s := range b.Sections {
+			out = append(out, report.Section{ID: b.Benchmark + " " + s.ID, Title: s.Title, Pass: s.Pass, Fail: s.Fail + s.Error,
+				Manual: s.Manual, NA: s.NotApplicable, Score: s.Percent})
+		}
+		out = append(out, report.Section{ID: b.Benchmark, Title: "total", Pass: b.Pass, Fail: b.Fail + b.Error,
+			Manual: b.Manual, NA: b.NotApplicable, Score: b.Percent})
+	}
+	o := sum.Overall
+	out = append(out, report.Section{ID: "overall", Title: "all benchmarks", Pass: o.Pass, Fail: o.Fail + o.Error,
+		Manual: o.Manual, NA: o.NotApplicable, Score: o.Percent})
+	return out
+}
+
+func hostContains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
