@@ -92,8 +92,8 @@ func (g *Globals) Emit(r *report.Report) error {
 		}
 		r.Findings = fs
 	}
+	r.HiddenSuppressed = hidden
 	r.Finalize()
-	r.Summary.Suppressed += hidden
 
 	color := g.StdoutTTY && g.Output == "" && g.Getenv("NO_COLOR") == ""
 	w, err := report.New(g.Format, report.Options{Color: color})

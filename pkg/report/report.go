@@ -53,6 +53,9 @@ type Report struct {
 	Extra      map[string]any      `json:"extra,omitempty"`
 	Rules      map[string]RuleMeta `json:"-"`
 	Compliance []ComplianceControl `json:"compliance,omitempty"`
+	// HiddenSuppressed counts suppressed findings left out of Findings
+	// (shown only with --show-suppressed); the summary adds them.
+	HiddenSuppressed int `json:"-"`
 }
 
 // Summary counts the findings shown, by severity and kind.
@@ -119,7 +122,7 @@ func (r *Report) Finalize() {
 		}
 		return a.Message < b.Message
 	})
-	s := Summary{BySeverity: map[string]int{}, ByKind: map[string]int{}, Errors: len(r.Errors)}
+	s := Summary{BySeverity: map[string]int{}, ByKind: map[string]int{}, Errors: len(r.Errors), Suppressed: r.HiddenSuppressed}
 	for _, sev := range finding.Severities {
 		s.BySeverity[sev.String()] = 0
 	}
