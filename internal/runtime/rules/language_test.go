@@ -254,8 +254,8 @@ func TestOverridesAndExceptions(t *testing.T) {
 	sshd.Spawn(event.ExecSpec{Exe: "/bin/bash"})     // exception by_parent (appended value)
 	sshd.Spawn(event.ExecSpec{Exe: "/usr/bin/perl"}) // not a shell
 	cron := sc.Init().Spawn(event.ExecSpec{Exe: "/usr/sbin/cron"})
-	cron.Spawn(event.ExecSpec{Exe: "/bin/bash"})         // fires
-	cron.Spawn(event.ExecSpec{Exe: "/usr/bin/python3"})  // appended list item: fires
+	cron.Spawn(event.ExecSpec{Exe: "/bin/bash"})        // fires
+	cron.Spawn(event.ExecSpec{Exe: "/usr/bin/python3"}) // appended list item: fires
 	if got := run(t, eng, sc.Events)["Shell"]; got != 2 {
 		t.Errorf("Shell fired %d times, want 2", got)
 	}
