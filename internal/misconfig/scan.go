@@ -82,16 +82,16 @@ func Scan(ctx context.Context, target string, paths []string, opts Options) ([]f
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	ks, err := k8s.NewScanner(target, k8s.Options{PSSVersion: opts.PSSVersion, Limits: opts.Limits})
+	ext, extra, err := extensions(target, opts)
+	if err != nil {
+		return nil, []finding.ScanError{policyError(target, err)}
+	}
+	s.ext = ext
+	ks, err := k8s.NewScanner(target, k8s.Options{PSSVersion: opts.PSSVersion, Limits: opts.Limits, Extra: extra})
 	if err != nil {
 		return nil, []finding.ScanError{{Target: target, Scanner: "misconfig", Message: err.Error()}}
 	}
 	s.k8s = ks
-	ext, err := extensions(opts)
-	if err != nil {
-		return nil, []finding.ScanError{{Target: target, Scanner: "misconfig", Message: err.Error()}}
-	}
-	s.ext = ext
 	for _, p := range paths {
 		if ctx.Err() != nil {
 			s.errs = append(s.errs, finding.ScanError{Target: target, Path: p, Scanner: "misconfig", Message: ctx.Err().Error()})

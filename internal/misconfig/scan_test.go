@@ -90,6 +90,9 @@ func TestScanTree(t *testing.T) {
 	if !overlay {
 		t.Error("overlay object prod/prod-api not scanned")
 	}
+	if !has(fs, "WARD-TF-001", filepath.Join("tf", "main.tf"), 0) {
+		t.Error("terraform module not scanned")
+	}
 	for _, f := range fs {
 		if strings.HasSuffix(f.Location.Path, "notes.yaml") {
 			t.Errorf("non-Kubernetes YAML produced a finding: %+v", f)
@@ -182,5 +185,28 @@ func TestCatalogUnique(t *testing.T) {
 			t.Errorf("duplicate check ID %s", m.ID)
 		}
 		seen[m.ID] = true
+	}
+}
+
+func TestScanCustomPolicy(t *testing.T) {
+	fs, errs := Scan(context.Background(), "t", []string{"../../examples/k8s/insecure-deployment.yaml", "../../examples/k8s/suppressed.yaml"}, Options{PolicyDirs: []string{"testdata/policy"}})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	n := 0
+	for _, f := range fs {
+		if f.RuleID == "ACME-K8S-001" {
+			n++
+			if f.Location.Object == nil || f.Location.Object.Kind != "Deployment" || f.Location.StartLine == 0 {
+				t.Errorf("custom finding without position: %+v", f.Location)
+			}
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d custom findings, want 1 (the DaemonSet is not a Deployment)", n)
+	}
+	_, errs = Scan(context.Background(), "t", []string{"testdata/tree/app.yaml"}, Options{PolicyDirs: []string{"testdata/policy-bad"}})
+	if len(errs) != 1 || !strings.HasSuffix(errs[0].Path, "bad.yaml") || errs[0].Line == 0 {
+		t.Errorf("bad policy error = %+v, want bad.yaml with a line", errs)
 	}
 }

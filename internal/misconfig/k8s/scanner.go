@@ -49,17 +49,44 @@ func newFinding(target string, meta *check.Meta, o *Object, n *yaml.Node, fieldP
 	}
 	loc.Object = &finding.ObjectRef{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name, FieldPath: o.pathPrefix + fieldPath}
 	f := meta.Finding(target, loc, msg, loc.Object.FieldPath)
-	if o.Ignore != nil {
-		reason, ok := o.Ignore[strings.ToUpper(meta.ID)]
-		if !ok {
-			reason, ok = o.Ignore["*"]
-		}
-		if ok {
-			f.Suppressed = &finding.Suppression{Kind: "inline", Reason: reason, Source: IgnoreAnnotation}
-		}
-	}
+	o.Suppress(&f)
 	return f
 }
+
+// Suppress marks f suppressed when the object's ignore annotation names
+// its rule (or "*").
+func (o *Object) Suppress(f *finding.Finding) {
+	if o.Ignore == nil || f.Suppressed != nil {
+		return
+	}
+	reason, ok := o.Ignore[strings.ToUpper(f.RuleID)]
+	if !ok {
+		reason, ok = o.Ignore["*"]
+	}
+	if ok {
+		f.Suppressed = &finding.Suppression{Kind: "inline", Reason: reason, Source: IgnoreAnnotation}
+	}
+}
+
+// Locate returns the location of an object-relative field path: the
+// deepest node of the path present in the document (remapped for
+// rendered sources) and the object reference.
+func (o *Object) Locate(fieldPath string) finding.Location {
+	n, _ := LookupPath(o.Root, fieldPath)
+	if n == nil {
+		n = o.Root
+	}
+	loc := finding.Location{Path: o.Path, StartLine: n.Line, StartColumn: n.Column}
+	if o.Remap != nil {
+		loc.Path, loc.StartLine, loc.StartColumn = o.Remap(fieldPath, n)
+	}
+	loc.Object = &finding.ObjectRef{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name, FieldPath: o.pathPrefix + fieldPath}
+	return loc
+}
+
+// Value converts the object to plain Go values (aliases expanded within
+// budget nodes).
+func (o *Object) Value(budget int) (any, error) { return ToValue(o.Root, budget) }
 
 // Options configure a Scanner.
 type Options struct {
@@ -68,6 +95,10 @@ type Options struct {
 	Limits     Limits
 	// Checks overrides the built-in list (tests); nil means Builtin().
 	Checks []Check
+	// Extra runs after the built-in checks on every object (custom CEL
+	// checks plug in here); its findings are suppressed by the object's
+	// ignore annotation like the built-in ones.
+	Extra func(o *Object) ([]finding.Finding, []finding.ScanError)
 }
 
 // Scanner checks objects one file at a time and keeps only the small
@@ -80,6 +111,7 @@ type Scanner struct {
 	any    []*Check
 	pss    *PSS
 	cov    *coverage
+	extra  func(o *Object) ([]finding.Finding, []finding.ScanError)
 }
 
 // NewScanner builds a scanner for one scan target.
@@ -92,7 +124,7 @@ func NewScanner(target string, opts Options) (*Scanner, error) {
 	if cs == nil {
 		cs = Builtin()
 	}
-	s := &Scanner{target: target, lim: opts.Limits.withDefaults(), checks: cs, pss: pss, cov: newCoverage(), byKind: map[string][]*Check{}}
+	s := &Scanner{target: target, lim: opts.Limits.withDefaults(), checks: cs, pss: pss, cov: newCoverage(), byKind: map[string][]*Check{}, extra: opts.Extra}
 	for i := range s.checks {
 		c := &s.checks[i]
 		if len(c.Kinds) == 0 {
@@ -172,6 +204,14 @@ func (s *Scanner) ScanObject(o *Object) ([]finding.Finding, []finding.ScanError)
 	}
 	if isWorkload {
 		es := s.checkPSS(o, ps, &out)
+		errs = append(errs, es...)
+	}
+	if s.extra != nil {
+		fs, es := s.extra(o)
+		for i := range fs {
+			o.Suppress(&fs[i])
+		}
+		out = append(out, fs...)
 		errs = append(errs, es...)
 	}
 	s.cov.observe(o, ps, isWorkload)
