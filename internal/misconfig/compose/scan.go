@@ -9,23 +9,6 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// Scan parses a Compose file and runs every check over each service. A file
-// that cannot be parsed returns one scan error with file:line:col and the
-// parser's message. Findings suppressed by `# ward:ignore RULE-ID reason`
-// (on the finding's line, the line above it, the service's line or the
-// comment block above the service) are returned with Suppressed set.
-func Scan(target, path string, data []byte) ([]finding.Finding, []finding.ScanError) {
-	f, err := Parse(path, data)
-	if err != nil {
-		se := finding.ScanError{Target: target, Path: path, Line: 1, Column: 1, Scanner: "misconfig", Message: err.Error()}
-		if pe, ok := err.(*ParseError); ok {
-			se.Line, se.Column, se.Message = pe.Line, pe.Column, pe.Msg
-		}
-		return nil, []finding.ScanError{se}
-	}
-	return f.run(target, rules()), nil
-}
-
 func (f *File) run(target string, rs []rule) []finding.Finding {
 	ign := parseIgnores(f.lines)
 	var out []finding.Finding

@@ -14,20 +14,16 @@ import (
 // line of the finding, the line before it, or the comment block above the
 // instruction) are returned with Suppressed set (Kind "inline").
 func Scan(target, path string, data []byte) ([]finding.Finding, []finding.ScanError) {
-	f, problems, err := Parse(path, data)
-	if err != nil {
-		pe, _ := err.(*ParseError)
-		se := finding.ScanError{Target: target, Path: path, Scanner: "misconfig", Message: err.Error()}
-		if pe != nil {
-			se.Line, se.Column, se.Message = pe.Line, pe.Column, pe.Msg
-		}
-		return nil, []finding.ScanError{se}
+	return ScanWith(target, path, data, nil)
+}
+
+// parseError converts a Parse error into a scan error.
+func parseError(target, path string, err error) finding.ScanError {
+	se := finding.ScanError{Target: target, Path: path, Line: 1, Column: 1, Scanner: "misconfig", Message: err.Error()}
+	if pe, ok := err.(*ParseError); ok {
+		se.Line, se.Column, se.Message = pe.Line, pe.Column, pe.Msg
 	}
-	var errs []finding.ScanError
-	for _, p := range problems {
-		errs = append(errs, finding.ScanError{Target: target, Path: path, Line: p.Line, Column: p.Column, Scanner: "misconfig", Message: p.Msg})
-	}
-	return f.run(target, rules()), errs
+	return se
 }
 
 // secretRules must not copy the instruction text into the finding.

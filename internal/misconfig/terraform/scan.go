@@ -140,8 +140,7 @@ func Checks() []check.Meta {
 // above, the resource's first line or the comment block above the resource
 // are returned with Suppressed set (Kind "inline").
 func ScanDir(target, dir string) ([]finding.Finding, []finding.ScanError) {
-	m, errs := Load(target, dir)
-	return scanModule(target, m, rules()), errs
+	return ScanDirWith(target, dir, nil)
 }
 
 func scanModule(target string, root *Module, rs []rule) []finding.Finding {
