@@ -18,9 +18,15 @@ package sensor
 
 import (
 	"log/slog"
+	"time"
 
 	"github.com/wardsec/ward/internal/runtime/event"
 )
+
+// PollInterval bounds how long a record waits in the ring buffer before the
+// reader looks at it when the kernel did not wake the reader (records are
+// written without a wakeup until an eighth of the ring is full).
+const PollInterval = 10 * time.Millisecond
 
 // Options configure the sensor.
 type Options struct {

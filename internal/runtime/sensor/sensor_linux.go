@@ -157,6 +157,12 @@ func (s *Sensor) configure(want map[event.Type]bool) error {
 	if err := s.objs.WardConfig.Put(uint32(0), self); err != nil {
 		return fmt.Errorf("configuring the sensor: %w", err)
 	}
+	// Wake the reader once an eighth of the ring is full; below that it
+	// polls every PollInterval.
+	wake := uint64(s.objs.Events.MaxEntries() / 8)
+	if err := s.objs.WardConfig.Put(uint32(1), wake); err != nil {
+		return fmt.Errorf("configuring the sensor: %w", err)
+	}
 	return nil
 }
 
@@ -172,8 +178,13 @@ func (s *Sensor) Run(ctx context.Context, handle func(*event.Event)) error {
 	cev := &event.Event{}
 	intern := event.NewInterner(4096)
 	var num uint64
+	s.rd.SetDeadline(time.Now().Add(PollInterval))
 	for {
 		if err := s.rd.ReadInto(&rec); err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				s.rd.SetDeadline(time.Now().Add(PollInterval))
+				continue
+			}
 			if errors.Is(err, ringbuf.ErrClosed) || errors.Is(err, os.ErrClosed) {
 				if ctx.Err() != nil {
 					return nil

@@ -53,7 +53,9 @@ func (l *alertLog) reset() {
 	l.mu.Unlock()
 }
 
-func sharedDir(t *testing.T) string {
+func sharedDir(t *testing.T) string { return sharedDirB(t) }
+
+func sharedDirB(t testing.TB) string {
 	if d := os.Getenv("WARD_SHARED"); d != "" {
 		return d
 	}

@@ -107,8 +107,13 @@ struct buf {
 #define C_TRUNCATED 2
 #define C_MISSED_ENTER 3
 
-/* Configuration: [0] the sensor's own tgid (ignored), [1] boot-to-unix offset (unused in kernel). */
+/* Configuration: [0] the sensor's own tgid (ignored), [1] the amount of
+ * unread data (bytes) above which a record wakes the reader up; below it
+ * records are written without a wakeup and the reader polls (it checks the
+ * ring at least every few milliseconds), which saves a context switch per
+ * event under load. */
 #define CFG_SELF 0
+#define CFG_WAKEUP 1
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -295,7 +300,12 @@ static __always_inline void finish(struct ectx *e)
 		return;
 	*(__u32 *)&e->b->data[0] = len;
 	*(__u16 *)&e->b->data[6] = e->n;
-	if (bpf_ringbuf_output(&events, e->b->data, len & (2 * SCRATCH - 1), 0) != 0)
+	__u32 k = CFG_WAKEUP;
+	__u64 *wake = bpf_map_lookup_elem(&ward_config, &k);
+	__u64 flags = BPF_RB_NO_WAKEUP;
+	if (!wake || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= *wake)
+		flags = BPF_RB_FORCE_WAKEUP;
+	if (bpf_ringbuf_output(&events, e->b->data, len & (2 * SCRATCH - 1), flags) != 0)
 		count(C_DROPS);
 	else
 		count(C_EVENTS);
@@ -463,6 +473,16 @@ int ward_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 SEC("raw_tracepoint/sys_exit")
 int ward_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 {
+	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+	/* Most system calls are not wanted: check the spec array (cheap) before
+	 * the per-thread hash. */
+	__u64 nr = BPF_CORE_READ(regs, orig_ax);
+	if (nr >= NR_MAX)
+		return 0;
+	__u32 key = nr;
+	struct spec *want = bpf_map_lookup_elem(&syscall_specs, &key);
+	if (!want || want->type == 0)
+		return 0;
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id;
 	struct pending *pp = bpf_map_lookup_elem(&inflight, &tid);
@@ -473,7 +493,6 @@ int ward_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	struct spec *sp = bpf_map_lookup_elem(&syscall_specs, &p.nr);
 	if (!sp || sp->type == 0)
 		return 0;
-	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
 	__s64 ret = BPF_CORE_READ(regs, ax);
 	/* A successful exec is reported by sched_process_exec, with the new image. */
 	if ((p.nr == NR_EXECVE || p.nr == NR_EXECVEAT) && ret == 0)

@@ -1,0 +1,128 @@
+//go:build linux && amd64
+
+package watch
+
+import (
+	"context"
+	"errors"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/wardsec/ward/internal/runtime/response"
+	"github.com/wardsec/ward/internal/runtime/rules"
+	"github.com/wardsec/ward/internal/runtime/sensor"
+)
+
+// buildWorkload compiles testdata/workload once per benchmark.
+func buildWorkload(b *testing.B) string {
+	b.Helper()
+	bin := filepath.Join(b.TempDir(), "workload")
+	if out, err := exec.Command("go", "build", "-o", bin, "./testdata/workload").CombinedOutput(); err != nil {
+		b.Fatalf("build workload: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// startBenchWatch attaches the sensor with the stable rules and returns a
+// stop function that returns the stats.
+func startBenchWatch(b *testing.B, e *rules.Engine) func() Stats {
+	b.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	started := make(chan struct{})
+	type result struct {
+		st  Stats
+		err error
+	}
+	done := make(chan result, 1)
+	var alerts atomic.Uint64
+	go func() {
+		st, err := Run(ctx, Options{Engine: e, OnMatch: func(*rules.Match, []response.Record) { alerts.Add(1) }, OnStart: func() { close(started) }})
+		done <- result{st, err}
+	}()
+	select {
+	case <-started:
+	case r := <-done:
+		if errors.Is(r.err, sensor.ErrNotSupported) {
+			b.Skipf("sensor not supported: %v", r.err)
+		}
+		b.Fatal(r.err)
+	}
+	return func() Stats {
+		time.Sleep(200 * time.Millisecond) // drain
+		cancel()
+		r := <-done
+		if r.err != nil {
+			b.Fatal(r.err)
+		}
+		return r.st
+	}
+}
+
+func runWorkload(b *testing.B, bin, kind string, n int) {
+	if out, err := exec.Command(bin, kind, strconv.Itoa(n)).CombinedOutput(); err != nil {
+		b.Fatalf("workload: %v\n%s", err, out)
+	}
+}
+
+// BenchmarkOverhead measures the wall time of a system-call-heavy workload
+// (one op = one run of the workload in a child process) without and with
+// the sensor and the upstream stable rules loaded. Compare the sub-benchmarks'
+// ns/op: the difference is the sensor's overhead.
+func BenchmarkOverhead(b *testing.B) {
+	e := loadStableB(b)
+	bin := buildWorkload(b)
+	for _, wl := range []struct {
+		kind string
+		n    int
+	}{{"files", 20000}, {"spawn", 200}} {
+		b.Run(wl.kind+"/sensor=off", func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				runWorkload(b, bin, wl.kind, wl.n)
+			}
+		})
+		b.Run(wl.kind+"/sensor=on", func(b *testing.B) {
+			stop := startBenchWatch(b, e)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				runWorkload(b, bin, wl.kind, wl.n)
+			}
+			b.StopTimer()
+			st := stop()
+			b.ReportMetric(float64(st.Sensor.KernelDrops), "drops")
+			b.ReportMetric(float64(st.Sensor.Events)/float64(b.N), "events/op")
+		})
+	}
+}
+
+// BenchmarkThroughput drives the sensor as hard as one workload process
+// can (open/read/close in a loop) and reports the events per second the
+// pipeline (decode, state, stable rules) sustained, and the drops.
+func BenchmarkThroughput(b *testing.B) {
+	e := loadStableB(b)
+	bin := buildWorkload(b)
+	stop := startBenchWatch(b, e)
+	start := time.Now()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		runWorkload(b, bin, "files", 100000)
+	}
+	b.StopTimer()
+	elapsed := time.Since(start)
+	st := stop()
+	b.ReportMetric(float64(st.Sensor.Delivered)/elapsed.Seconds(), "events/s")
+	b.ReportMetric(float64(st.Sensor.KernelDrops), "drops")
+}
+
+func loadStableB(b *testing.B) *rules.Engine {
+	b.Helper()
+	p := filepath.Join(sharedDirB(b), "data", "falco-rules", "falco_rules.yaml")
+	e, err := rules.Load([]string{p}, rules.Options{})
+	if err != nil {
+		b.Skipf("Falco stable rules: %v", err)
+	}
+	return e
+}

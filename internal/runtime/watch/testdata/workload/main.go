@@ -1,0 +1,48 @@
+//go:build linux
+
+// Command workload generates system-call-heavy load for the sensor
+// benchmarks: "files N" opens, reads and closes a file N times; "spawn N"
+// starts /bin/true N times.
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"syscall"
+)
+
+func main() {
+	if len(os.Args) != 3 {
+		fmt.Fprintln(os.Stderr, "usage: workload files|spawn N")
+		os.Exit(2)
+	}
+	n, err := strconv.Atoi(os.Args[2])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	switch os.Args[1] {
+	case "files":
+		buf := make([]byte, 512)
+		for i := 0; i < n; i++ {
+			fd, err := syscall.Open("/etc/hostname", syscall.O_RDONLY, 0)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(1)
+			}
+			syscall.Read(fd, buf)
+			syscall.Close(fd)
+		}
+	case "spawn":
+		for i := 0; i < n; i++ {
+			if err := exec.Command("/bin/true").Run(); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(1)
+			}
+		}
+	default:
+		os.Exit(2)
+	}
+}
