@@ -3,6 +3,7 @@ package db
 import (
 	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -41,6 +42,22 @@ type builder struct {
 	// afterAdd, when set (tests), runs after every advisory added.
 	afterAdd func(n int) error
 	added    int
+	zw       *flate.Writer
+	zbuf     bytes.Buffer
+}
+
+// deflate compresses an advisory's JSON for the adv bucket (read back only
+// by Export, so compactness beats speed here).
+func (b *builder) deflate(data []byte) []byte {
+	b.zbuf.Reset()
+	if b.zw == nil {
+		b.zw, _ = flate.NewWriter(&b.zbuf, flate.BestSpeed)
+	} else {
+		b.zw.Reset(&b.zbuf)
+	}
+	_, _ = b.zw.Write(data)
+	_ = b.zw.Close()
+	return append([]byte(nil), b.zbuf.Bytes()...)
 }
 
 func newBuilder(dir string) (*builder, error) {
@@ -133,7 +150,7 @@ func (b *builder) add(src *SourceStatus, file string, data []byte) error {
 		}
 	}
 	id := []byte(v.ID)
-	if err := b.tx.Bucket(bucketAdv).Put(id, compact.Bytes()); err != nil {
+	if err := b.tx.Bucket(bucketAdv).Put(id, b.deflate(compact.Bytes())); err != nil {
 		return fmt.Errorf("store %s: %w", v.ID, err)
 	}
 	if err := b.tx.Bucket(bucketSum).Put([]byte(v.ID), encodeAdvisory(summarize(v))); err != nil {
@@ -267,8 +284,7 @@ func (b *builder) addZip(ctx context.Context, src *SourceStatus, path string) er
 		name := label + ":" + f.Name
 		rc, err := f.Open()
 		if err != nil {
-			b.fail(src, name, err)
-			continue
+			return fmt.Errorf("%s: damaged archive: %w", name, err)
 		}
 		data, err := io.ReadAll(io.LimitReader(rc, osv.MaxAdvisorySize+1))
 		rc.Close()

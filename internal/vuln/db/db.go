@@ -11,9 +11,11 @@ package db
 
 import (
 	"bytes"
+	"compress/flate"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -29,11 +31,11 @@ const FileName = "vuln.db"
 
 // SchemaVersion changes when the store layout changes; a database of
 // another schema must be rebuilt (ward db update / import).
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 var (
 	bucketMeta = []byte("meta")
-	bucketAdv  = []byte("adv") // ID -> original advisory JSON (compacted)
+	bucketAdv  = []byte("adv") // ID -> original advisory JSON (compacted, deflated)
 	bucketSum  = []byte("sum") // ID -> Advisory (binary, see encodeAdvisory)
 	bucketIdx  = []byte("idx") // eco \0 name \0 ID \0 n -> Entry
 	bucketSrc  = []byte("src") // source \0 ID -> nil
@@ -248,13 +250,18 @@ func (r *Reader) Advisory(id string) (*Advisory, error) {
 	return a, nil
 }
 
-// Raw returns the advisory's original JSON, or nil if absent.
+// Raw returns the advisory's original JSON (compacted), or nil if absent
+// or unreadable.
 func (r *Reader) Raw(id string) []byte {
 	v := r.tx.Bucket(bucketAdv).Get([]byte(id))
 	if v == nil {
 		return nil
 	}
-	return append([]byte(nil), v...)
+	out, err := io.ReadAll(io.LimitReader(flate.NewReader(bytes.NewReader(v)), osv.MaxAdvisorySize+1))
+	if err != nil {
+		return nil
+	}
+	return out
 }
 
 // SourceIDs calls fn with the ID of every advisory of a source.
