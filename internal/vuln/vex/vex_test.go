@@ -19,12 +19,12 @@ func vf(id string, aliases []string, purl, target string) finding.Finding {
 
 func findings() []finding.Finding {
 	return []finding.Finding{
-		vf("PYSEC-2023-62", []string{"CVE-2023-30861", "GHSA-m2qf-hxjv-5gpq"}, "pkg:pypi/flask@1.0.0", "."),                     // 0
+		vf("PYSEC-2023-62", []string{"CVE-2023-30861", "GHSA-m2qf-hxjv-5gpq"}, "pkg:pypi/flask@1.0.0", "."),                   // 0
 		vf("GO-2020-0015", []string{"CVE-2020-14040"}, "pkg:golang/golang.org/x/text@v0.3.0", "registry.example.com/app:1.0"), // 1
-		vf("GO-2020-0015", []string{"CVE-2020-14040"}, "pkg:golang/golang.org/x/text@v0.3.0", "other/app:2"),                   // 2
-		vf("GHSA-35jh-r3h4-6jhm", []string{"CVE-2021-23337"}, "pkg:npm/lodash@4.17.20", "."),                                 // 3
-		vf("DSA-1", []string{"CVE-2022-0001"}, "pkg:deb/debian/openssl@3.0.11-1", "."),                                         // 4
-		vf("PYSEC-2023-62", []string{"CVE-2023-30861"}, "pkg:pypi/django@1.0.0", "."),                                          // 5
+		vf("GO-2020-0015", []string{"CVE-2020-14040"}, "pkg:golang/golang.org/x/text@v0.3.0", "other/app:2"),                  // 2
+		vf("GHSA-35jh-r3h4-6jhm", []string{"CVE-2021-23337"}, "pkg:npm/lodash@4.17.20", "."),                                  // 3
+		vf("DSA-1", []string{"CVE-2022-0001"}, "pkg:deb/debian/openssl@3.0.11-1", "."),                                        // 4
+		vf("PYSEC-2023-62", []string{"CVE-2023-30861"}, "pkg:pypi/django@1.0.0", "."),                                         // 5
 	}
 }
 
