@@ -1,0 +1,321 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wardsec/ward/internal/runtime/alert"
+	"github.com/wardsec/ward/internal/runtime/event"
+	"github.com/wardsec/ward/internal/runtime/rules"
+	"github.com/wardsec/ward/internal/runtime/rules/defaults"
+	"github.com/wardsec/ward/pkg/finding"
+)
+
+// errNoSensor is returned by the verbs that need the eBPF sensor.
+var errNoSensor = errors.New("requires the eBPF sensor, which is not built into this binary yet; " +
+	"use `ward runtime replay FILE` to evaluate a recorded event file")
+
+// newRuntimeCmd is `ward runtime`: Falco-compatible runtime detection.
+func newRuntimeCmd(g *Globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "runtime",
+		Short: "Runtime threat detection with Falco-compatible rules (replay, rule checks)",
+		Long: `Evaluate system events against Falco-compatible rules.
+
+Ward reads Falco rule files unchanged (rules, macros, lists, exceptions,
+append/override) and ships its own default rule set, used when no -r is
+given. Events come from the eBPF sensor (watch, record) or from a recorded
+event file (replay). docs/runtime.md documents the event file format, the
+supported rule language and the default rules.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(newRuntimeReplayCmd(g), newRuntimeRulesCmd(g),
+		sensorCmd("watch", "Watch this host's events live and print alerts (needs the eBPF sensor)"),
+		sensorCmd("record", "Record this host's events to a file for replay (needs the eBPF sensor)"))
+	return cmd
+}
+
+func sensorCmd(use, short string) *cobra.Command {
+	return &cobra.Command{
+		Use:   use,
+		Short: short,
+		RunE: func(*cobra.Command, []string) error {
+			return &ExitError{Code: ExitScanError, Err: fmt.Errorf("ward runtime %s %w", use, errNoSensor)}
+		},
+	}
+}
+
+// loadRuntimeRules loads -r files/directories, or Ward's default rules.
+func loadRuntimeRules(g *Globals, paths []string, minPriority string) (*rules.Engine, error) {
+	opts := rules.Options{Logger: g.Logger}
+	if minPriority != "" {
+		p, err := rules.ParsePriority(minPriority)
+		if err != nil {
+			return nil, usagef("--min-priority: %v", err)
+		}
+		opts.MinPriority = &p
+	}
+	if len(paths) == 0 {
+		name, data := defaults.File()
+		return rules.LoadSources([]rules.Source{{Name: name, Data: data}}, opts)
+	}
+	return rules.Load(paths, opts)
+}
+
+func newRuntimeReplayCmd(g *Globals) *cobra.Command {
+	var (
+		rulePaths    []string
+		alertsFile   string
+		alertsFormat string
+		webhook      string
+		rate         float64
+		burst        int
+		minPriority  string
+		hostname     string
+	)
+	cmd := &cobra.Command{
+		Use:   "replay FILE",
+		Short: "Evaluate a recorded event file against rules and report alerts",
+		Long: `Replay a recorded event file (the format ward runtime record writes, see
+docs/runtime.md) through the state engine and the rules, and report every
+alert as a finding of kind runtime through the usual report formats.
+
+Alerts can also go out in Falco's JSON alert shape (--alerts FILE, one JSON
+object per line, or Falco's text lines with --alerts-format text) and to an
+HTTP webhook (--webhook URL: bounded queue, retries with backoff). Each rule
+can be rate limited (--rate-limit alerts per second, --rate-burst).`,
+		Example: `  ward runtime replay events.wevt
+  ward runtime replay events.wevt -r /etc/falco/falco_rules.yaml -r ./my_rules.d
+  ward runtime replay events.wevt --alerts alerts.jsonl --format json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if alertsFormat != "json" && alertsFormat != "text" {
+				return usagef("--alerts-format: want json or text, not %q", alertsFormat)
+			}
+			eng, err := loadRuntimeRules(g, rulePaths, minPriority)
+			if err != nil {
+				var ue *UsageError
+				if errors.As(err, &ue) {
+					return err
+				}
+				return &ExitError{Code: ExitScanError, Err: err}
+			}
+			f, err := os.Open(args[0])
+			if err != nil {
+				return usagef("event file: %v", err)
+			}
+			defer f.Close()
+			d := &alert.Dispatcher{Limiter: alert.NewRateLimiter(rate, burst)}
+			if alertsFile != "" {
+				s, err := alert.NewFileSink(alertsFile, alertsFormat == "json")
+				if err != nil {
+					return usagef("%v", err)
+				}
+				d.Sinks = append(d.Sinks, s)
+			}
+			var wh *alert.Webhook
+			if webhook != "" {
+				if !strings.HasPrefix(webhook, "http://") && !strings.HasPrefix(webhook, "https://") {
+					return usagef("--webhook: want an http:// or https:// URL, not %q", webhook)
+				}
+				wh = alert.NewWebhook(webhook, alert.WebhookOptions{Logger: g.Logger})
+				d.Sinks = append(d.Sinks, wh)
+			}
+			res, err := replay(cmd.Context(), f, eng, d, hostname)
+			closeErr := d.Close()
+			target := res.hostname
+			if target == "" {
+				target = args[0]
+			}
+			r := g.NewReport(target, "events")
+			r.Scanners = []string{"runtime"}
+			r.Findings = res.findings
+			if err != nil {
+				r.Errors = append(r.Errors, finding.ScanError{Target: target, Path: args[0], Scanner: "runtime", Message: err.Error()})
+			}
+			if closeErr != nil {
+				r.Warnings = append(r.Warnings, closeErr.Error())
+			}
+			sent, sinkErrs, limited := d.Stats()
+			dropped := uint64(0)
+			for _, n := range limited {
+				dropped += n
+			}
+			stats := res.state
+			r.Extra = map[string]any{"runtime": map[string]any{
+				"events": res.events, "alerts": res.alerts, "alerts_sent": sent, "alerts_rate_limited": dropped,
+				"sink_errors": sinkErrs, "rules_enabled": len(eng.Enabled()), "rule_files": eng.Info().Files,
+				"processes_created": stats.ProcessesCreated, "process_evictions": stats.ProcessEvictions,
+				"fd_evictions": stats.FDEvictions, "unknown_processes": stats.UnknownProcesses,
+			}}
+			if wh != nil {
+				ws := wh.Stats()
+				r.Extra["webhook"] = map[string]any{"sent": ws.Sent, "failed": ws.Failed, "dropped": ws.Dropped, "retries": ws.Retries}
+			}
+			if !g.Quiet {
+				fmt.Fprintf(g.Stderr, "runtime replay: %d events, %d alerts (%d rate-limited), %d rules enabled\n",
+					res.events, res.alerts, dropped, len(eng.Enabled()))
+			}
+			return g.Emit(r)
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVarP(&rulePaths, "rules", "r", nil, "rule file or directory (repeatable; later files override earlier ones; default: Ward's rules)")
+	f.StringVar(&alertsFile, "alerts", "", "also append alerts to this file in Falco's shape")
+	f.StringVar(&alertsFormat, "alerts-format", "json", "format of --alerts: json (Falco JSON, one per line) or text")
+	f.StringVar(&webhook, "webhook", "", "also POST each alert (Falco JSON) to this URL")
+	f.Float64Var(&rate, "rate-limit", 0, "at most this many alerts per second per rule (0: unlimited)")
+	f.IntVar(&burst, "rate-burst", 10, "alerts per rule allowed in a burst when rate limited")
+	f.StringVar(&minPriority, "min-priority", "", "ignore rules less severe than this priority (EMERGENCY ... DEBUG)")
+	f.StringVar(&hostname, "hostname", "", "host name for alerts (default: the one recorded in the file)")
+	return cmd
+}
+
+type replayResult struct {
+	events   uint64
+	alerts   int
+	findings []finding.Finding
+	hostname string
+	state    event.Stats
+}
+
+// replay runs a recorded file through state and rules.
+func replay(ctx context.Context, r io.Reader, eng *rules.Engine, d *alert.Dispatcher, hostname string) (replayResult, error) {
+	var res replayResult
+	rd := event.NewReader(r)
+	hdr, err := rd.Header()
+	if err != nil {
+		return res, err
+	}
+	st := event.NewState(event.Options{})
+	st.Hostname = hdr.Hostname
+	if hostname != "" {
+		st.Hostname = hostname
+	}
+	res.hostname = st.Hostname
+	seen := map[string]int{}
+	var ev event.Event
+	for {
+		if err := rd.Read(&ev); err != nil {
+			res.state = st.Stats()
+			if err == io.EOF {
+				return res, nil
+			}
+			return res, err
+		}
+		if res.events%4096 == 0 && ctx.Err() != nil {
+			return res, ctx.Err()
+		}
+		res.events++
+		st.Apply(&ev)
+		eng.Eval(&ev, st, func(m *rules.Match) {
+			res.alerts++
+			if !d.Dispatch(ctx, m) {
+				return
+			}
+			f := alert.Finding(m)
+			// identical alerts (same fingerprint) are reported once with a count
+			if i, ok := seen[f.Fingerprint]; ok {
+				fr := res.findings[i].Runtime
+				if fr.Extra == nil {
+					fr.Extra = map[string]string{}
+				}
+				n := 1
+				fmt.Sscan(fr.Extra["count"], &n)
+				fr.Extra["count"] = fmt.Sprint(n + 1)
+				return
+			}
+			seen[f.Fingerprint] = len(res.findings)
+			res.findings = append(res.findings, f)
+		})
+	}
+}
+
+func newRuntimeRulesCmd(g *Globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "rules",
+		Short: "Work with runtime rule files",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	var verbose bool
+	check := &cobra.Command{
+		Use:   "check [FILE|DIR...]",
+		Short: "Validate rule files (loaded together, in order) and list what each rule needs",
+		Long: `Load rule files as ward runtime replay would (later files override earlier
+ones) and report errors with file, line, rule and condition column. For each
+rule, list its priority, whether it is enabled, the event types it needs and
+(with -v) the fields it reads. Without FILE, checks Ward's default rules.`,
+		Example: `  ward runtime rules check /etc/falco/falco_rules.yaml my_rules.yaml
+  ward runtime rules check -v ./rules.d`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			eng, err := loadRuntimeRules(g, args, "")
+			if err != nil {
+				fmt.Fprintf(g.Stderr, "rules check: %v\n", err)
+				return &ExitError{Code: ExitScanError}
+			}
+			w := g.Stdout
+			for _, r := range eng.Rules() {
+				state := "enabled"
+				if !r.Enabled {
+					state = "disabled"
+				}
+				if r.Skipped != "" {
+					state = "skipped: " + r.Skipped
+				}
+				types := "all"
+				if r.EventTypes != nil {
+					var ns []string
+					for _, t := range r.EventTypes {
+						ns = append(ns, t.String())
+					}
+					types = strings.Join(ns, ",")
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", r.Name, r.Priority, state, types)
+				if verbose {
+					fmt.Fprintf(w, "\tfields: %s\n", strings.Join(r.Fields, " "))
+					if len(r.Tags) > 0 {
+						fmt.Fprintf(w, "\ttags: %s\n", strings.Join(r.Tags, " "))
+					}
+				}
+			}
+			info := eng.Info()
+			var plugins []string
+			for _, p := range info.RequiredPlugins {
+				plugins = append(plugins, p.Name+" "+p.Version)
+			}
+			sort.Strings(plugins)
+			fmt.Fprintf(w, "%d files: %d rules (%d enabled), %d macros, %d lists, %d unsupported\n",
+				len(info.Files), info.Rules, info.Enabled, info.Macros, info.Lists, info.Unsupported)
+			if len(info.RequiredEngineVersions) > 0 || len(plugins) > 0 {
+				fmt.Fprintf(w, "required engine version: %s (Ward implements %s); required plugins: %s\n",
+					strings.Join(info.RequiredEngineVersions, ", "), rules.EngineVersion, strings.Join(plugins, ", "))
+			}
+			var ts []string
+			for _, t := range eng.EventTypes() {
+				ts = append(ts, t.String())
+			}
+			fmt.Fprintf(w, "event types needed: %s\n", strings.Join(ts, ","))
+			if p, ok := eng.OpenPathPrefixes(); ok && len(p) > 0 {
+				fmt.Fprintf(w, "open path prefixes: %s\n", strings.Join(p, " "))
+			} else if !ok {
+				fmt.Fprintln(w, "open path prefixes: any (some rule matches opens of any path)")
+			}
+			for _, warn := range info.Warnings {
+				fmt.Fprintf(g.Stderr, "warning: %s\n", warn)
+			}
+			return nil
+		},
+	}
+	check.Flags().BoolVarP(&verbose, "verbose", "v", false, "also list each rule's fields and tags")
+	cmd.AddCommand(check)
+	return cmd
+}
