@@ -8,8 +8,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/wardsec/ward/pkg/sbom"
@@ -65,12 +67,25 @@ func (a *imageArtifact) WalkLayer(ctx context.Context, i int, fn WalkFunc) error
 // come from the cache (CacheDir) or from a header pass over those layers.
 func (a *imageArtifact) Walk(ctx context.Context, fn WalkFunc) error {
 	o := newOverlay()
+	idxs := make([]*LayerIndex, len(a.layers))
+	errs1 := make([]error, len(a.layers))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	for j := 1; j < len(a.layers); j++ {
-		idx, err := a.layerIndex(ctx, j)
-		if err != nil {
-			return err
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(j int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			idxs[j], errs1[j] = a.layerIndex(ctx, j)
+		}(j)
+	}
+	wg.Wait()
+	for j := 1; j < len(a.layers); j++ {
+		if errs1[j] != nil {
+			return errs1[j]
 		}
-		o.addIndex(j, idx)
+		o.addIndex(j, idxs[j])
 	}
 	errs := &WalkErrors{}
 	for i := range a.layers {

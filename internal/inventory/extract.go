@@ -12,8 +12,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/wardsec/ward/internal/artifact"
 	"github.com/wardsec/ward/pkg/finding"
@@ -38,6 +40,8 @@ type Options struct {
 	CacheDir string
 	// Logger receives debug messages; nil means silent.
 	Logger *slog.Logger
+	// Concurrency is the number of layers read at once; default GOMAXPROCS.
+	Concurrency int
 }
 
 // layerResult is what one layer yields; it is cached by diff ID and the
@@ -95,7 +99,20 @@ func ExtractWithStats(ctx context.Context, art artifact.Artifact, extractors []E
 	}
 	results := make([]*layerResult, n)
 	var scanErrs []finding.ScanError
-	var osSoFar *sbom.OS
+	conc := opts.Concurrency
+	if conc <= 0 {
+		conc = runtime.GOMAXPROCS(0)
+	}
+	// Layers are independent: each is read (or taken from the cache) on
+	// its own goroutine, at most conc at a time. The OS known so far is
+	// only a hint for extractors (OS packages are finalized after the
+	// merge), so layers need not wait for each other.
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		sem      = make(chan struct{}, conc)
+		firstErr error
+	)
 	for i := 0; i < n; i++ {
 		var layer *sbom.Layer
 		if len(layers) > 0 {
@@ -108,22 +125,35 @@ func ExtractWithStats(ctx context.Context, art artifact.Artifact, extractors []E
 				results[i] = r
 				st.LayersCached++
 				log.Debug("inventory cache hit", "layer", layer.Index, "diff_id", layer.DiffID)
-				osSoFar = bestOS(osSoFar, r.OS)
 				continue
 			}
 		}
-		r, err := extractLayer(ctx, art, i, layer, extractors, osSoFar)
-		if err != nil {
-			return nil, nil, st, err
-		}
 		st.LayersRead++
-		results[i] = r
-		osSoFar = bestOS(osSoFar, r.OS)
-		if key != "" {
-			if err := writeCache(opts.CacheDir, key, r); err != nil {
-				log.Debug("inventory cache write failed", "err", err)
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int, layer *sbom.Layer, key string) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			r, err := extractLayer(ctx, art, i, layer, extractors, nil)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if firstErr == nil {
+					firstErr = err
+				}
+				return
 			}
-		}
+			results[i] = r
+			if key != "" {
+				if err := writeCache(opts.CacheDir, key, r); err != nil {
+					log.Debug("inventory cache write failed", "err", err)
+				}
+			}
+		}(i, layer, key)
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, nil, st, firstErr
 	}
 	for _, r := range results {
 		for _, e := range r.Errors {
