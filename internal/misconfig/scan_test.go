@@ -37,8 +37,8 @@ func TestScanTree(t *testing.T) {
 	fs, errs := scanTree(t, "testdata/tree")
 	// The malformed document is an error with file:line and parser message;
 	// the valid document before it and every other file are still scanned.
-	if len(errs) != 1 || !strings.HasSuffix(errs[0].Path, "bad.yaml") || errs[0].Line != 11 || errs[0].Message == "" {
-		t.Fatalf("errors = %+v, want one for bad.yaml:11", errs)
+	if len(errs) != 1 || !strings.HasSuffix(errs[0].Path, "bad.yaml") || errs[0].Line != 12 || errs[0].Message == "" {
+		t.Fatalf("errors = %+v, want one for bad.yaml:12", errs)
 	}
 	cases := []struct {
 		rule, path string

@@ -19,6 +19,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/wardsec/ward/internal/yamlerr"
 )
 
 // Limits bound what the loader accepts. The zero value means defaults.
@@ -181,20 +183,14 @@ func SplitDocuments(path string, data []byte, lim Limits) ([]Document, []DocErro
 	return docs, errs
 }
 
-var yamlLineRe = regexp.MustCompile(`line (\d+)(?::(?: column)? ?(\d+))?`)
-
 func parseDoc(path string, chunk []byte, firstLine int, lim Limits) (*yaml.Node, *PosError) {
 	var doc yaml.Node
 	err := yaml.Unmarshal(chunk, &doc)
 	if err != nil {
 		pe := &PosError{Path: path, Line: firstLine, Msg: strings.TrimPrefix(err.Error(), "yaml: "), Err: err}
-		if m := yamlLineRe.FindStringSubmatch(err.Error()); m != nil {
-			n, _ := strconv.Atoi(m[1])
-			pe.Line = firstLine + n - 1
-			if m[2] != "" {
-				pe.Column, _ = strconv.Atoi(m[2])
-			}
-			pe.Msg = yamlLineRe.ReplaceAllString(pe.Msg, "line "+strconv.Itoa(pe.Line))
+		if line, msg, ok := yamlerr.Position(err); ok {
+			pe.Line = firstLine + line - 1
+			pe.Msg = msg
 		}
 		return nil, pe
 	}

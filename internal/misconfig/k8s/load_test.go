@@ -96,3 +96,20 @@ func TestListAndJSON(t *testing.T) {
 	}
 	t.Error("NodePort in a JSON List not found")
 }
+
+func TestParseErrorLines(t *testing.T) {
+	cases := []struct {
+		in   string
+		line int
+	}{
+		{"apiVersion: v1\nkind: Pod\nmetadata:\n  labels: [oops\nspec: {}\n", 4},
+		{"a: 1\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: x\n", 5},
+		{"a: b\n\tc: d\n", 2},
+	}
+	for _, c := range cases {
+		_, errs := SplitDocuments("f.yaml", []byte(c.in), Limits{})
+		if len(errs) != 1 || errs[0].Err.Line != c.line {
+			t.Errorf("%q: errors %+v, want line %d", c.in, errs, c.line)
+		}
+	}
+}

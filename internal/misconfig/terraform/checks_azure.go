@@ -79,6 +79,14 @@ func azureRules() []rule {
 					missing(c, c.b, "", msgf(c, "no diagnostic setting exports control-plane logs"))
 				}
 			}},
+		{meta("WARD-TF-061", med, "AKS secrets not encrypted with a customer key (KMS)",
+			"Without key_management_service, Kubernetes Secrets in etcd are encrypted only with platform-managed keys.",
+			"Add `key_management_service { key_vault_key_id = azurerm_key_vault_key.aks.id }` to enable KMS etcd encryption.", nsaM("secrets")),
+			aks, func(c *rctx) {
+				if !c.b.HasBlock("key_management_service") {
+					missing(c, c.b, "key_management_service", msgf(c, "KMS etcd encryption is not configured"))
+				}
+			}},
 		{meta("WARD-TF-042", high, "ACR admin user enabled",
 			"The registry admin user is a shared static credential with push and pull rights.",
 			"Set `admin_enabled = false` and use Entra ID identities (AcrPull/AcrPush roles).", nsaM("image-scanning")),
