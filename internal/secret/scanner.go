@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -235,8 +236,8 @@ type source struct {
 	firstLine int
 }
 
-// ErrBinary is returned by ScanReader for binary input (a NUL byte in the
-// first 8000 bytes); nothing is scanned.
+// ErrBinary marks binary input internally (a NUL byte in the first 8000
+// bytes); exported scan methods turn it into a counted skip.
 var ErrBinary = errors.New("binary content skipped")
 
 // scanChunk scans data (at most chunkSize bytes, a whole input) in place.
@@ -515,11 +516,35 @@ func cleanText(b []byte) []byte {
 
 // ScanReader scans r as one file at loc (loc.Path is the path rules see;
 // loc may carry a layer digest). Any size is streamed in bounded memory.
-// Binary input returns ErrBinary. For image layers, callers mark findings
-// of files deleted by a later layer with MarkDeleted.
+// Binary input (a NUL byte in the first 8000 bytes) is skipped and counted
+// in Stats().SkippedBinary: it returns no findings and no error. Errors are
+// read errors and context cancellation. For image layers, callers mark
+// findings of files deleted by a later layer with MarkDeleted.
 func (s *Scanner) ScanReader(ctx context.Context, target string, loc finding.Location, r io.Reader) ([]finding.Finding, error) {
+	if s.pathSkipped(loc.Path) {
+		s.stats.allowlisted.Add(1)
+		return nil, nil
+	}
 	sc := s.eng.newScratch()
-	return s.scanStream(ctx, r, source{target: target, loc: loc, rulePath: loc.Path}, true, sc)
+	fs, err := s.scanStream(ctx, r, source{target: target, loc: loc, rulePath: loc.Path}, true, sc)
+	if errors.Is(err, ErrBinary) {
+		return nil, nil
+	}
+	return fs, err
+}
+
+// ScanFile scans one file (or archive) on disk; its findings carry path as
+// given. Binary files and files over MaxFileSize are skipped and counted.
+func (s *Scanner) ScanFile(ctx context.Context, target, path string) ([]finding.Finding, []finding.ScanError) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, []finding.ScanError{{Target: target, Path: path, Scanner: "secret", Message: err.Error()}}
+	}
+	fs, err := s.scanFile(ctx, target, fileJob{abs: path, rel: filepath.ToSlash(path), size: st.Size()}, s.eng.newScratch())
+	if err != nil {
+		return fs, []finding.ScanError{{Target: target, Path: path, Scanner: "secret", Message: err.Error()}}
+	}
+	return fs, nil
 }
 
 // ScanText scans a string (image config env values, history lines, a
