@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -432,4 +431,3 @@ func removeStale(dir string) {
 	}
 }
 
-var errStop = errors.New("stopped")
