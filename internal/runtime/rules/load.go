@@ -111,8 +111,6 @@ type ruleset struct {
 	ruleIdx map[string]int
 	engine  []string
 	plugins []PluginRequirement
-	nLists  int
-	nMacros int
 }
 
 func itemErr(it *Item, format string, a ...any) error {

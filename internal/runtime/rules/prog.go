@@ -41,10 +41,6 @@ type notP struct{ x prog }
 
 func (p notP) eval(c *ctx) bool { return !p.x.eval(c) }
 
-type constP bool
-
-func (p constP) eval(*ctx) bool { return bool(p) }
-
 // typeP tests evt.type against a set.
 type typeP struct{ set *[event.NumTypes]bool }
 
