@@ -361,3 +361,7 @@ func LookupPath(root *yaml.Node, fieldPath string) (*yaml.Node, bool) {
 func (o *Object) Annotation(key string) string {
 	return str(path(o.Root, "metadata", "annotations", key))
 }
+
+// Objects returns the Kubernetes objects of a parsed document (the
+// document itself, or the items of a List), reported at path.
+func Objects(path string, d Document) []*Object { return objectsOf(path, d) }
