@@ -118,6 +118,8 @@ type Artifact interface {
 type WalkFunc func(f *File, r io.Reader) error
 
 // SkipLayer, returned by a WalkFunc, skips the rest of the current layer.
+//
+//lint:ignore ST1012 a sentinel like fs.SkipDir, not an error
 var SkipLayer = errors.New("skip layer")
 
 // File is one entry of a layer or directory.

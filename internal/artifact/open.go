@@ -270,7 +270,7 @@ func indexTar(f *os.File) (*tarBlobs, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reading archive: %w", err)
 		}
-		if hdr.Typeflag != tar.TypeReg && hdr.Typeflag != tar.TypeRegA {
+		if hdr.Typeflag != tar.TypeReg {
 			continue
 		}
 		p, err := cleanEntryPath(hdr.Name)

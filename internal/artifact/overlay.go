@@ -22,21 +22,6 @@ func setMax(m map[string]int, k string, v int) {
 	}
 }
 
-// add records one raw entry of layer i.
-func (o *overlay) add(i int, f *File) {
-	switch {
-	case f.Whiteout:
-		setMax(o.whiteout, f.Path, i)
-	case f.Opaque:
-		setMax(o.opaque, f.Path, i)
-	default:
-		setMax(o.any, f.Path, i)
-		if !f.Mode.IsDir() {
-			setMax(o.nondir, f.Path, i)
-		}
-	}
-}
-
 // addIndex records a cached layer index.
 func (o *overlay) addIndex(i int, idx *LayerIndex) {
 	for _, p := range idx.Files {

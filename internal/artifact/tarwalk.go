@@ -180,7 +180,7 @@ func walkTar(ctx context.Context, r io.Reader, layer *sbom.Layer, fn WalkFunc, e
 		}
 		var content io.Reader = eofReader{}
 		switch hdr.Typeflag {
-		case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse:
+		case tar.TypeReg, tar.TypeGNUSparse:
 			f.Size = hdr.Size
 			content = tr
 		case tar.TypeDir:

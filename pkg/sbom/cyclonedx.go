@@ -73,7 +73,7 @@ func WriteCycloneDXOptions(w io.Writer, inv *Inventory, o WriteOptions) error {
 		root.Name = "unknown"
 	}
 	for _, p := range inventoryProps(inv) {
-		root.Properties = append(root.Properties, cdxProperty{p.Name, p.Value})
+		root.Properties = append(root.Properties, cdxProperty(p))
 	}
 	bom := cdxBOM{
 		BOMFormat: "CycloneDX", SpecVersion: "1.6", SerialNumber: "urn:uuid:" + o.serial(), Version: 1,
@@ -107,7 +107,7 @@ func WriteCycloneDXOptions(w io.Writer, inv *Inventory, o WriteOptions) error {
 		}
 		c.Licenses = cdxLicenses(p.Licenses)
 		for _, kv := range packageProps(p) {
-			c.Properties = append(c.Properties, cdxProperty{kv.Name, kv.Value})
+			c.Properties = append(c.Properties, cdxProperty(kv))
 		}
 		bom.Components = append(bom.Components, c)
 	}
@@ -166,7 +166,7 @@ func readCycloneDX(b []byte) (*Inventory, error) {
 		inv.Target = m.Component.Name
 		var props []kv
 		for _, p := range m.Component.Properties {
-			props = append(props, kv{p.Name, p.Value})
+			props = append(props, kv(p))
 		}
 		applyInventoryProps(inv, props)
 	}

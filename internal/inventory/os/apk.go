@@ -128,7 +128,7 @@ func (a Apk) Extract(_ context.Context, in *inventory.Input) ([]sbom.Package, er
 	for _, e := range entries {
 		if e.Name == "" || e.Version == "" {
 			if perr == nil {
-				perr = fmt.Errorf("%s:%d: record without P: or V:", in.Path, e.Line)
+				perr = fmt.Errorf("%s:%d: record without a P (name) or V (version) field", in.Path, e.Line)
 			}
 			continue
 		}
