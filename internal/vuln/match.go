@@ -174,8 +174,11 @@ func matchPackage(r *db.Reader, p *sbom.Package, cache map[string]*db.Advisory, 
 // groupHits merges advisories that share an ID or alias (a GO- advisory
 // and the GHSA it aliases, a PYSEC and its CVE...) into one group each.
 func groupHits(hits []hit) [][]hit {
-	if len(hits) == 0 {
+	switch len(hits) {
+	case 0:
 		return nil
+	case 1:
+		return [][]hit{hits}
 	}
 	parent := make([]int, len(hits))
 	for i := range parent {

@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -208,5 +210,52 @@ func BenchmarkMatch2000Clean(b *testing.B) {
 		if _, err := Match(context.Background(), d, inv, Options{}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestMemoryFlatAsDBGrows matches the same Go inventory against a
+// database holding only Go.zip and against the full one: what a scan
+// allocates depends on the packages looked up, not on the database size.
+func TestMemoryFlatAsDBGrows(t *testing.T) {
+	osvDir := sharedOSV(t)
+	full := realDatabase(t)
+	small := t.TempDir()
+	if _, err := db.Import(context.Background(), small, []string{filepath.Join(osvDir, "Go.zip")}, db.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	sd, err := db.Open(small)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sd.Close()
+	inv := benchInventory(t, 2000)
+	var goOnly sbom.Inventory
+	for _, p := range inv.Packages {
+		if p.Ecosystem == "Go" {
+			goOnly.Packages = append(goOnly.Packages, p)
+		}
+	}
+	measure := func(d *db.DB) (uint64, int) {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		fs, err := Match(context.Background(), d, &goOnly, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		runtime.ReadMemStats(&after)
+		return after.TotalAlloc - before.TotalAlloc, len(fs)
+	}
+	smallAlloc, n1 := measure(sd)
+	fullAlloc, n2 := measure(full)
+	fi1, _ := os.Stat(sd.Path())
+	fi2, _ := os.Stat(full.Path())
+	t.Logf("%d Go packages: DB %d bytes -> %d findings, %d bytes allocated; DB %d bytes -> %d findings, %d bytes allocated",
+		len(goOnly.Packages), fi1.Size(), n1, smallAlloc, fi2.Size(), n2, fullAlloc)
+	if n1 != n2 {
+		t.Fatalf("findings differ: %d vs %d", n1, n2)
+	}
+	if float64(fullAlloc) > 1.5*float64(smallAlloc) {
+		t.Errorf("allocation grew with the database: %d -> %d bytes", smallAlloc, fullAlloc)
 	}
 }
