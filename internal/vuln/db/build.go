@@ -430,4 +430,3 @@ func removeStale(dir string) {
 		_ = os.Remove(m)
 	}
 }
-
