@@ -53,3 +53,15 @@ func TestImportSharedArchives(t *testing.T) {
 	}
 	_ = filepath.Join
 }
+
+// BenchmarkImportShared imports the four shared archives (~13,800
+// advisories) into a fresh database.
+func BenchmarkImportShared(b *testing.B) {
+	osvDir := sharedOSV(b)
+	for i := 0; i < b.N; i++ {
+		dir := b.TempDir()
+		if _, err := Import(context.Background(), dir, []string{osvDir}, ImportOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
