@@ -341,3 +341,11 @@ func BenchmarkEvaluate(b *testing.B) {
 		s.Evaluate("t", "deploy.yaml", check.Kubernetes, doc, nil)
 	}
 }
+
+func BenchmarkLoad(b *testing.B) {
+	for b.Loop() {
+		if _, err := Load([]string{examples}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
