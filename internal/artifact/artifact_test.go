@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -403,5 +404,42 @@ func TestCacheDirIndexes(t *testing.T) {
 	second, _ := walkAll(t, a)
 	if len(first) != len(second) || second["a.txt"][0].Deleted != true {
 		t.Fatalf("cached walk differs")
+	}
+}
+
+// TestLegacyDockerSave reads the pre-OCI `docker save` layout:
+// <id>/layer.tar plain tars and <id>.json configs.
+func TestLegacyDockerSave(t *testing.T) {
+	l0 := at.Tar(at.Entry{Name: "etc/os-release", Body: "ID=alpine\nVERSION_ID=3.19.1\n"}, at.Entry{Name: "a", Body: "1"})
+	l1 := at.Tar(at.Entry{Name: ".wh.a"}, at.Entry{Name: "b", Body: "2"})
+	cfg := fmt.Sprintf(`{"architecture":"amd64","os":"linux","config":{"User":"nobody"},"rootfs":{"type":"layers","diff_ids":[%q,%q]},"history":[{"created_by":"ADD rootfs /"},{"created_by":"RUN rm a"}]}`, at.Digest(l0), at.Digest(l1))
+	archive := at.Tar(
+		at.Entry{Name: "abc/layer.tar", Body: string(l0)},
+		at.Entry{Name: "def/layer.tar", Body: string(l1)},
+		at.Entry{Name: "cfg.json", Body: cfg},
+		at.Entry{Name: "manifest.json", Body: `[{"Config":"cfg.json","RepoTags":["old:1"],"Layers":["abc/layer.tar","def/layer.tar"]}]`},
+	)
+	p := filepath.Join(t.TempDir(), "old.tar")
+	if err := os.WriteFile(p, archive, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a, err := artifact.Open(context.Background(), "docker-archive:"+p, artifact.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ls := a.Layers()
+	if len(ls) != 2 || ls[0].Digest != at.Digest(l0) || ls[0].DiffID != at.Digest(l0) || ls[1].CreatedBy != "RUN rm a" || a.Config().User != "nobody" {
+		t.Fatalf("layers %+v config %+v", ls, a.Config())
+	}
+	got, problems := walkAll(t, a)
+	if len(problems) != 0 || !got["a"][0].Deleted || got["b"][0].Deleted || got["etc/os-release"][0].Body == "" {
+		t.Fatalf("%v %+v", problems, got)
+	}
+	// An archive member with ".." is refused as a whole.
+	bad := filepath.Join(t.TempDir(), "bad.tar")
+	os.WriteFile(bad, at.Tar(at.Entry{Name: "../manifest.json", Body: "[]"}), 0o644)
+	if _, err := artifact.Open(context.Background(), bad, artifact.Options{}); !errors.Is(err, artifact.ErrPathEscape) {
+		t.Fatalf("archive with ..: %v", err)
 	}
 }

@@ -23,3 +23,20 @@ type OSFinalizer interface {
 	Extractor
 	FinalizeOS(p *sbom.Package, os *sbom.OS)
 }
+
+// Annotator is an extractor whose files add detail to packages that another
+// extractor found, such as licences from Debian copyright files. The driver
+// calls Annotate (not Extract) for its files and applies the annotations of
+// files that survive in the final image to the packages of the named
+// extractor.
+type Annotator interface {
+	Extractor
+	Annotate(ctx context.Context, in *Input) ([]Annotation, error)
+}
+
+// Annotation adds licences to the package Name found by Extractor.
+type Annotation struct {
+	Extractor string   `json:"extractor"`
+	Name      string   `json:"name"`
+	Licenses  []string `json:"licenses,omitempty"`
+}

@@ -28,7 +28,7 @@ const CacheSubdir = "inventory"
 
 // driverVersion is part of every cache key: bump it when the cached
 // layerResult changes meaning.
-const driverVersion = 1
+const driverVersion = 2
 
 // maxSharedFile bounds a file that several extractors want (it is read into
 // memory once and handed to each).
@@ -47,16 +47,22 @@ type Options struct {
 // layerResult is what one layer yields; it is cached by diff ID and the
 // extractor set, so it must not depend on other layers.
 type layerResult struct {
-	Files  []fileResult        `json:"files,omitempty"`
-	OS     []osCandidate       `json:"os,omitempty"`
-	Index  artifact.LayerIndex `json:"index"`
-	Errors []finding.ScanError `json:"errors,omitempty"`
+	Files       []fileResult        `json:"files,omitempty"`
+	Annotations []annotationResult  `json:"annotations,omitempty"`
+	OS          []osCandidate       `json:"os,omitempty"`
+	Index       artifact.LayerIndex `json:"index"`
+	Errors      []finding.ScanError `json:"errors,omitempty"`
 }
 
 type fileResult struct {
 	Path      string         `json:"path"`
 	Extractor string         `json:"extractor"`
 	Packages  []sbom.Package `json:"packages,omitempty"`
+}
+
+type annotationResult struct {
+	Path        string       `json:"path"`
+	Annotations []Annotation `json:"annotations"`
 }
 
 type osCandidate struct {
@@ -240,6 +246,16 @@ func extractLayer(ctx context.Context, art artifact.Artifact, i int, layer *sbom
 				}
 				continue
 			}
+			if an, ok := e.(Annotator); ok {
+				as, err := safeAnnotate(ctx, an, in)
+				if err != nil {
+					r.Errors = append(r.Errors, finding.ScanError{Path: f.Path, Scanner: "inventory", Message: layerPrefix + e.Name() + ": " + err.Error()})
+				}
+				if len(as) > 0 {
+					r.Annotations = append(r.Annotations, annotationResult{Path: f.Path, Annotations: as})
+				}
+				continue
+			}
 			pkgs, err := safeExtract(ctx, e, in)
 			if err != nil {
 				if ctx.Err() != nil {
@@ -268,6 +284,15 @@ func safeExtract(ctx context.Context, e Extractor, in *Input) (pkgs []sbom.Packa
 		}
 	}()
 	return e.Extract(ctx, in)
+}
+
+func safeAnnotate(ctx context.Context, a Annotator, in *Input) (as []Annotation, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			as, err = nil, fmt.Errorf("annotator panicked: %v", v)
+		}
+	}()
+	return a.Annotate(ctx, in)
 }
 
 func safeDetect(ctx context.Context, d OSDetector, in *Input) (o *sbom.OS, rank int, err error) {
@@ -339,6 +364,25 @@ func merge(art artifact.Artifact, results []*layerResult, extractors []Extractor
 			copies[k] = append(copies[k], copyRef{i, fr})
 		}
 	}
+	// Annotations of surviving files (the top copy of each path).
+	annotated := map[string][]string{} // extractor + name -> licences
+	annTop := map[string]int{}
+	for i, r := range results {
+		for _, a := range r.Annotations {
+			annTop[a.Path] = i
+		}
+	}
+	for i, r := range results {
+		for _, a := range r.Annotations {
+			if annTop[a.Path] != i || !visible(i, a.Path) {
+				continue
+			}
+			for _, an := range a.Annotations {
+				k := an.Extractor + "\x00" + an.Name
+				annotated[k] = append(annotated[k], an.Licenses...)
+			}
+		}
+	}
 	finalizers := map[string]OSFinalizer{}
 	for _, e := range extractors {
 		if f, ok := e.(OSFinalizer); ok {
@@ -371,6 +415,9 @@ func merge(art artifact.Artifact, results []*layerResult, extractors []Extractor
 			}
 			if f, ok := finalizers[top.fr.Extractor]; ok {
 				f.FinalizeOS(&p, inv.OS)
+			}
+			if ls := annotated[top.fr.Extractor+"\x00"+p.Name]; len(ls) > 0 && len(p.Licenses) == 0 {
+				p.Licenses = append([]string(nil), ls...)
 			}
 			inv.Packages = append(inv.Packages, p)
 		}

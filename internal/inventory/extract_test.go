@@ -33,6 +33,8 @@ func layeredImage() *at.Image {
 		at.GzipLayer(at.Tar(
 			at.Entry{Name: "var/lib/dpkg/status", Body: para("libc6", "2.36-9", "glibc") + para("bash", "5.2.15-2", "")},
 			at.Entry{Name: "var/lib/dpkg/status.d/tzdata", Body: "Package: tzdata\nVersion: 2024a-0\nArchitecture: all\n"},
+			at.Entry{Name: "usr/share/doc/libc6/copyright", Body: "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\nFiles: *\nLicense: LGPL-2.1+\n"},
+			at.Entry{Name: "usr/share/doc/bash/copyright", Body: "Format: x\n\nFiles: *\nLicense: GPL-3+\n"},
 		), "ADD base.tar /"),
 		at.GzipLayer(at.Tar(
 			at.Entry{Name: "var/lib/dpkg/status", Body: para("libc6", "2.36-9", "glibc") + para("bash", "5.2.15-2", "") + para("curl", "7.88.1-10", "")},
@@ -92,6 +94,9 @@ func TestExtractLayered(t *testing.T) {
 		if !strings.Contains(p.PURL, "distro=debian-12") || p.ID == "" || p.LayerCreatedBy == "" || p.LayerDigest == "" {
 			t.Fatalf("package %+v", p)
 		}
+	}
+	if l := inv.Packages[1].Licenses; len(l) != 1 || l[0] != "LGPL-2.1+" {
+		t.Fatalf("libc6 licences from its copyright file: %v", l)
 	}
 	if inv.Packages[1].LayerCreatedBy != "ADD base.tar /" {
 		t.Fatalf("created by %q", inv.Packages[1].LayerCreatedBy)
@@ -230,5 +235,17 @@ func TestDebootstrapRootfs(t *testing.T) {
 	if inv.ArtifactType != artifact.TypeRootfs || inv.OS == nil || inv.OS.Codename != "bookworm" {
 		t.Fatalf("inventory %s %+v", inv.ArtifactType, inv.OS)
 	}
-	t.Logf("%d packages match dpkg-query", len(got))
+	withLicence := 0
+	for _, p := range inv.Packages {
+		if len(p.Licenses) > 0 {
+			withLicence++
+		}
+		if p.Name == "hostname" && strings.Join(p.Licenses, ",") != "GPL-2" {
+			t.Errorf("hostname licences %v", p.Licenses)
+		}
+	}
+	if withLicence < len(inv.Packages)*3/4 {
+		t.Errorf("only %d of %d packages have licences", withLicence, len(inv.Packages))
+	}
+	t.Logf("%d packages match dpkg-query; %d with licences", len(got), withLicence)
 }

@@ -5,5 +5,5 @@ import "github.com/wardsec/ward/internal/inventory"
 // Extractors returns the OS detector and the OS package extractors, in a
 // fixed order.
 func Extractors() []inventory.Extractor {
-	return []inventory.Extractor{Release{}, Dpkg{}, Apk{}, Rpm{}}
+	return []inventory.Extractor{Release{}, Dpkg{}, DpkgCopyright{}, Apk{}, Rpm{}}
 }

@@ -68,3 +68,21 @@ func FuzzRpmDB(f *testing.F) {
 		_, _ = Rpm{MaxBytes: 1 << 20}.Extract(context.Background(), &inventory.Input{Path: "var/lib/rpm/Packages", Reader: strings.NewReader(string(b)), Size: int64(len(b))})
 	})
 }
+
+func FuzzCopyright(f *testing.F) {
+	for _, n := range []string{"hostname", "tzdata", "libsemanage2"} {
+		b, _ := stdos.ReadFile(filepath.Join("testdata", "copyright", n))
+		f.Add(string(b))
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ls, err := ParseCopyright(strings.NewReader(s))
+		if err != nil {
+			return
+		}
+		for _, l := range ls {
+			if l == "" || len(l) >= 200 {
+				t.Fatalf("bad licence %q", l)
+			}
+		}
+	})
+}

@@ -468,3 +468,32 @@ func TestSplitSourceRPM(t *testing.T) {
 		}
 	}
 }
+
+func TestDpkgCopyright(t *testing.T) {
+	c := DpkgCopyright{}
+	if !c.Required("usr/share/doc/hostname/copyright", 0o644) || c.Required("usr/share/doc/hostname/changelog.gz", 0o644) ||
+		c.Required("usr/share/doc/copyright", 0o644) || c.Required("usr/share/doc/a/b/copyright", 0o644) {
+		t.Fatal("Required wrong")
+	}
+	for pkg, want := range map[string]string{
+		"hostname":     "GPL-2",         // machine-readable
+		"tzdata":       "public-domain", // machine-readable
+		"libsemanage2": "LGPL,GPL",      // common-licenses references
+	} {
+		b, err := stdos.ReadFile(filepath.Join("testdata", "copyright", pkg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		as, err := c.Annotate(context.Background(), &inventory.Input{Path: "usr/share/doc/" + pkg + "/copyright", Reader: strings.NewReader(string(b))})
+		if err != nil || len(as) != 1 {
+			t.Fatalf("%s: %v %v", pkg, err, as)
+		}
+		if as[0].Name != pkg || as[0].Extractor != "os/dpkg" || strings.Join(as[0].Licenses, ",") != want {
+			t.Errorf("%s: %+v, want %s", pkg, as[0], want)
+		}
+	}
+	as, err := c.Annotate(context.Background(), &inventory.Input{Path: "usr/share/doc/x/copyright", Reader: strings.NewReader("no licence named here\n")})
+	if err != nil || len(as) != 0 {
+		t.Fatalf("no licence: %v %v", err, as)
+	}
+}
