@@ -41,7 +41,6 @@ type env struct {
 
 	sshd      lazy[*sshdConfig]
 	sysctl    lazy[[]setting]
-	loginDefs lazy[[]setting]
 	fstab     lazy[[]mountEntry]
 	mounts    lazy[[]mountEntry]
 	modprobe  lazy[map[string]*modprobeRule]

@@ -232,3 +232,17 @@ func TestVersionAtLeast(t *testing.T) {
 		}
 	}
 }
+
+func TestSSHDListValue(t *testing.T) {
+	def := "aes128-ctr,aes256-ctr,umac-64@openssh.com"
+	for v, want := range map[string]string{
+		"aes256-gcm@openssh.com": "aes256-gcm@openssh.com",
+		"+aes128-cbc":            def + ",aes128-cbc",
+		"^3des-cbc":              "3des-cbc," + def,
+		"-umac-64*":              "aes128-ctr,aes256-ctr",
+	} {
+		if got := sshdListValue(v, def); got != want {
+			t.Errorf("sshdListValue(%q) = %q, want %q", v, got, want)
+		}
+	}
+}

@@ -410,6 +410,9 @@ func (e *env) probeSSHD(c *Control) Result {
 	}
 	key := ks[0]
 	en, ok := cfg.Global(key)
+	if ok && p.Default != nil {
+		en.Value = sshdListValue(en.Value, *p.Default)
+	}
 	good, shown := compare(p, c.compiled, en.Value, ok)
 	loc, line := main, 0
 	if ok {
@@ -434,6 +437,34 @@ func (e *env) probeSSHD(c *Control) Result {
 	}
 	r.Offenders = offs
 	return r
+}
+
+// sshdListValue applies sshd's list modifiers to the default list: "+a,b"
+// appends, "-a,b" removes (wildcards allowed), "^a,b" prepends.
+func sshdListValue(v, def string) string {
+	if v == "" || !strings.ContainsAny(v[:1], "+-^") {
+		return v
+	}
+	items, base := listItems(v[1:]), listItems(def)
+	switch v[0] {
+	case '+':
+		return strings.Join(append(base, items...), ",")
+	case '^':
+		return strings.Join(append(items, base...), ",")
+	}
+	var out []string
+	for _, b := range base {
+		drop := false
+		for _, it := range items {
+			if ok, _ := path.Match(it, b); ok {
+				drop = true
+			}
+		}
+		if !drop {
+			out = append(out, b)
+		}
+	}
+	return strings.Join(out, ",")
 }
 
 // ---- sysctl ----

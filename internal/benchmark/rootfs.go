@@ -21,9 +21,6 @@ const (
 	maxGlobMatches    = 4096
 )
 
-// errEscape is returned when a path would leave the root.
-var errEscape = errors.New("path escapes the root")
-
 // rootFS reads files inside a root directory. Every path is resolved
 // component by component: symbolic links are followed inside the root only
 // (an absolute link target is taken relative to the root, ".." stops at the

@@ -17,7 +17,7 @@ import (
 // Default bounds of the filesystem walk (world-writable, unowned files).
 const (
 	DefaultWalkMaxFiles = 400000
-	DefaultWalkTimeout  = 3 * time.Second
+	DefaultWalkTimeout  = 2500 * time.Millisecond
 	maxWalkOffenders    = 500
 	maxWalkDepth        = 64
 )
