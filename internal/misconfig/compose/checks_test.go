@@ -226,6 +226,7 @@ func TestDetect(t *testing.T) {
 		{"stack.yml", "version: '3.8'\nservices:\n  web:\n    image: nginx\n", true},
 		{"deploy.yaml", "apiVersion: v1\nkind: Service\nmetadata:\n  name: x\nspec:\n  ports: []\n", false},
 		{"values.yaml", "services:\n  enabled: true\n", false},
+		{"chart/values-prod.yaml", "services:\n  api:\n    image: x\n", false},
 		{"Dockerfile", "FROM alpine\n", false},
 	}
 	for _, tt := range tests {

@@ -273,6 +273,10 @@ func Detect(path string, head []byte) bool {
 			return true
 		}
 	}
+	// Helm values and Kustomize files can hold a `services:` map too.
+	if strings.HasPrefix(b, "values") || b == "chart.yaml" || strings.HasPrefix(b, "kustomization.") {
+		return false
+	}
 	if len(head) > 64<<10 {
 		head = head[:64<<10]
 	}

@@ -55,6 +55,10 @@ type Instruction struct {
 	Stage int
 	// Sub is the instruction triggered by ONBUILD.
 	Sub *Instruction
+
+	// cmds caches the shell commands of a RUN (see runCommands).
+	cmds  []shellCmd
+	split bool
 }
 
 // Stage is one build stage.

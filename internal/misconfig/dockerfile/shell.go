@@ -202,6 +202,13 @@ func splitShell(s string) []shellCmd {
 // runCommands returns the simple commands a RUN instruction executes:
 // its shell line, the -c script of an exec-form shell, and heredoc bodies.
 func runCommands(i *Instruction) []shellCmd {
+	if !i.split {
+		i.cmds, i.split = splitRun(i), true
+	}
+	return i.cmds
+}
+
+func splitRun(i *Instruction) []shellCmd {
 	var out []shellCmd
 	switch {
 	case i.JSON:
