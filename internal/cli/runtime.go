@@ -18,10 +18,6 @@ import (
 	"github.com/wardsec/ward/pkg/finding"
 )
 
-// errNoSensor is returned by the verbs that need the eBPF sensor.
-var errNoSensor = errors.New("requires the eBPF sensor, which is not built into this binary yet; " +
-	"use `ward runtime replay FILE` to evaluate a recorded event file")
-
 // newRuntimeCmd is `ward runtime`: Falco-compatible runtime detection.
 func newRuntimeCmd(g *Globals) *cobra.Command {
 	cmd := &cobra.Command{
@@ -37,20 +33,9 @@ supported rule language and the default rules.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newRuntimeReplayCmd(g), newRuntimeRulesCmd(g),
-		sensorCmd("watch", "Watch this host's events live and print alerts (needs the eBPF sensor)"),
-		sensorCmd("record", "Record this host's events to a file for replay (needs the eBPF sensor)"))
+	// watch and record (the eBPF sensor, issue 9) live in runtime_watch.go.
+	cmd.AddCommand(newRuntimeReplayCmd(g), newRuntimeRulesCmd(g), newRuntimeWatchCmd(g), newRuntimeRecordCmd(g))
 	return cmd
-}
-
-func sensorCmd(use, short string) *cobra.Command {
-	return &cobra.Command{
-		Use:   use,
-		Short: short,
-		RunE: func(*cobra.Command, []string) error {
-			return &ExitError{Code: ExitScanError, Err: fmt.Errorf("ward runtime %s %w", use, errNoSensor)}
-		},
-	}
 }
 
 // loadRuntimeRules loads -r files/directories, or Ward's default rules.
