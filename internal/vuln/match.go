@@ -53,7 +53,7 @@ func Match(ctx context.Context, d *db.DB, inv *sbom.Inventory, opts Options) ([]
 	if target == "" {
 		target = inv.Target
 	}
-	var out []finding.Finding
+	out := make([]finding.Finding, 0, len(inv.Packages)/4)
 	cache := map[string]*db.Advisory{}
 	scores := cvssCache{}
 	err := d.View(func(r *db.Reader) error {
@@ -118,9 +118,12 @@ func matchPackage(r *db.Reader, p *sbom.Package, cache map[string]*db.Advisory, 
 		if q.version == "" || q.version == "(devel)" {
 			continue
 		}
-		err := r.Entries(base, q.name, func(e db.Entry) error {
-			_, rel := osv.SplitEcosystem(e.Ecosystem)
-			if !osv.ReleaseMatches(base, rel, release) {
+		accept := func(eco string) bool {
+			_, rel := osv.SplitEcosystem(eco)
+			return osv.ReleaseMatches(base, rel, release)
+		}
+		err := r.EntriesFiltered(base, q.name, accept, func(e db.Entry) error {
+			if !accept(e.Ecosystem) {
 				return nil
 			}
 			res, err := osv.Evaluate(e.Ecosystem, q.version, e.Ranges, nil)

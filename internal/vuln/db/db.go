@@ -223,9 +223,21 @@ func idxPrefix(base, name string) []byte {
 // ecosystem (the base name: "Debian", "PyPI"; releases are filtered by
 // the caller). The name is normalized as osv.NormalizeName does.
 func (r *Reader) Entries(baseEcosystem, name string, fn func(Entry) error) error {
+	return r.EntriesFiltered(baseEcosystem, name, nil, fn)
+}
+
+// EntriesFiltered is Entries that first asks accept (if not nil) whether
+// an entry's full ecosystem ("Debian:12") is wanted, and decodes only
+// those.
+func (r *Reader) EntriesFiltered(baseEcosystem, name string, accept func(ecosystem string) bool, fn func(Entry) error) error {
 	prefix := idxPrefix(baseEcosystem, name)
 	c := r.tx.Bucket(bucketIdx).Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if accept != nil {
+			if eco := entryEcosystem(v); eco != nil && !accept(string(eco)) {
+				continue
+			}
+		}
 		e, err := decodeEntry(v)
 		if err != nil {
 			return fmt.Errorf("index key %q: %w", k, err)

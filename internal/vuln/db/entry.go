@@ -121,6 +121,25 @@ func (d *decoder) str() string {
 	return s
 }
 
+// entryEcosystem returns the ecosystem field of an encoded entry without
+// decoding the rest (nil if corrupt).
+func entryEcosystem(b []byte) []byte {
+	d := decoder{b: b}
+	if d.byte() != entryFormat {
+		return nil
+	}
+	n := d.uvarint() // ID
+	if d.err != nil || n > len(d.b) {
+		return nil
+	}
+	d.b = d.b[n:]
+	n = d.uvarint()
+	if d.err != nil || n > len(d.b) {
+		return nil
+	}
+	return d.b[:n]
+}
+
 func decodeEntry(b []byte) (Entry, error) {
 	d := decoder{b: b}
 	var e Entry
