@@ -283,3 +283,37 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestRootModules(t *testing.T) {
+	src := `-- live/prod/main.tf --
+module "net" {
+  source = "../../modules/net"
+}
+-- live/dev/main.tf --
+module "net" { source = "../../modules/net" }
+-- modules/net/main.tf --
+module "sub" {
+  source = "./sub"
+}
+-- modules/net/sub/main.tf --
+resource "aws_s3_bucket" "x" {}
+-- standalone/main.tf --
+module "remote" {
+  source = "terraform-aws-modules/vpc/aws"
+}
+`
+	dir := t.TempDir()
+	materialize(t, txtar.Parse([]byte(src)), dir)
+	var dirs []string
+	for _, d := range []string{"live/prod", "live/dev", "modules/net", "modules/net/sub", "standalone"} {
+		dirs = append(dirs, filepath.Join(dir, d))
+	}
+	var got []string
+	for _, r := range RootModules(dirs) {
+		rel, _ := filepath.Rel(dir, r)
+		got = append(got, filepath.ToSlash(rel))
+	}
+	if strings.Join(got, " ") != "live/prod live/dev standalone" {
+		t.Errorf("roots %v", got)
+	}
+}
