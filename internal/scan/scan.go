@@ -27,8 +27,8 @@ import (
 
 	"github.com/wardsec/ward/internal/artifact"
 	"github.com/wardsec/ward/internal/inventory"
-	osext "github.com/wardsec/ward/internal/inventory/os"
 	"github.com/wardsec/ward/internal/inventory/lang"
+	osext "github.com/wardsec/ward/internal/inventory/os"
 	"github.com/wardsec/ward/internal/misconfig"
 	"github.com/wardsec/ward/internal/progress"
 	"github.com/wardsec/ward/internal/secret"

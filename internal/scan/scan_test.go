@@ -1,0 +1,218 @@
+package scan
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	"github.com/wardsec/ward/internal/testutil/schema"
+	"github.com/wardsec/ward/pkg/finding"
+	"github.com/wardsec/ward/pkg/report"
+)
+
+const fakeKey = "AKIAZQ3DRSTUVWXY2345"
+
+func writeTree(t *testing.T, root string, files map[string]string) {
+	t.Helper()
+	for p, data := range files {
+		full := filepath.Join(root, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+var projectFiles = map[string]string{
+	"go.mod":             "module example.com/app\n\ngo 1.22\n\nrequire golang.org/x/text v0.3.0\n",
+	"config/.env":        "DEBUG=false\nAWS_ACCESS_KEY_ID=" + fakeKey + "\n",
+	"deploy/pod.yaml":    "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n    - name: web\n      image: nginx:latest\n      securityContext:\n        privileged: true\n",
+	"deploy/broken.yaml": "apiVersion: v1\nkind: Pod\nmetadata: [unclosed\n",
+	"Dockerfile":         "FROM debian:latest\nRUN apt-get update && apt-get install -y curl\n",
+}
+
+// TestDirectoryScanAllScanners runs the three scanners on a directory: the
+// broken manifest is an error while the rest is scanned, and paths are
+// relative to the target.
+func TestDirectoryScanAllScanners(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, projectFiles)
+	res, err := Run(context.Background(), dir, Options{CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[finding.Kind]int{}
+	for _, f := range res.Findings {
+		kinds[f.Kind]++
+		if filepath.IsAbs(f.Location.Path) || strings.HasPrefix(f.Location.Path, "..") {
+			t.Errorf("finding %s has path %q, not relative to the target", f.RuleID, f.Location.Path)
+		}
+		if f.Fingerprint == "" {
+			t.Errorf("finding %s has no fingerprint", f.RuleID)
+		}
+	}
+	if kinds[finding.KindSecret] == 0 || kinds[finding.KindMisconfiguration] == 0 {
+		t.Errorf("findings by kind = %v", kinds)
+	}
+	if len(res.Errors) != 1 || res.Errors[0].Path != "deploy/broken.yaml" || res.Errors[0].Line == 0 {
+		t.Errorf("errors = %+v", res.Errors)
+	}
+	// No database: a warning, not silence.
+	if len(res.Warnings) == 0 || !strings.Contains(res.Warnings[0], "vulnerability scanning skipped") {
+		t.Errorf("warnings = %q", res.Warnings)
+	}
+	if res.Inventory == nil || len(res.Inventory.Packages) == 0 {
+		t.Errorf("inventory = %+v", res.Inventory)
+	}
+}
+
+// TestSARIFFromRealScanValidates writes SARIF for a real scan and validates
+// it against the official schema.
+func TestSARIFFromRealScanValidates(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, projectFiles)
+	res, err := Run(context.Background(), dir, Options{CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &report.Report{Tool: report.Tool{Name: "ward", Version: "test"}, Artifact: res.Artifact, Findings: res.Findings, Errors: res.Errors}
+	var buf bytes.Buffer
+	if err := (report.SARIFWriter{}).Write(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	schema.Validate(t, "sarif/sarif-schema-2.1.0.json", buf.Bytes())
+	var jbuf bytes.Buffer
+	if err := (report.JSONWriter{}).Write(&jbuf, r); err != nil {
+		t.Fatal(err)
+	}
+	schema.ValidateFile(t, filepath.Join("..", "..", "docs", "ward-report.schema.json"), jbuf.Bytes())
+}
+
+func TestScannersNarrowed(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, projectFiles)
+	res, err := Run(context.Background(), dir, Options{CacheDir: t.TempDir(), Scanners: []string{Secret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range res.Findings {
+		if f.Kind != finding.KindSecret {
+			t.Errorf("unexpected %s finding with --scanners secret", f.Kind)
+		}
+	}
+	if len(res.Scanners) != 1 || res.Scanners[0] != Secret {
+		t.Errorf("scanners = %v", res.Scanners)
+	}
+}
+
+func layerOf(t *testing.T, entries map[string]string) v1.Layer {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for name, data := range entries {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(data)), Typeflag: tar.TypeReg}); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write([]byte(data))
+	}
+	tw.Close()
+	b := buf.Bytes()
+	l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// TestImageSecretInDeletedFile scans a docker-save tarball whose second
+// layer deletes a file holding a secret: the secret is still reported,
+// with the layer that holds it, and marked deleted.
+func TestImageSecretInDeletedFile(t *testing.T) {
+	l1 := layerOf(t, map[string]string{"app/.env": "AWS_ACCESS_KEY_ID=" + fakeKey + "\n", "app/go.mod": projectFiles["go.mod"]})
+	l2 := layerOf(t, map[string]string{"app/.wh..env": ""})
+	img, err := mutate.AppendLayers(empty.Image, l1, l2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err = mutate.Config(img, v1.Config{Env: []string{"PATH=/usr/bin", "GITHUB_TOKEN=ghp_" + strings.Repeat("aB3dE6fG9h", 3) + "123456"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "img.tar")
+	ref, _ := name.ParseReference("registry.local/app:1")
+	if err := tarball.WriteToFile(path, ref, img); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), path, Options{CacheDir: t.TempDir(), Scanners: []string{Secret, Vuln}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d1, _ := l1.DiffID()
+	var inLayer, inEnv bool
+	for _, f := range res.Findings {
+		if f.Kind != finding.KindSecret {
+			continue
+		}
+		if f.Location.Path == "app/.env" {
+			inLayer = true
+			if f.Location.LayerDiffID != d1.String() || f.Location.LayerDigest == "" || f.Secret == nil || !f.Secret.Deleted {
+				t.Errorf("deleted secret finding = %+v", f)
+			}
+		}
+		if strings.HasPrefix(f.Location.Path, "image config: Env") {
+			inEnv = true
+		}
+	}
+	if !inLayer || !inEnv {
+		t.Errorf("secret in deleted file found: %v, in image env: %v; findings %+v", inLayer, inEnv, res.Findings)
+	}
+	if res.Artifact.Type != "container_image" || res.Inventory == nil {
+		t.Errorf("artifact = %+v", res.Artifact)
+	}
+	var gomod bool
+	for _, p := range res.Inventory.Packages {
+		if p.Name == "golang.org/x/text" && p.LayerDiffID == d1.String() {
+			gomod = true
+		}
+	}
+	if !gomod {
+		t.Errorf("go.mod package with its layer missing from %+v", res.Inventory.Packages)
+	}
+}
+
+func TestSBOMTargetOnlyVuln(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bom.json")
+	os.WriteFile(path, []byte(`{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,"components":[{"type":"library","name":"flask","version":"1.0.0","purl":"pkg:pypi/flask@1.0.0"}]}`), 0o644)
+	if !IsSBOM(path) {
+		t.Fatal("IsSBOM = false")
+	}
+	res, err := Run(context.Background(), path, Options{CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Artifact.Type != "sbom" || len(res.Inventory.Packages) != 1 {
+		t.Errorf("result = %+v", res)
+	}
+	if _, err := Run(context.Background(), path, Options{Scanners: []string{Secret}}); err == nil || !strings.Contains(err.Error(), "not applicable") {
+		t.Errorf("secret scan of an SBOM: %v", err)
+	}
+}
+
+func TestMissingTarget(t *testing.T) {
+	if _, err := Run(context.Background(), filepath.Join(t.TempDir(), "nope"), Options{}); err == nil {
+		t.Fatal("no error for a missing target")
+	}
+}
