@@ -500,6 +500,11 @@ func (c *Control) validate() error {
 	p := &c.Probe
 	cp := &compiledP{}
 	c.compiled = cp
+	switch p.Missing {
+	case "", "pass", "fail", "not_applicable":
+	default:
+		return fmt.Errorf("missing %q (want pass, fail or not_applicable)", p.Missing)
+	}
 	needOp := func() error {
 		if p.Op == "" {
 			return fmt.Errorf("probe %s needs op", p.Type)
@@ -565,11 +570,6 @@ func (c *Control) validate() error {
 				return fmt.Errorf("max_mode %q is not an octal mode", p.MaxMode)
 			}
 			cp.maxMode, cp.hasMode = uint32(m), true
-		}
-		switch p.Missing {
-		case "", "pass", "fail", "not_applicable":
-		default:
-			return fmt.Errorf("missing %q (want pass, fail or not_applicable)", p.Missing)
 		}
 		return nil
 	case ProbeSSHD, ProbeLoginDefs:
