@@ -120,7 +120,7 @@ func TestRuntimeErrors(t *testing.T) {
 	bad := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(bad, []byte("- rule: Bad one\n  desc: d\n  condition: evt.type = open and proc.nmae = x\n  output: o\n  priority: INFO\n"), 0o644)
 	code, _, errOut := runWard(t, "runtime", "rules", "check", bad)
-	if code != ExitScanError || !strings.Contains(errOut, "bad.yaml:3:14") || !strings.Contains(errOut, `rule "Bad one"`) || !strings.Contains(errOut, "col 21") {
+	if code != ExitScanError || !strings.Contains(errOut, "bad.yaml:3:34") || !strings.Contains(errOut, `rule "Bad one"`) || !strings.Contains(errOut, "col 21") {
 		t.Errorf("rules check bad: %d %q", code, errOut)
 	}
 	code, out, _ := runWard(t, "runtime", "rules", "check")

@@ -27,6 +27,7 @@
 package rules
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -276,7 +277,7 @@ func (e *Engine) compileRule(cp *compiler, rd *ruleDef) (*Rule, error) {
 	}
 	ast, err := ParseCondition(rd.Condition)
 	if err != nil {
-		return nil, fail(rd.CondPos, fmt.Errorf("condition %w", err))
+		return nil, fail(condErrPos(rd, err), fmt.Errorf("condition %w", err))
 	}
 	if len(rd.exceptions) > 0 {
 		and := &AndNode{Kids: []Node{ast}, Col: 1}
@@ -300,7 +301,7 @@ func (e *Engine) compileRule(cp *compiler, rd *ruleDef) (*Rule, error) {
 	cp.used = map[string]bool{}
 	c, err := cp.node(ast)
 	if err != nil {
-		return nil, fail(rd.CondPos, err)
+		return nil, fail(condErrPos(rd, err), err)
 	}
 	r.prog = c.p
 	if c.types != nil {
@@ -325,6 +326,23 @@ func (e *Engine) compileRule(cp *compiler, rd *ruleDef) (*Rule, error) {
 	sort.Strings(r.Fields)
 	r.openPrefixes, r.openAll = openPrefixes(cp, ast)
 	return r, nil
+}
+
+// condErrPos points at the offending column in the file when the
+// condition's layout allows it (the message keeps the condition column).
+func condErrPos(rd *ruleDef, err error) Pos {
+	col := 0
+	var se *SyntaxError
+	if ce, ok := err.(*compileError); ok {
+		col = ce.col
+	} else if errors.As(err, &se) {
+		col = se.Col
+	}
+	if col <= 0 || rd.condMap == nil || col > len(rd.Condition)+1 {
+		return rd.CondPos
+	}
+	line, c := rd.condMap(col)
+	return Pos{File: rd.CondPos.File, Line: line, Col: c}
 }
 
 // Rules returns every rule defined (enabled or not), in load order.

@@ -120,7 +120,9 @@ func TestLoadErrors(t *testing.T) {
 		want      []string
 	}{
 		{"unknown field", "- rule: R1\n  desc: d\n  condition: evt.type = open and proc.nmae = x\n  output: o\n  priority: INFO\n",
-			[]string{"t.yaml:3:14", `rule "R1"`, "condition col 21", `unknown field "proc.nmae"`}},
+			[]string{"t.yaml:3:34", `rule "R1"`, "condition col 21", `unknown field "proc.nmae"`}},
+		{"folded condition", "- rule: R12\n  desc: d\n  condition: >\n    evt.type = open\n    and fd.name startswith /etc\n    and proc.nmae = x\n  output: o\n  priority: INFO\n",
+			[]string{"t.yaml:6:9", `rule "R12"`, "condition col 49", `unknown field "proc.nmae"`}},
 		{"unknown field in macro", "- macro: m\n  condition: fd.nam = x\n- rule: R2\n  desc: d\n  condition: evt.type = open and m\n  output: o\n  priority: INFO\n",
 			[]string{`rule "R2"`, `in macro "m"`, `unknown field "fd.nam"`}},
 		{"type error", "- rule: R3\n  desc: d\n  condition: evt.type = open and fd.num = abc\n  output: o\n  priority: INFO\n",

@@ -222,9 +222,10 @@ func (rs *ruleset) mergeRule(it *Item) error {
 			switch k {
 			case "condition":
 				if mode == "append" {
+					r.condMap = joinMaps(r.condMap, len(r.Condition), it.condMap)
 					r.Condition += " " + it.Condition
 				} else {
-					r.Condition, r.CondPos = it.Condition, it.CondPos
+					r.Condition, r.CondPos, r.condMap = it.Condition, it.CondPos, it.condMap
 				}
 			case "output":
 				if mode == "append" {
@@ -270,6 +271,7 @@ func (rs *ruleset) mergeRule(it *Item) error {
 		}
 		r := rs.rules[idx]
 		if it.HasCondition {
+			r.condMap = joinMaps(r.condMap, len(r.Condition), it.condMap)
 			r.Condition += " " + it.Condition
 		}
 		if it.HasOutput {
@@ -339,4 +341,17 @@ func appendExceptions(r *ruleDef, it *Item) error {
 		}
 	}
 	return nil
+}
+
+// joinMaps maps columns of "a b" (a of length alen) to a's or b's source.
+func joinMaps(a func(int) (int, int), alen int, b func(int) (int, int)) func(int) (int, int) {
+	if a == nil || b == nil {
+		return nil
+	}
+	return func(col int) (int, int) {
+		if col <= alen+1 {
+			return a(col)
+		}
+		return b(col - alen - 1)
+	}
 }

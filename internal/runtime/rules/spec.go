@@ -76,6 +76,9 @@ type Item struct {
 	Condition    string
 	HasCondition bool
 	CondPos      Pos
+	// condMap maps a 1-based column of Condition to its file line:col
+	// (nil when the layout is not simple enough to map).
+	condMap      func(col int) (line, column int)
 	Desc         string
 	HasDesc      bool
 	Output       string
@@ -172,8 +175,9 @@ func ParseBytes(name string, data []byte) (f *File, err error) {
 		if root.Kind != yaml.SequenceNode {
 			return nil, &LoadError{Pos: nodePos(name, root), Msg: "a rules file must be a YAML sequence of rule, macro and list items"}
 		}
+		lines := strings.Split(string(data), "\n")
 		for _, n := range root.Content {
-			it, err := parseItem(name, n)
+			it, err := parseItem(name, n, lines)
 			if err != nil {
 				return nil, err
 			}
@@ -246,7 +250,7 @@ func stringList(file string, n *yaml.Node, key string) ([]string, error) {
 	return out, nil
 }
 
-func parseItem(file string, n *yaml.Node) (Item, error) {
+func parseItem(file string, n *yaml.Node, lines []string) (Item, error) {
 	it := Item{Pos: nodePos(file, n), Kind: KindUnknown}
 	if n.Kind != yaml.MappingNode {
 		return it, &LoadError{Pos: it.Pos, Msg: "each item must be a mapping with a rule, macro or list key"}
@@ -300,6 +304,7 @@ func parseItem(file string, n *yaml.Node) (Item, error) {
 		case "condition":
 			it.Condition, err = scalar(file, v, k)
 			it.HasCondition, it.CondPos = true, condPos(file, v)
+			it.condMap = condMapper(lines, v)
 		case "desc":
 			it.Desc, err = scalar(file, v, k)
 			it.HasDesc = true
@@ -475,4 +480,63 @@ func parseExceptions(file string, n *yaml.Node) ([]Exception, error) {
 		out = append(out, e)
 	}
 	return out, nil
+}
+
+// condMapper maps offsets in a scalar's value back to the source for plain,
+// quoted and block scalars whose lines fold with single separators.
+func condMapper(lines []string, v *yaml.Node) func(int) (int, int) {
+	type seg struct{ line, col, n int }
+	var segs []seg
+	switch {
+	case v.Style&(yaml.FoldedStyle|yaml.LiteralStyle) != 0:
+		indent := -1
+		for i := v.Line; i < len(lines); i++ { // v.Line is the indicator line (1-based)
+			l := strings.TrimRight(lines[i], "\r")
+			trimmed := strings.TrimLeft(l, " ")
+			if trimmed == "" {
+				if indent >= 0 {
+					segs = append(segs, seg{i + 1, indent + 1, 0})
+				}
+				continue
+			}
+			ind := len(l) - len(trimmed)
+			if indent < 0 {
+				indent = ind
+			}
+			if ind < indent {
+				break
+			}
+			segs = append(segs, seg{i + 1, indent + 1, len(l) - indent})
+		}
+	case v.Style == 0 || v.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0:
+		if strings.ContainsAny(v.Value, "\n\\") || v.Line < 1 || v.Line > len(lines) {
+			return nil
+		}
+		off := 0
+		if v.Style != 0 {
+			off = 1
+		}
+		start := v.Column - 1 + off
+		l := lines[v.Line-1]
+		if start > len(l) || !strings.HasPrefix(l[start:], v.Value) {
+			return nil
+		}
+		segs = append(segs, seg{v.Line, start + 1, len(v.Value)})
+	default:
+		return nil
+	}
+	if len(segs) == 0 {
+		return nil
+	}
+	return func(col int) (int, int) {
+		o := col - 1
+		for _, s := range segs {
+			if o <= s.n {
+				return s.line, s.col + o
+			}
+			o -= s.n + 1
+		}
+		last := segs[len(segs)-1]
+		return last.line, last.col + last.n
+	}
 }
