@@ -222,6 +222,7 @@ func TestLoadErrors(t *testing.T) {
 		{"reserved", "id: WARD-K8S-001\nseverity: LOW\ndoc_type: kubernetes\nmessage: m\nexpression: 'true'\n", 1, 5, "reserved"},
 		{"unknown field", "id: X-1\nseverity: LOW\ndoc_type: kubernetes\nmesage: m\nexpression: 'true'\n", 4, 1, "unknown field \"mesage\""},
 		{"no expression", "id: X-1\nseverity: LOW\ndoc_type: kubernetes\nmessage: m\n", 1, 1, "expression is required"},
+		{"recursion", "id: X-1\nseverity: LOW\ndoc_type: kubernetes\nmessage: m\nexpression: '" + strings.Repeat("(", 5000) + "true" + strings.Repeat(")", 5000) + "'\n", 5, 13, "recursion limit exceeded"},
 		{"yaml", "id: X-1\nseverity: [LOW\n", 1, 0, "did not find expected"},
 		{"list entry", "checks:\n  - id: X-1\n    severity: LOW\n    doc_type: compose\n    message: m\n    expression: 'true'\n  - id: X-2\n    severity: LOW\n    doc_type: compose\n    message: m\n    expression: 'object.services.'\n", 11, 0, "check X-2"},
 	}

@@ -142,7 +142,40 @@ func ParseFile(path string, data []byte) (*hcl.File, hcl.Diagnostics) {
 		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: fmt.Sprintf("file is larger than %d bytes", MaxFileSize),
 			Subject: &hcl.Range{Filename: path, Start: hcl.Pos{Line: 1, Column: 1}, End: hcl.Pos{Line: 1, Column: 1}}}}
 	}
+	if line, col, ok := tooDeep(data, maxNesting); ok {
+		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: fmt.Sprintf("brackets nested deeper than %d levels", maxNesting),
+			Subject: &hcl.Range{Filename: path, Start: hcl.Pos{Line: line, Column: col}, End: hcl.Pos{Line: line, Column: col}}}}
+	}
 	return hclsyntax.ParseConfig(data, path, hcl.Pos{Line: 1, Column: 1, Byte: 0})
+}
+
+// maxNesting bounds bracket nesting: the HCL parser is recursive, and a
+// file of a million "[" would otherwise overflow the goroutine stack.
+const maxNesting = 512
+
+// tooDeep reports the position where (, [ or { nesting first exceeds max.
+// Brackets are counted everywhere, strings included (interpolations nest
+// expressions inside strings), so this is an upper bound.
+func tooDeep(data []byte, max int) (line, col int, ok bool) {
+	depth := 0
+	line, col = 1, 0
+	for _, c := range data {
+		col++
+		switch c {
+		case '\n':
+			line, col = line+1, 0
+		case '(', '[', '{':
+			depth++
+			if depth > max {
+				return line, col, true
+			}
+		case ')', ']', '}':
+			if depth > 0 {
+				depth--
+			}
+		}
+	}
+	return 0, 0, false
 }
 
 func (l *loader) load(dir string, inputs map[string]cty.Value, call *hclsyntax.Block, depth int) *Module {

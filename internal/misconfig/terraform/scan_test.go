@@ -196,6 +196,26 @@ module "outside" {
 	}
 }
 
+func TestHostileInput(t *testing.T) {
+	dir := t.TempDir()
+	deep := "a = " + strings.Repeat("[", 1<<20)
+	big := "a = \"" + strings.Repeat("x", MaxFileSize) + "\"\n"
+	for name, src := range map[string]string{"deep.tf": deep, "big.tf": big} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, errs := ScanDir(dir, dir)
+	var msgs []string
+	for _, e := range errs {
+		msgs = append(msgs, fmt.Sprintf("%s:%d:%d %s", filepath.Base(e.Path), e.Line, e.Column, e.Message))
+	}
+	want := "big.tf:1:1 file is larger than 4194304 bytes|deep.tf:1:517 brackets nested deeper than 512 levels"
+	if strings.Join(msgs, "|") != want {
+		t.Errorf("got %q", msgs)
+	}
+}
+
 func TestDetect(t *testing.T) {
 	for p, want := range map[string]bool{"main.tf": true, "x/VARS.TF": true, "main.tf.json": false, "a.tfvars": false, "tf": false} {
 		if Detect(p) != want {
