@@ -225,7 +225,6 @@ func shiftLines(n *yaml.Node, delta int) {
 // returns false when the document is larger than max.
 func expandedSize(root *yaml.Node, max int) (int, bool) {
 	count := 0
-	hasAlias := false
 	type item struct {
 		n     *yaml.Node
 		depth int
@@ -243,7 +242,6 @@ func expandedSize(root *yaml.Node, max int) (int, bool) {
 		}
 		n := it.n
 		if n.Kind == yaml.AliasNode {
-			hasAlias = true
 			if n.Alias != nil {
 				stack = append(stack, item{n.Alias, it.depth + 1})
 			}
@@ -253,7 +251,6 @@ func expandedSize(root *yaml.Node, max int) (int, bool) {
 			stack = append(stack, item{c, it.depth + 1})
 		}
 	}
-	_ = hasAlias
 	return count, true
 }
 

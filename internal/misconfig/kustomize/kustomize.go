@@ -207,15 +207,8 @@ func (idx *Index) addFile(p string, lim k8s.Limits) {
 		if r == nil || r.Kind != yaml.MappingNode {
 			continue
 		}
-		kind, _ := k8s.LookupPath(r, "kind")
-		name, _ := k8s.LookupPath(r, "metadata.name")
-		s := &Source{Path: p, Line: r.Line, Column: r.Column, root: r}
-		if kind != nil {
-			s.Kind = valueAfterKey(r, "kind")
-		}
-		if name != nil {
-			s.Name = valueAfterKey(mapGet(r, "metadata"), "name")
-		}
+		s := &Source{Path: p, Line: r.Line, Column: r.Column, root: r,
+			Kind: valueAfterKey(r, "kind"), Name: valueAfterKey(mapGet(r, "metadata"), "name")}
 		if s.Kind == "" {
 			continue
 		}
