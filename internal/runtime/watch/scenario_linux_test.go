@@ -47,12 +47,6 @@ func (l *alertLog) snapshot() []alert {
 	return append([]alert(nil), l.alerts...)
 }
 
-func (l *alertLog) reset() {
-	l.mu.Lock()
-	l.alerts = nil
-	l.mu.Unlock()
-}
-
 func sharedDir(t *testing.T) string { return sharedDirB(t) }
 
 func sharedDirB(t testing.TB) string {
