@@ -24,7 +24,8 @@ var (
 	benchErr   error
 )
 
-// benchImage generates (once per process) an image of WARD_BENCH_LAYERS
+// benchImage generates (once per process; WARD_BENCH_ZSTD=1 for zstd
+// layers) an image of WARD_BENCH_LAYERS
 // layers (default 16) x 400 files x 64 KiB: 26 MB uncompressed per layer,
 // about 420 MB (16 layers) or 1.05 GB (40 layers).
 // WARD_BENCH_DIR reuses a generated layout across runs.
@@ -46,7 +47,8 @@ func benchImage(b *testing.B) (string, at.GenStats) {
 		if v, err := strconv.Atoi(os.Getenv("WARD_BENCH_LAYERS")); err == nil && v > 0 {
 			layers = v
 		}
-		benchStats, benchErr = at.GenerateLayout(benchDir, at.GenSpec{Layers: layers, FilesPerLayer: 400, FileSize: 64 << 10, Packages: 400, Seed: 1})
+		benchStats, benchErr = at.GenerateLayout(benchDir, at.GenSpec{Layers: layers, FilesPerLayer: 400, FileSize: 64 << 10, Packages: 400, Seed: 1,
+			Zstd: os.Getenv("WARD_BENCH_ZSTD") != ""})
 		if benchErr == nil {
 			benchErr = writeStats(statsFile, benchStats)
 		}

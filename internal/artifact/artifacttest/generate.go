@@ -16,6 +16,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
 )
 
 // GenSpec describes a generated image for benchmarks.
@@ -26,6 +27,8 @@ type GenSpec struct {
 	// Packages in the dpkg status file rewritten by every layer.
 	Packages int
 	Seed     int64
+	// Zstd compresses layers with zstd instead of gzip.
+	Zstd bool
 }
 
 // GenStats describes what Generate wrote.
@@ -61,7 +64,14 @@ func GenerateLayout(dir string, spec GenSpec) (GenStats, error) {
 		dh := sha256.New()
 		ch := sha256.New()
 		cw := &countWriter{w: io.MultiWriter(tmp, ch)}
-		zw, _ := gzip.NewWriterLevel(cw, gzip.BestSpeed)
+		var zw io.WriteCloser
+		mediaType := types.OCILayer
+		if spec.Zstd {
+			zw, _ = zstd.NewWriter(cw, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+			mediaType = types.OCILayerZStd
+		} else {
+			zw, _ = gzip.NewWriterLevel(cw, gzip.BestSpeed)
+		}
 		uw := &countWriter{w: io.MultiWriter(zw, dh)}
 		tw := tar.NewWriter(uw)
 		write := func(name string, body []byte) error {
@@ -105,7 +115,7 @@ func GenerateLayout(dir string, spec GenSpec) (GenStats, error) {
 		diffID, _ := v1.NewHash("sha256:" + hex.EncodeToString(dh.Sum(nil)))
 		cf.RootFS.DiffIDs = append(cf.RootFS.DiffIDs, diffID)
 		cf.History = append(cf.History, v1.History{CreatedBy: fmt.Sprintf("RUN generate layer %d", li)})
-		m.Layers = append(m.Layers, v1.Descriptor{MediaType: types.OCILayer, Size: cw.n, Digest: mustHash("sha256:" + digest)})
+		m.Layers = append(m.Layers, v1.Descriptor{MediaType: mediaType, Size: cw.n, Digest: mustHash("sha256:" + digest)})
 		st.CompressedBytes += cw.n
 		st.UncompressedBytes += uw.n
 	}

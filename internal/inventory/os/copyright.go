@@ -39,7 +39,9 @@ func (DpkgCopyright) Required(p string, mode fs.FileMode) bool {
 }
 
 // Extract implements inventory.Extractor; licences come through Annotate.
-func (DpkgCopyright) Extract(context.Context, *inventory.Input) ([]sbom.Package, error) { return nil, nil }
+func (DpkgCopyright) Extract(context.Context, *inventory.Input) ([]sbom.Package, error) {
+	return nil, nil
+}
 
 var commonLicense = regexp.MustCompile(`/usr/share/common-licenses/([A-Za-z0-9][A-Za-z0-9.+-]*[A-Za-z0-9+])`)
 
