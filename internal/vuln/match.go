@@ -118,6 +118,7 @@ func matchPackage(r *db.Reader, p *sbom.Package, cache map[string]*db.Advisory, 
 		if q.version == "" || q.version == "(devel)" {
 			continue
 		}
+		inst := osv.NewInstalled(p.Ecosystem, q.version)
 		accept := func(eco string) bool {
 			_, rel := osv.SplitEcosystem(eco)
 			return osv.ReleaseMatches(base, rel, release)
@@ -126,14 +127,14 @@ func matchPackage(r *db.Reader, p *sbom.Package, cache map[string]*db.Advisory, 
 			if !accept(e.Ecosystem) {
 				return nil
 			}
-			res, err := osv.Evaluate(e.Ecosystem, q.version, e.Ranges, nil)
+			res, err := inst.Evaluate(e.Ranges, nil)
 			if err == nil && !res.Affected && e.NumVersions > 0 {
 				if len(e.Ranges) > 0 {
 					// A list that comes with ranges enumerates them:
 					// only an exact spelling can add a match.
 					res.Affected = e.HasVersion(q.version)
 				} else {
-					res, err = osv.Evaluate(e.Ecosystem, q.version, nil, e.LoadVersions())
+					res, err = inst.Evaluate(nil, e.LoadVersions())
 				}
 			}
 			if err != nil {

@@ -134,42 +134,60 @@ type Result struct {
 	Fixed []string
 }
 
+// Installed is a package version parsed once for all the affected
+// entries it is evaluated against.
+type Installed struct {
+	ecosystem, raw string
+	eco, sem       Version
+	ecoErr, semErr error
+	ecoDone        bool
+	semDone        bool
+}
+
+// NewInstalled prepares version v of an ecosystem for Evaluate.
+func NewInstalled(ecosystem, v string) *Installed {
+	return &Installed{ecosystem: ecosystem, raw: v}
+}
+
+func (in *Installed) version(rangeType string) (Version, error) {
+	if rangeType == RangeSemver {
+		if !in.semDone {
+			in.sem, in.semErr = ParseVersion(in.ecosystem, RangeSemver, in.raw)
+			in.semDone = true
+		}
+		return in.sem, in.semErr
+	}
+	if !in.ecoDone {
+		in.eco, in.ecoErr = ParseVersion(in.ecosystem, RangeEcosystem, in.raw)
+		in.ecoDone = true
+	}
+	return in.eco, in.ecoErr
+}
+
 // Evaluate reports whether installed is affected by the ranges (events
 // sorted, see SortEvents) and versions of one affected entry, following the
 // OSV evaluation algorithm. Every ECOSYSTEM and SEMVER range is evaluated;
 // GIT ranges are skipped (they do not end the evaluation). An error means
 // the installed version does not parse under the ecosystem's rules.
 func Evaluate(ecosystem, installed string, ranges []Range, versions []string) (Result, error) {
+	return NewInstalled(ecosystem, installed).Evaluate(ranges, versions)
+}
+
+// Evaluate is the package-level Evaluate for a prepared version.
+func (in *Installed) Evaluate(ranges []Range, versions []string) (Result, error) {
 	var res Result
-	var ecoV, semV Version
 	hasRange := false
 	for _, r := range ranges {
-		var v Version
-		switch r.Type {
-		case RangeEcosystem:
-			if ecoV == nil {
-				pv, err := ParseVersion(ecosystem, RangeEcosystem, installed)
-				if err != nil {
-					return res, err
-				}
-				ecoV = pv
-			}
-			v = ecoV
-		case RangeSemver:
-			if semV == nil {
-				pv, err := ParseVersion(ecosystem, RangeSemver, installed)
-				if err != nil {
-					return res, err
-				}
-				semV = pv
-			}
-			v = semV
-		default:
+		if r.Type != RangeEcosystem && r.Type != RangeSemver {
 			continue
 		}
+		v, err := in.version(r.Type)
+		if err != nil {
+			return res, err
+		}
 		hasRange = true
-		in, fixed := evalRange(v, r.Events)
-		if in {
+		affected, fixed := evalRange(v, r.Events)
+		if affected {
 			res.Affected = true
 			if fixed != "" {
 				res.Fixed = append(res.Fixed, fixed)
@@ -180,7 +198,7 @@ func Evaluate(ecosystem, installed string, ranges []Range, versions []string) (R
 		return res, nil
 	}
 	for _, s := range versions {
-		if s == installed {
+		if s == in.raw {
 			res.Affected = true
 			return res, nil
 		}
@@ -190,15 +208,12 @@ func Evaluate(ecosystem, installed string, ranges []Range, versions []string) (R
 		// would already have been found by the ranges.
 		return res, nil
 	}
-	if ecoV == nil {
-		pv, err := ParseVersion(ecosystem, RangeEcosystem, installed)
-		if err != nil {
-			return res, err
-		}
-		ecoV = pv
+	v, err := in.version(RangeEcosystem)
+	if err != nil {
+		return res, err
 	}
 	for _, s := range versions {
-		if c, ok := compareStr(ecoV, s); ok && c == 0 {
+		if c, ok := compareStr(v, s); ok && c == 0 {
 			res.Affected = true
 			return res, nil
 		}
