@@ -15,14 +15,14 @@ import (
 // extensions lists the directory- and document-level scanners beyond the
 // per-file ones (Terraform modules span a directory), and the per-object
 // hook of custom CEL checks for Kubernetes.
-func extensions(target string, opts Options) ([]extension, func(o *k8s.Object) ([]finding.Finding, []finding.ScanError), error) {
+func extensions(target string, opts Options) ([]extension, *policy.Set, func(o *k8s.Object) ([]finding.Finding, []finding.ScanError), error) {
 	out := []extension{&terraformExt{seen: map[string]bool{}}}
 	if len(opts.PolicyDirs) == 0 {
-		return out, nil, nil
+		return out, nil, nil, nil
 	}
 	set, err := policy.Load(opts.PolicyDirs)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	budget := opts.Limits.MaxExpandedNodes
 	if budget <= 0 {
@@ -36,7 +36,7 @@ func extensions(target string, opts Options) ([]extension, func(o *k8s.Object) (
 		}
 		return set.EvaluateAll(target, o.Path, check.Kubernetes, doc, o.Locate)
 	}
-	return out, extra, nil
+	return out, set, extra, nil
 }
 
 // policyError turns a policy load error into a scan error with position.
@@ -60,11 +60,9 @@ func (t *terraformExt) dir(s *scanner, dir string) {
 	}
 	t.seen[dir] = true
 	s.log.Debug("scan", "path", dir, "type", "terraform")
-	fs, es := terraform.ScanDir(s.target, dir)
+	fs, es := terraform.ScanDirWith(s.target, dir, s.evaluator())
 	s.add(fs, es)
 }
-
-func (t *terraformExt) doc(*scanner, string, check.DocType, []byte) {}
 
 func hasTF(dir string) bool {
 	m, _ := filepath.Glob(filepath.Join(dir, "*.tf"))

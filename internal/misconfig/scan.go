@@ -25,6 +25,7 @@ import (
 	"github.com/wardsec/ward/internal/misconfig/helm"
 	"github.com/wardsec/ward/internal/misconfig/k8s"
 	"github.com/wardsec/ward/internal/misconfig/kustomize"
+	"github.com/wardsec/ward/internal/policy"
 	"github.com/wardsec/ward/pkg/finding"
 )
 
@@ -62,17 +63,17 @@ type scanner struct {
 	log    *slog.Logger
 	k8s    *k8s.Scanner
 	ext    []extension
-	out    []finding.Finding
-	errs   []finding.ScanError
+	// policies are the custom CEL checks (nil without --policy).
+	policies *policy.Set
+	out      []finding.Finding
+	errs     []finding.ScanError
 }
 
-// extension is a format scanner that walks with the dispatcher: terraform
-// (directory-based) and custom policies hook in here.
+// extension is a format scanner that works per directory (Terraform
+// modules span the files of a directory).
 type extension interface {
 	// dir is called for every directory walked.
 	dir(s *scanner, dir string)
-	// doc is called for every parsed document of a detected type.
-	doc(s *scanner, path string, t check.DocType, data []byte)
 }
 
 // Scan scans paths (files, directories, or "-" for standard input) and
@@ -82,11 +83,11 @@ func Scan(ctx context.Context, target string, paths []string, opts Options) ([]f
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	ext, extra, err := extensions(target, opts)
+	ext, set, extra, err := extensions(target, opts)
 	if err != nil {
 		return nil, []finding.ScanError{policyError(target, err)}
 	}
-	s.ext = ext
+	s.ext, s.policies = ext, set
 	ks, err := k8s.NewScanner(target, k8s.Options{PSSVersion: opts.PSSVersion, Limits: opts.Limits, Extra: extra})
 	if err != nil {
 		return nil, []finding.ScanError{{Target: target, Scanner: "misconfig", Message: err.Error()}}
@@ -232,15 +233,13 @@ func (s *scanner) data(p string, data []byte, explicit bool) {
 	switch {
 	case dockerfile.Detect(p, head):
 		s.log.Debug("scan", "path", p, "type", "dockerfile")
-		fs, es := dockerfile.Scan(s.target, p, data)
+		fs, es := dockerfile.ScanWith(s.target, p, data, s.evaluator())
 		s.add(fs, es)
-		s.extDoc(p, check.Dockerfile, data)
 		return
 	case compose.Detect(p, head):
 		s.log.Debug("scan", "path", p, "type", "compose")
-		fs, es := compose.Scan(s.target, p, data)
+		fs, es := compose.ScanWith(s.target, p, data, s.evaluator())
 		s.add(fs, es)
-		s.extDoc(p, check.Compose, data)
 		return
 	}
 	docs, derrs := k8s.SplitDocuments(p, data, s.opts.Limits)
@@ -258,7 +257,15 @@ func (s *scanner) data(p string, data []byte, explicit bool) {
 	s.errs = append(s.errs, k8s.DocErrors(s.target, derrs)...)
 	fs, es := s.k8s.ScanDocuments(p, docs, nil)
 	s.add(fs, es)
-	s.extDoc(p, check.Kubernetes, data)
+}
+
+// evaluator is the custom-check hook handed to the format scanners (nil
+// without --policy).
+func (s *scanner) evaluator() func(target, path string, docType check.DocType, doc any, locate func(string) finding.Location) []finding.Finding {
+	if s.policies == nil {
+		return nil
+	}
+	return s.policies.Evaluate
 }
 
 func isYAMLName(p string) bool {
@@ -274,12 +281,6 @@ func (s *scanner) add(fs []finding.Finding, es []finding.ScanError) {
 	s.errs = append(s.errs, es...)
 }
 
-func (s *scanner) extDoc(p string, t check.DocType, data []byte) {
-	for _, e := range s.ext {
-		e.doc(s, p, t, data)
-	}
-}
-
 // rendered scans rendered documents whose objects are reported at a
 // source file (a Helm template or a Kustomize resource).
 func (s *scanner) rendered(renderedName string, content []byte, remap func(o *k8s.Object)) {
@@ -290,7 +291,6 @@ func (s *scanner) rendered(renderedName string, content []byte, remap func(o *k8
 	}
 	fs, es := s.k8s.ScanDocuments(renderedName, docs, remap)
 	s.add(fs, es)
-	s.extDoc(renderedName, check.Kubernetes, content)
 }
 
 func (s *scanner) chart(chartPath string) {

@@ -205,6 +205,11 @@ func TestScanCustomPolicy(t *testing.T) {
 	if n != 1 {
 		t.Errorf("%d custom findings, want 1 (the DaemonSet is not a Deployment)", n)
 	}
+	// custom checks reach the other formats through their ScanWith hooks.
+	fs, errs = Scan(context.Background(), "t", []string{"testdata/tree/Dockerfile"}, Options{PolicyDirs: []string{"testdata/policy"}})
+	if len(errs) > 0 || !has(fs, "ACME-DF-001", "Dockerfile", 1) {
+		t.Errorf("dockerfile custom check: errs %v", errs)
+	}
 	_, errs = Scan(context.Background(), "t", []string{"testdata/tree/app.yaml"}, Options{PolicyDirs: []string{"testdata/policy-bad"}})
 	if len(errs) != 1 || !strings.HasSuffix(errs[0].Path, "bad.yaml") || errs[0].Line == 0 {
 		t.Errorf("bad policy error = %+v, want bad.yaml with a line", errs)
