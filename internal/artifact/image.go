@@ -107,8 +107,8 @@ func (a *imageArtifact) Walk(ctx context.Context, fn WalkFunc) error {
 // layerIndex returns the entry index of layer j, cached by diff ID.
 func (a *imageArtifact) layerIndex(ctx context.Context, j int) (*LayerIndex, error) {
 	cachePath := ""
-	if a.opts.CacheDir != "" && strings.HasPrefix(a.infos[j].DiffID, "sha256:") {
-		cachePath = filepath.Join(a.opts.CacheDir, IndexCacheSubdir, strings.TrimPrefix(a.infos[j].DiffID, "sha256:")+".json")
+	if a.opts.CacheDir != "" && strings.HasPrefix(a.infos[j].DiffID, "sha256:") && !strings.ContainsAny(a.infos[j].DiffID[7:], "/\\.") {
+		cachePath = indexCachePath(a.opts.CacheDir, a.infos[j].DiffID)
 		if b, err := os.ReadFile(cachePath); err == nil {
 			var idx LayerIndex
 			if json.Unmarshal(b, &idx) == nil {
@@ -136,6 +136,25 @@ func (a *imageArtifact) layerIndex(ctx context.Context, j int) (*LayerIndex, err
 
 // IndexCacheSubdir is the directory under CacheDir holding layer indexes.
 const IndexCacheSubdir = "layer-index"
+
+func indexCachePath(cacheDir, diffID string) string {
+	return filepath.Join(cacheDir, IndexCacheSubdir, strings.TrimPrefix(diffID, "sha256:")+".json")
+}
+
+// StoreLayerIndex caches the index of the layer with diffID, so that a
+// later Walk with the same CacheDir needs no header pass over it. Callers
+// that read whole layers anyway (the inventory driver) store what they saw;
+// the index must be of a layer read without problems.
+func StoreLayerIndex(cacheDir, diffID string, idx *LayerIndex) error {
+	if cacheDir == "" || !strings.HasPrefix(diffID, "sha256:") || strings.ContainsAny(diffID[7:], "/\\.") {
+		return nil
+	}
+	p := indexCachePath(cacheDir, diffID)
+	if _, err := os.Stat(p); err == nil {
+		return nil
+	}
+	return writeFileAtomic(p, mustJSON(idx))
+}
 
 func mustJSON(v any) []byte {
 	b, err := json.Marshal(v)

@@ -28,7 +28,7 @@ const CacheSubdir = "inventory"
 
 // driverVersion is part of every cache key: bump it when the cached
 // layerResult changes meaning.
-const driverVersion = 2
+const driverVersion = 3
 
 // maxSharedFile bounds a file that several extractors want (it is read into
 // memory once and handed to each).
@@ -47,6 +47,9 @@ type Options struct {
 // layerResult is what one layer yields; it is cached by diff ID and the
 // extractor set, so it must not depend on other layers.
 type layerResult struct {
+	// Complete: the layer was read without walk problems, so Index lists
+	// every entry.
+	Complete    bool                `json:"complete,omitempty"`
 	Files       []fileResult        `json:"files,omitempty"`
 	Annotations []annotationResult  `json:"annotations,omitempty"`
 	OS          []osCandidate       `json:"os,omitempty"`
@@ -130,6 +133,9 @@ func ExtractWithStats(ctx context.Context, art artifact.Artifact, extractors []E
 			if r, ok := readCache(opts.CacheDir, key); ok {
 				results[i] = r
 				st.LayersCached++
+				if r.Complete {
+					_ = artifact.StoreLayerIndex(opts.CacheDir, layer.DiffID, &r.Index)
+				}
 				log.Debug("inventory cache hit", "layer", layer.Index, "diff_id", layer.DiffID)
 				continue
 			}
@@ -153,6 +159,10 @@ func ExtractWithStats(ctx context.Context, art artifact.Artifact, extractors []E
 			if key != "" {
 				if err := writeCache(opts.CacheDir, key, r); err != nil {
 					log.Debug("inventory cache write failed", "err", err)
+				}
+				if r.Complete {
+					// Walk (secret scanning) then needs no header pass.
+					_ = artifact.StoreLayerIndex(opts.CacheDir, layer.DiffID, &r.Index)
 				}
 			}
 		}(i, layer, key)
@@ -271,6 +281,7 @@ func extractLayer(ctx context.Context, art artifact.Artifact, i int, layer *sbom
 	if fatal != nil {
 		return nil, fatal
 	}
+	r.Complete = len(problems) == 0
 	for _, p := range problems {
 		r.Errors = append(r.Errors, finding.ScanError{Path: p.Path, Scanner: "inventory", Message: p.Error()})
 	}

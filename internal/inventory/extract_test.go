@@ -119,6 +119,10 @@ func TestExtractCache(t *testing.T) {
 	if err != nil || st.LayersRead != 3 || st.LayersCached != 0 {
 		t.Fatalf("%v %+v", err, st)
 	}
+	// The layer indexes are shared with artifact.Walk (no header pass).
+	if ents, _ := os.ReadDir(filepath.Join(cache, artifact.IndexCacheSubdir)); len(ents) != 3 {
+		t.Fatalf("layer indexes stored: %d", len(ents))
+	}
 	second, _, st, err := inventory.ExtractWithStats(context.Background(), a, osx.Extractors(), inventory.Options{CacheDir: cache})
 	if err != nil || st.LayersRead != 0 || st.LayersCached != 3 {
 		t.Fatalf("%v %+v", err, st)
@@ -145,8 +149,10 @@ func TestExtractCache(t *testing.T) {
 	if err := inventory.CleanCache(cache); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(cache, inventory.CacheSubdir)); !os.IsNotExist(err) {
-		t.Fatalf("cache not cleaned: %v", err)
+	for _, sub := range []string{inventory.CacheSubdir, artifact.IndexCacheSubdir} {
+		if _, err := os.Stat(filepath.Join(cache, sub)); !os.IsNotExist(err) {
+			t.Fatalf("cache %s not cleaned: %v", sub, err)
+		}
 	}
 }
 
