@@ -2,6 +2,22 @@
 // that says which files it wants and turns one file into packages; the
 // driver (Extract*) feeds it files from a directory, a root filesystem or
 // image layers, in an explicit list built by the caller.
+//
+// Extract(ctx, art, extractors, opts) reads each image layer once (layers
+// concurrently), runs the extractors on the files they want, and merges the
+// per-layer results: a package file replaced or deleted by a later layer
+// (whiteouts, opaque directories) no longer counts, and each package records
+// the lowest layer from which its file has listed it without a gap (the
+// layer that introduced it) with that layer's build instruction. Optional
+// interfaces let an extractor detect the OS (OSDetector), finalize OS
+// package ecosystems once the OS is known (OSFinalizer), or annotate other
+// extractors' packages (Annotator: licences from copyright files).
+//
+// With Options.CacheDir, per-layer results are cached in
+// CacheDir/inventory/ keyed by the layer diff ID and the names and versions
+// of the extractors, so rescanning an image that shares layers reads only
+// the new ones; layer indexes go to CacheDir/layer-index/ for
+// artifact.Walk. CleanCache removes both.
 package inventory
 
 import (
