@@ -413,8 +413,11 @@ func eval(ctx *hcl.EvalContext, e hcl.Expression) (v cty.Value) {
 			v = cty.DynamicVal
 		}
 	}()
+	if !evaluable(e) {
+		return cty.DynamicVal
+	}
 	v, ds := e.Value(ctx)
-	if ds.HasErrors() {
+	if ds.HasErrors() || !small(v) {
 		return cty.DynamicVal
 	}
 	return v
@@ -469,7 +472,7 @@ func instances(ctx *hcl.EvalContext, body *hclsyntax.Body) []Instance {
 
 // functions returns the pure Terraform built-ins go-cty implements.
 func functions() map[string]function.Function {
-	return map[string]function.Function{
+	fs := map[string]function.Function{
 		"abs": stdlib.AbsoluteFunc, "ceil": stdlib.CeilFunc, "chomp": stdlib.ChompFunc, "chunklist": stdlib.ChunklistFunc,
 		"coalesce": stdlib.CoalesceFunc, "coalescelist": stdlib.CoalesceListFunc, "compact": stdlib.CompactFunc,
 		"concat": stdlib.ConcatFunc, "contains": stdlib.ContainsFunc, "csvdecode": stdlib.CSVDecodeFunc,
@@ -491,6 +494,8 @@ func functions() map[string]function.Function {
 		"tolist": stdlib.MakeToFunc(cty.List(cty.DynamicPseudoType)), "tomap": stdlib.MakeToFunc(cty.Map(cty.DynamicPseudoType)),
 		"try": tryfunc.TryFunc, "can": tryfunc.CanFunc,
 	}
+	guardFunctions(fs)
+	return fs
 }
 
 // walk calls fn for m and every module it calls.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -335,5 +336,54 @@ module "remote" {
 	}
 	if strings.Join(got, " ") != "live/prod live/dev standalone" {
 		t.Errorf("roots %v", got)
+	}
+}
+
+// TestEvaluationBombs: hostile modules that would build huge values must
+// finish quickly with bounded allocation (their values become unknown).
+func TestEvaluationBombs(t *testing.T) {
+	big := strings.Repeat("x", 60<<10)
+	bombs := map[string]string{
+		"nested-for": `locals {
+  a = [for x in range(1024) : [for y in range(1024) : [for z in range(1024) : z]]]
+}`,
+		"template-for": `locals {
+  s = "` + big + `"
+  t = "%{for i in range(1024)}%{for j in range(1024)}${local.s}%{endfor}%{endfor}"
+}`,
+		"chain": `locals {
+  s0 = "` + big + `"
+  s1 = "${local.s0}${local.s0}${local.s0}${local.s0}${local.s0}${local.s0}${local.s0}${local.s0}"
+  s2 = "${local.s1}${local.s1}${local.s1}${local.s1}${local.s1}${local.s1}${local.s1}${local.s1}"
+  s3 = join("", [for i in range(1024) : local.s0])
+}`,
+		"functions": `locals {
+  a = format("%099999999d", 1)
+  b = indent(1000000000, "x\ny")
+  c = replace("` + big + `", "", "` + big + `")
+  d = setproduct(range(1000), range(1000), range(1000))
+  e = formatlist("%s` + big + `", range(1024))
+}`,
+	}
+	for name, src := range bombs {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(src+"\nresource \"aws_s3_bucket_acl\" \"b\" {\n  bucket = \"b\"\n  acl    = \"public-read\"\n}\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			fs, errs := ScanDir(dir, dir)
+			runtime.ReadMemStats(&after)
+			if len(errs) > 0 {
+				t.Fatal(errs)
+			}
+			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 512<<20 {
+				t.Errorf("allocated %d MiB", alloc>>20)
+			}
+			if len(summary(fs, dir, "WARD-TF-009")) != 1 {
+				t.Errorf("the rest of the module was not scanned")
+			}
+		})
 	}
 }
