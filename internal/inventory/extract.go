@@ -322,9 +322,11 @@ func shortDigest(d string) string {
 	return d
 }
 
-// pkgKey identifies "the same package" across copies of a file.
+// pkgKey identifies "the same package" across copies of a file (of one
+// extractor). The ecosystem is left out: OS package ecosystems depend on
+// the OS seen so far in a layer and are only final after the merge.
 func pkgKey(p *sbom.Package) string {
-	return p.Name + "\x00" + p.Version + "\x00" + p.Arch + "\x00" + p.Ecosystem
+	return p.Name + "\x00" + p.Version + "\x00" + p.Arch
 }
 
 type copyRef struct {

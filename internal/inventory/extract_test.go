@@ -112,6 +112,24 @@ func TestExtractLayered(t *testing.T) {
 	}
 }
 
+// TestIntroducingLayerWithOSInBase: the OS is known while reading the base
+// layer but not in later ones (layers are read independently); packages
+// must still be attributed to the base layer.
+func TestIntroducingLayerWithOSInBase(t *testing.T) {
+	status := para("libc6", "2.36-9", "glibc")
+	a := openLayout(t, &at.Image{Layers: []at.Layer{
+		at.GzipLayer(at.Tar(at.Entry{Name: "etc/os-release", Body: debianRelease}, at.Entry{Name: "var/lib/dpkg/status", Body: status}), "base"),
+		at.GzipLayer(at.Tar(at.Entry{Name: "var/lib/dpkg/status", Body: status + para("curl", "7.88.1-10", "")}), "RUN apt-get install curl"),
+	}})
+	inv, _, err := inventory.Extract(context.Background(), a, osx.Extractors(), inventory.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := summary(inv); got != "curl@7.88.1-10 Debian:12 L1\nlibc6@2.36-9 Debian:12 L0\n" {
+		t.Fatalf("got\n%s", got)
+	}
+}
+
 func TestExtractCache(t *testing.T) {
 	cache := t.TempDir()
 	a := openLayout(t, layeredImage())
