@@ -35,6 +35,7 @@ func TestPnpmLock(t *testing.T) {
 		{File: "pnpm-v9/pnpm-lock.yaml"},
 		{File: "bad/alias-bomb-pnpm-lock.yaml", Path: "pnpm-lock.yaml", WantErr: "aliases"},
 		{File: "bad/version-pnpm-lock.yaml", Path: "pnpm-lock.yaml", WantErr: "pnpm-lock.yaml:1: unsupported lockfileVersion"},
+		{File: "bad/syntax-pnpm-lock.yaml", Path: "pnpm-lock.yaml", WantErr: "pnpm-lock.yaml:3: invalid YAML"},
 	}, *update)
 }
 

@@ -3,6 +3,7 @@ package javascript
 import (
 	"context"
 	"io/fs"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,6 +31,8 @@ func (PnpmLock) Version() int { return 1 }
 func (PnpmLock) Required(path string, mode fs.FileMode) bool {
 	return mode.IsRegular() && langutil.Base(path) == "pnpm-lock.yaml" && !strings.Contains(path, "node_modules/")
 }
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 func mapGet(n *yaml.Node, key string) *yaml.Node {
 	if n == nil || n.Kind != yaml.MappingNode {
@@ -82,7 +85,12 @@ func (PnpmLock) Extract(ctx context.Context, in *inventory.Input) ([]sbom.Packag
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, langutil.Errorf(in.Path, 0, "invalid YAML: %v", err)
+		line, msg := 0, err.Error()
+		if m := yamlLine.FindStringSubmatch(msg); m != nil {
+			line, _ = strconv.Atoi(m[1])
+			msg = m[2]
+		}
+		return nil, langutil.Errorf(in.Path, line, "invalid YAML: %s", msg)
 	}
 	if len(doc.Content) == 0 {
 		return nil, nil

@@ -49,6 +49,9 @@ func (PoetryLock) Extract(ctx context.Context, in *inventory.Input) ([]sbom.Pack
 		return nil, err
 	}
 	var f poetryFile
+	if line, err := langutil.CheckTOMLDepth(data, langutil.MaxTOMLDepth); err != nil {
+		return nil, &langutil.Error{Path: in.Path, Line: line, Err: err}
+	}
 	if _, err := toml.Decode(string(data), &f); err != nil {
 		return nil, tomlError(in.Path, data, err)
 	}

@@ -52,6 +52,9 @@ func (UVLock) Extract(ctx context.Context, in *inventory.Input) ([]sbom.Package,
 		return nil, err
 	}
 	var f uvFile
+	if line, err := langutil.CheckTOMLDepth(data, langutil.MaxTOMLDepth); err != nil {
+		return nil, &langutil.Error{Path: in.Path, Line: line, Err: err}
+	}
 	if _, err := toml.Decode(string(data), &f); err != nil {
 		return nil, tomlError(in.Path, data, err)
 	}

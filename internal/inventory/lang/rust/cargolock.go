@@ -45,6 +45,9 @@ func (CargoLock) Extract(ctx context.Context, in *inventory.Input) ([]sbom.Packa
 		return nil, err
 	}
 	var f cargoFile
+	if line, err := langutil.CheckTOMLDepth(data, langutil.MaxTOMLDepth); err != nil {
+		return nil, &langutil.Error{Path: in.Path, Line: line, Err: err}
+	}
 	if _, err := toml.Decode(string(data), &f); err != nil {
 		return nil, tomlError(in.Path, data, err)
 	}

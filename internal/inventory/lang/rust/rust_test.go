@@ -3,9 +3,13 @@ package rust
 import (
 	"bytes"
 	"compress/zlib"
+	"context"
 	"flag"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/wardsec/ward/internal/inventory"
 
 	"github.com/wardsec/ward/internal/inventory/lang/langtest"
 )
@@ -66,4 +70,16 @@ func FuzzDecodeAudit(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		_, _ = decodeAudit(raw)
 	})
+}
+
+func TestCargoLockDeepNesting(t *testing.T) {
+	data := append([]byte("version = 3\na = "), bytes.Repeat([]byte("{b="), 100000)...)
+	start := time.Now()
+	_, err := CargoLock{}.Extract(context.Background(), &inventory.Input{Path: "Cargo.lock", Reader: bytes.NewReader(data), Size: int64(len(data))})
+	if err == nil || !strings.Contains(err.Error(), "Cargo.lock:2: TOML nested deeper than") {
+		t.Fatalf("err = %v", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("took %v", d)
+	}
 }
