@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestShippedControls(t *testing.T) {
@@ -212,5 +213,37 @@ func TestOversizedAndLongLines(t *testing.T) {
 	}
 	if errs := rep.Errors("t"); len(errs) != 2 {
 		t.Errorf("Errors() = %v", errs)
+	}
+}
+
+// TestFIFONeverOpened plants FIFOs where config files are expected: the
+// audit must not block on them.
+func TestFIFONeverOpened(t *testing.T) {
+	root := t.TempDir()
+	writeFiles(t, root, map[string]string{"etc/os-release": "ID=debian\n"})
+	for _, p := range []string{"etc/login.defs", "etc/passwd", "etc/ssh/sshd_config"} {
+		full := filepath.Join(root, p)
+		os.MkdirAll(filepath.Dir(full), 0o755)
+		if err := syscallMkfifo(full); err != nil {
+			t.Skipf("mkfifo: %v", err)
+		}
+	}
+	done := make(chan *Report, 1)
+	go func() {
+		rep, err := Run(context.Background(), loadTestControls(t), Options{Rootfs: root})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- rep
+	}()
+	select {
+	case rep := <-done:
+		for _, r := range rep.Results {
+			if r.Control.ID == "T-LOGINDEFS" && r.Status != "error" {
+				t.Errorf("login.defs FIFO: %s %q", r.Status, r.Actual)
+			}
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("audit blocked on a FIFO")
 	}
 }

@@ -15,3 +15,11 @@ func fileOwner(st fs.FileInfo) (uid, gid uint32, ok bool) {
 	}
 	return s.Uid, s.Gid, true
 }
+
+// Open flags: never block on a FIFO, never follow a final symlink when a
+// directory is expected.
+const (
+	openNonblock  = syscall.O_NONBLOCK
+	openDirectory = syscall.O_DIRECTORY
+	openNofollow  = syscall.O_NOFOLLOW
+)

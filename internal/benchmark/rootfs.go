@@ -154,7 +154,14 @@ func (r *rootFS) readFile(p string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := r.root.Open(rel)
+	// Never open anything but a regular file: opening a FIFO planted in a
+	// hostile root would block. O_NONBLOCK covers a swap after the check.
+	if st, err := r.root.Lstat(rel); err != nil {
+		return nil, err
+	} else if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", r.display(p))
+	}
+	f, err := r.root.OpenFile(rel, os.O_RDONLY|openNonblock, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +189,12 @@ func (r *rootFS) readDir(p string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := r.root.Open(rel)
+	if st, err := r.root.Lstat(rel); err != nil {
+		return nil, err
+	} else if !st.IsDir() {
+		return nil, fmt.Errorf("%s: not a directory", r.display(p))
+	}
+	f, err := r.root.OpenFile(rel, os.O_RDONLY|openNonblock, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -203,7 +203,7 @@ func (w *walker) readDir(d walkDir, push func(walkDir)) {
 	if d.depth >= maxWalkDepth {
 		return
 	}
-	f, err := os.Open(filepath.Join(w.r.dir, filepath.FromSlash(d.path)))
+	f, err := os.OpenFile(filepath.Join(w.r.dir, filepath.FromSlash(d.path)), os.O_RDONLY|openNonblock|openDirectory|openNofollow, 0)
 	if err != nil {
 		return
 	}
