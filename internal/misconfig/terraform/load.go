@@ -14,8 +14,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/tryfunc"
@@ -196,27 +199,24 @@ func (l *loader) load(dir string, inputs map[string]cty.Value, call *hclsyntax.B
 		l.errorf(dir, 0, 0, "module has %d .tf files; reading the first %d", len(names), MaxFiles)
 		names = names[:MaxFiles]
 	}
-	for _, n := range names {
-		p := filepath.Join(dir, n)
-		data, err := readBounded(p)
-		if err != nil {
-			l.errorf(p, 1, 1, "%v", err)
+	for _, pf := range parseAll(dir, names) {
+		if pf.err != nil {
+			l.errorf(pf.path, 1, 1, "%v", pf.err)
 			continue
 		}
-		f, ds := ParseFile(p, data)
-		l.diags(ds)
-		if f == nil {
+		l.diags(pf.diags)
+		if pf.file == nil {
 			continue
 		}
-		body, ok := f.Body.(*hclsyntax.Body)
+		body, ok := pf.file.Body.(*hclsyntax.Body)
 		if !ok {
 			continue
 		}
-		m.Files[p] = f
-		m.lines[p] = strings.Split(string(data), "\n")
+		m.Files[pf.path] = pf.file
+		m.lines[pf.path] = strings.Split(string(pf.data), "\n")
 		for _, b := range body.Blocks {
 			m.Blocks = append(m.Blocks, b)
-			m.blockFile[b] = p
+			m.blockFile[b] = pf.path
 		}
 	}
 	vars := l.variables(m, inputs, depth == 0)
@@ -245,6 +245,43 @@ func (l *loader) load(dir string, inputs map[string]cty.Value, call *hclsyntax.B
 		}
 	}
 	return m
+}
+
+type parsed struct {
+	path  string
+	data  []byte
+	file  *hcl.File
+	diags hcl.Diagnostics
+	err   error
+}
+
+// parseAll reads and parses the files of one directory on up to
+// GOMAXPROCS goroutines (at most 4); results keep the order of names.
+func parseAll(dir string, names []string) []parsed {
+	out := make([]parsed, len(names))
+	workers := min(runtime.GOMAXPROCS(0), 4, len(names))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(names) {
+					return
+				}
+				pf := &out[i]
+				pf.path = filepath.Join(dir, names[i])
+				pf.data, pf.err = readBounded(pf.path)
+				if pf.err == nil {
+					pf.file, pf.diags = ParseFile(pf.path, pf.data)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return out
 }
 
 func readBounded(p string) ([]byte, error) {
