@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 
@@ -55,7 +56,7 @@ func Match(ctx context.Context, d *db.DB, inv *sbom.Inventory, opts Options) ([]
 	}
 	out := make([]finding.Finding, 0, len(inv.Packages)/4)
 	cache := map[string]*db.Advisory{}
-	scores := cvssCache{}
+	cc := &caches{cvss: cvssCache{}, sev: map[string]sevResult{}}
 	err := d.View(func(r *db.Reader) error {
 		for i := range inv.Packages {
 			if i%64 == 0 {
@@ -69,7 +70,7 @@ func Match(ctx context.Context, d *db.DB, inv *sbom.Inventory, opts Options) ([]
 				return err
 			}
 			for _, g := range groupHits(hits) {
-				f, ok := buildFinding(p, g, target, opts, scores)
+				f, ok := buildFinding(p, g, target, opts, cc)
 				if ok {
 					out = append(out, f)
 				}
@@ -256,39 +257,57 @@ func chooseID(advIDs, all []string, prefix string) string {
 	return best
 }
 
-func buildFinding(p *sbom.Package, g []hit, target string, opts Options, cc cvssCache) (finding.Finding, bool) {
-	var advIDs []string
-	idSet := map[string]bool{}
-	var fixed []string
-	fixedSet := map[string]bool{}
-	for _, h := range g {
-		advIDs = append(advIDs, h.adv.ID)
-		idSet[h.adv.ID] = true
-		for _, a := range h.adv.Aliases {
-			idSet[a] = true
-		}
+func buildFinding(p *sbom.Package, g []hit, target string, opts Options, cc *caches) (finding.Finding, bool) {
+	var advIDs, all, fixed []string
+	if len(g) == 1 {
+		// The common case, without sets.
+		h := &g[0]
+		advIDs = []string{h.adv.ID}
+		all = make([]string, 0, 1+len(h.adv.Aliases))
+		all = append(append(all, h.adv.ID), h.adv.Aliases...)
 		for _, f := range h.fixed {
-			if !fixedSet[f] {
-				fixedSet[f] = true
+			if !slices.Contains(fixed, f) {
 				fixed = append(fixed, f)
 			}
+		}
+	} else {
+		idSet := map[string]bool{}
+		fixedSet := map[string]bool{}
+		for _, h := range g {
+			advIDs = append(advIDs, h.adv.ID)
+			idSet[h.adv.ID] = true
+			for _, a := range h.adv.Aliases {
+				idSet[a] = true
+			}
+			for _, f := range h.fixed {
+				if !fixedSet[f] {
+					fixedSet[f] = true
+					fixed = append(fixed, f)
+				}
+			}
+		}
+		all = make([]string, 0, len(idSet))
+		for id := range idSet {
+			all = append(all, id)
 		}
 	}
 	if opts.IgnoreUnfixed && len(fixed) == 0 {
 		return finding.Finding{}, false
 	}
-	sortVersions(g[0].entry.Ecosystem, fixed)
-	all := make([]string, 0, len(idSet))
-	for id := range idSet {
-		all = append(all, id)
+	if len(fixed) > 1 {
+		sortVersions(g[0].entry.Ecosystem, fixed)
 	}
 	sort.Strings(all)
+	all = slices.Compact(all)
 	id := chooseID(advIDs, all, opts.PreferredIDPrefix)
-	var aliases []string
+	aliases := make([]string, 0, len(all))
 	for _, a := range all {
 		if a != id {
 			aliases = append(aliases, a)
 		}
+	}
+	if len(aliases) == 0 {
+		aliases = nil
 	}
 	primary := g[0].adv
 	for _, h := range g {
@@ -296,7 +315,7 @@ func buildFinding(p *sbom.Package, g []hit, target string, opts Options, cc cvss
 			primary = h.adv
 		}
 	}
-	sev, source, scores := severity(g, cc)
+	sev, source, scores := cc.severity(g)
 
 	pkg := &finding.Package{Name: p.Name, Version: p.Version, Ecosystem: p.Ecosystem, PURL: p.PURL,
 		SourceName: p.SourceName, SourceVersion: p.SourceVersion, Path: p.Path}
@@ -312,31 +331,32 @@ func buildFinding(p *sbom.Package, g []hit, target string, opts Options, cc cvss
 	if title == "" {
 		title = id + " in " + p.Name
 	}
-	var msg strings.Builder
-	fmt.Fprintf(&msg, "%s %s is affected by %s", p.Name, p.Version, id)
+	msg := p.Name + " " + p.Version + " is affected by " + id
 	if via := g[0].via; via != p.Name {
-		fmt.Fprintf(&msg, " (through source package %s)", via)
-	}
-	if len(fixed) > 0 {
-		fmt.Fprintf(&msg, "; fixed in %s", strings.Join(fixed, ", "))
-	} else {
-		msg.WriteString("; no fixed version yet")
+		msg += " (through source package " + via + ")"
 	}
 	remediation := ""
 	if len(fixed) > 0 {
+		msg += "; fixed in " + strings.Join(fixed, ", ")
 		name := p.Name
 		if g[0].via != p.Name {
 			name = g[0].via + " (" + p.Name + ")"
 		}
-		remediation = fmt.Sprintf("Upgrade %s to %s or later.", name, fixed[0])
+		remediation = "Upgrade " + name + " to " + fixed[0] + " or later."
+	} else {
+		msg += "; no fixed version yet"
 	}
 	var refs []string
-	refSet := map[string]bool{}
-	for _, h := range g {
-		for _, u := range h.adv.References {
-			if !refSet[u] {
-				refSet[u] = true
-				refs = append(refs, u)
+	if len(g) == 1 {
+		refs = slices.Clone(g[0].adv.References)
+	} else {
+		refSet := map[string]bool{}
+		for _, h := range g {
+			for _, u := range h.adv.References {
+				if !refSet[u] {
+					refSet[u] = true
+					refs = append(refs, u)
+				}
 			}
 		}
 	}
@@ -345,7 +365,7 @@ func buildFinding(p *sbom.Package, g []hit, target string, opts Options, cc cvss
 		RuleID:      id,
 		Severity:    sev,
 		Title:       title,
-		Message:     msg.String(),
+		Message:     msg,
 		Description: primary.Details,
 		Remediation: remediation,
 		References:  refs,
@@ -523,4 +543,31 @@ func (c cvssCache) parse(vector string) (cvss.Score, bool) {
 	}
 	c[vector] = &s
 	return s, true
+}
+
+type sevResult struct {
+	sev    finding.Severity
+	source string
+	scores []finding.CVSS
+}
+
+// caches hold what one Match computes once: CVSS scores by vector and the
+// severity of single-advisory findings.
+type caches struct {
+	cvss cvssCache
+	sev  map[string]sevResult
+}
+
+func (c *caches) severity(g []hit) (finding.Severity, string, []finding.CVSS) {
+	if len(g) != 1 {
+		return severity(g, c.cvss)
+	}
+	h := &g[0]
+	key := h.adv.ID + "\x00" + h.entry.Severity + "\x00" + h.entry.SeveritySource + "\x00" + h.entry.Ecosystem
+	if r, ok := c.sev[key]; ok {
+		return r.sev, r.source, slices.Clone(r.scores)
+	}
+	sev, src, scores := severity(g, c.cvss)
+	c.sev[key] = sevResult{sev, src, scores}
+	return sev, src, slices.Clone(scores)
 }

@@ -259,3 +259,40 @@ func TestMemoryFlatAsDBGrows(t *testing.T) {
 		t.Errorf("allocation grew with the database: %d -> %d bytes", smallAlloc, fullAlloc)
 	}
 }
+
+// TestCPUPerMatch reports the CPU time (user+system, all threads, GC
+// included) of matching the 2,000-package inventories: a figure that,
+// unlike wall time, does not depend on what else the machine runs. Set
+// WARD_CPU_MEASURE=1 to run it.
+func TestCPUPerMatch(t *testing.T) {
+	if os.Getenv("WARD_CPU_MEASURE") == "" {
+		t.Skip("set WARD_CPU_MEASURE=1 to measure")
+	}
+	d := realDatabase(t)
+	worst := benchInventory(t, 2000)
+	clean := benchInventory(t, 2000)
+	for i := range clean.Packages {
+		p := &clean.Packages[i]
+		if strings.HasPrefix(p.Ecosystem, "AlmaLinux") {
+			p.Version = "99:999.0-1.el8"
+		} else {
+			p.Version = "999.0.0"
+		}
+	}
+	for _, c := range []struct {
+		name string
+		inv  *sbom.Inventory
+	}{{"vulnerable", worst}, {"up-to-date", clean}} {
+		fs, _ := Match(context.Background(), d, c.inv, Options{})
+		const n = 20
+		start := cpuTime()
+		wall := time.Now()
+		for i := 0; i < n; i++ {
+			if _, err := Match(context.Background(), d, c.inv, Options{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		t.Logf("%s: %d packages, %d findings: %.1f ms CPU per match (%.1f ms wall)", c.name, len(c.inv.Packages), len(fs),
+			float64(cpuTime()-start)/float64(time.Millisecond)/n, float64(time.Since(wall))/float64(time.Millisecond)/n)
+	}
+}
