@@ -132,11 +132,18 @@ type ProbeSpec struct {
 	Container string `yaml:"container,omitempty" json:"container,omitempty"`
 	// Separator for key/value files ("=" or whitespace when empty).
 	Separator string `yaml:"separator,omitempty" json:"separator,omitempty"`
+	// IfKey and IfPattern make a json or yaml probe conditional: the
+	// control is not applicable unless the document's IfKey matches the
+	// IfPattern regular expression (e.g. TLS settings only when the
+	// daemon listens on TCP).
+	IfKey     string `yaml:"if_key,omitempty" json:"if_key,omitempty"`
+	IfPattern string `yaml:"if_pattern,omitempty" json:"if_pattern,omitempty"`
 }
 
 // compiledP holds what a control's probe needs precomputed.
 type compiledP struct {
 	re      *regexp.Regexp
+	ifRE    *regexp.Regexp
 	maxMode uint32
 	hasMode bool
 }
@@ -408,7 +415,7 @@ var (
 	probeFields   = []string{"type", "path", "paths", "key", "keys", "op", "value", "values", "default",
 		"max_mode", "owner", "group", "missing", "source", "mount", "options", "separate",
 		"module", "packages", "present", "process", "flag", "pam_type", "arg", "ports", "check", "pattern",
-		"container", "separator"}
+		"container", "separator", "if_key", "if_pattern"}
 )
 
 func checkKnownFields(root *yaml.Node) error {
@@ -590,6 +597,16 @@ func (c *Control) validate() error {
 	case ProbeKeyValue, ProbeJSON, ProbeYAML:
 		if err := needPath(); err != nil {
 			return err
+		}
+		if (p.IfKey == "") != (p.IfPattern == "") || (p.IfKey != "" && p.Type == ProbeKeyValue) {
+			return errors.New("if_key and if_pattern go together, on json and yaml probes")
+		}
+		if p.IfPattern != "" {
+			re, err := regexp.Compile(p.IfPattern)
+			if err != nil {
+				return fmt.Errorf("if_pattern: %w", err)
+			}
+			cp.ifRE = re
 		}
 		if err := needKey(); err != nil {
 			return err

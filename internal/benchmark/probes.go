@@ -938,11 +938,16 @@ func (e *env) probeDoc(c *Control) Result {
 		break
 	}
 	if d == nil {
-		if p.Missing == "not_applicable" {
+		if p.Missing == "not_applicable" || p.IfKey != "" {
 			return na("file absent", e.r.display(cands[0]))
 		}
 		good, shown := compare(p, c.compiled, "", false)
 		return verdict(good, exp, shown+" (no "+path.Base(cands[0])+")", e.r.display(cands[0]), 0)
+	}
+	if p.IfKey != "" {
+		if cv, _, ok := d.lookup(p.IfKey); !ok || !c.compiled.ifRE.MatchString(cv) {
+			return na(fmt.Sprintf("%s does not match %s", p.IfKey, p.IfPattern), e.r.display(file))
+		}
 	}
 	v, line, found := d.lookup(p.Key)
 	good, shown := compare(p, c.compiled, v, found)

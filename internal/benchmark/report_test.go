@@ -108,6 +108,8 @@ sections: [{id: "1", title: s}]
 controls:
   - {id: DKR-T-ICC, title: t, section: "1", severity: LOW, rationale: r, remediation: m,
      applies: {components: [docker]}, probe: {type: json, path: /etc/docker/daemon.json, key: icc, op: eq, value: "false", default: "true"}}
+  - {id: DKR-T-TLS, title: t, section: "1", severity: LOW, rationale: r, remediation: m,
+     probe: {type: json, path: /etc/docker/daemon.json, key: tlsverify, op: eq, value: "true", if_key: hosts, if_pattern: "tcp://"}}
   - {id: DKR-T-UBUNTU, title: t, section: "1", severity: LOW, rationale: r, remediation: m,
      guidance: g, applies: {distros: [ubuntu]}, probe: {type: manual}}
   - {id: DKR-T-DEBIAN, title: t, section: "1", severity: LOW, rationale: r, remediation: m,
@@ -140,7 +142,7 @@ controls:
 	got = status(Options{Packages: func() ([]sbom.Package, error) {
 		return []sbom.Package{{Name: "docker.io", Version: "20.10", Type: sbom.TypeOS, Path: "var/lib/dpkg/status"}}, nil
 	}})
-	if got["DKR-T-ICC"] != finding.StatusFail {
+	if got["DKR-T-ICC"] != finding.StatusFail || got["DKR-T-TLS"] != finding.StatusNotApplicable {
 		t.Errorf("docker package: %v", got)
 	}
 }
