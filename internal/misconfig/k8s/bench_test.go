@@ -91,6 +91,7 @@ func BenchmarkScan10k(b *testing.B) {
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for i := 0; i < b.N; i++ {
 		s, err := NewScanner("bench", Options{})
 		if err != nil {
@@ -110,6 +111,9 @@ func BenchmarkScan10k(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(10000*b.N)/b.Elapsed().Seconds(), "objects/s")
+	if cpu := cpuTime() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(10000*b.N)/cpu.Seconds(), "objects/cpu-s")
+	}
 }
 
 // TestCorpusFindings keeps the benchmark's corpus honest: it must produce
