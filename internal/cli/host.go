@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/wardsec/ward/internal/benchmark"
@@ -18,6 +19,8 @@ func newHostCmd(g *Globals) *cobra.Command {
 		benchmarks []string
 		controls   []string
 		list       bool
+		walkTime   time.Duration
+		walkFiles  int
 	)
 	cmd := &cobra.Command{
 		Use:   "host",
@@ -58,7 +61,8 @@ command.`,
 				}
 				return nil
 			}
-			opts := benchmark.Options{Benchmarks: bs, ControlIDs: controls, Logger: g.Logger}
+			opts := benchmark.Options{Benchmarks: bs, ControlIDs: controls, Logger: g.Logger,
+				WalkTimeout: walkTime, WalkMaxFiles: walkFiles}
 			target := rootfs
 			if rootfs == "" {
 				opts.Live, opts.Rootfs = true, "/"
@@ -118,6 +122,8 @@ command.`,
 	f.StringSliceVar(&benchmarks, "benchmark", nil, "benchmarks to run: linux, docker, k8s-node, k8s-control-plane (repeatable or comma-separated; default all)")
 	f.StringSliceVar(&controls, "control", nil, "run only these control IDs (repeatable)")
 	f.BoolVar(&list, "list", false, "list the controls and exit")
+	f.DurationVar(&walkTime, "walk-timeout", benchmark.DefaultWalkTimeout, "time bound of the filesystem walk (world-writable and unowned files); a walk that stops early makes its controls manual")
+	f.IntVar(&walkFiles, "walk-max-files", benchmark.DefaultWalkMaxFiles, "file-count bound of the filesystem walk")
 	return cmd
 }
 
