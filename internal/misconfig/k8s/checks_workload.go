@@ -404,7 +404,7 @@ func probeCheck(id, field, title, desc string) Check {
 }
 
 func capAddCheck(id, title string, sev finding.Severity, capName, desc string) Check {
-	return containerCheck(meta(id, title, sev, desc, "Remove "+capName+" from securityContext.capabilities.add.", "5.2.9,5.2.10", "pod-security", refSecCtx), false,
+	return containerCheck(meta(id, title, sev, desc, "Remove "+capName+" from securityContext.capabilities.add.", "5.2.9", "pod-security", refSecCtx), false,
 		func(c *Ctx, o *Object, ps PodSpec, ct Container) {
 			for i, a := range items(path(ct.Node, "securityContext", "capabilities", "add")) {
 				if strings.TrimPrefix(strings.ToUpper(str(a)), "CAP_") == capName {

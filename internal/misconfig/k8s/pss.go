@@ -301,7 +301,7 @@ var pssDocs = map[string]pssDoc{
 	"runAsUser": {title: "Container runs as UID 0", sev: finding.SeverityHigh, cis: "5.2.7", nsa: "non-root",
 		desc: "runAsUser: 0 runs the container as root.",
 		fix:  "Set runAsUser to a non-zero UID.", keys: []string{"runAsUser"}},
-	"capabilities_restricted": {title: "Capabilities not dropped", sev: finding.SeverityMedium, cis: "5.2.9", nsa: "pod-security",
+	"capabilities_restricted": {title: "Capabilities not dropped", sev: finding.SeverityMedium, cis: "5.2.10", nsa: "pod-security",
 		desc: "The restricted profile requires every container to drop ALL capabilities and add back at most NET_BIND_SERVICE.",
 		fix:  "Set securityContext.capabilities.drop: [ALL] and add only NET_BIND_SERVICE if needed.", keys: []string{"capabilities"}},
 }
