@@ -11,6 +11,7 @@ import (
 
 	"github.com/wardsec/ward/internal/misconfig"
 	"github.com/wardsec/ward/internal/misconfig/compliance"
+	"github.com/wardsec/ward/internal/misconfig/k8s"
 	"github.com/wardsec/ward/pkg/finding"
 	"github.com/wardsec/ward/pkg/report"
 )
@@ -57,6 +58,9 @@ k8s-pss-restricted, k8s-cis, k8s-nsa or docker-cis.`,
 			}
 			if len(args) == 0 {
 				return usagef("config: at least one PATH is required (use - for standard input)")
+			}
+			if _, err := k8s.NewPSS(pssVersion); err != nil {
+				return usagef("--pss-version: %v", err)
 			}
 			if framework != "" && !compliance.Known(framework) {
 				return usagef("--compliance: unknown framework %q (want %s)", framework, strings.Join(compliance.Frameworks(), ", "))

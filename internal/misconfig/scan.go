@@ -302,15 +302,21 @@ func (s *scanner) chart(chartPath string) {
 		s.fail(chartPath, helm.ErrNoRenderer)
 		return
 	}
+	isDir := true
+	if st, err := os.Stat(chartPath); err == nil && !st.IsDir() {
+		isDir = false
+	}
+	if isDir {
+		if err := helm.CheckLinks(chartPath); err != nil {
+			s.fail(chartPath, err)
+			return
+		}
+	}
 	s.log.Debug("render chart", "chart", chartPath, "renderer", r.Name())
 	ts, err := r.Render(s.ctx, chartPath, helm.RenderOptions{ValuesFiles: s.opts.HelmValues, Set: s.opts.HelmSet, Namespace: s.opts.HelmNamespace})
 	if err != nil {
 		s.fail(chartPath, err)
 		return
-	}
-	isDir := true
-	if st, err := os.Stat(chartPath); err == nil && !st.IsDir() {
-		isDir = false
 	}
 	for _, t := range ts {
 		src := helm.SourcePath(chartPath, t.Source)

@@ -255,3 +255,38 @@ func keyColumn(l, key string) int {
 	}
 	return 0
 }
+
+// CheckLinks refuses a chart directory holding symbolic links that point
+// outside it: the Helm loader follows links, so such a chart could make
+// Ward read arbitrary files while rendering.
+func CheckLinks(dir string) error {
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return err
+	}
+	root, err = filepath.Abs(root)
+	if err != nil {
+		return err
+	}
+	count := 0
+	return filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if count++; count > 100000 {
+			return fmt.Errorf("chart %s: more than 100000 files", dir)
+		}
+		if d.Type()&os.ModeSymlink == 0 {
+			return nil
+		}
+		target, err := filepath.EvalSymlinks(p)
+		if err != nil {
+			return fmt.Errorf("chart %s: broken link %s", dir, p)
+		}
+		target, _ = filepath.Abs(target)
+		if target != root && !strings.HasPrefix(target, root+string(filepath.Separator)) {
+			return fmt.Errorf("chart %s: link %s points outside the chart", dir, p)
+		}
+		return nil
+	})
+}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -134,4 +135,21 @@ func FuzzSplitSource(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestCheckLinks(t *testing.T) {
+	dir := t.TempDir()
+	chart := filepath.Join(dir, "c")
+	os.MkdirAll(filepath.Join(chart, "templates"), 0o755)
+	os.WriteFile(filepath.Join(chart, "values.yaml"), []byte("a: 1\n"), 0o644)
+	os.Symlink("../values.yaml", filepath.Join(chart, "templates", "inside.yaml"))
+	if err := CheckLinks(chart); err != nil {
+		t.Fatalf("link inside the chart refused: %v", err)
+	}
+	secret := filepath.Join(dir, "secret.txt")
+	os.WriteFile(secret, []byte("s3cr3t"), 0o600)
+	os.Symlink(secret, filepath.Join(chart, "templates", "escape.yaml"))
+	if err := CheckLinks(chart); err == nil || !strings.Contains(err.Error(), "outside the chart") {
+		t.Fatalf("escaping link accepted: %v", err)
+	}
 }
