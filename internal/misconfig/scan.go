@@ -79,27 +79,61 @@ type extension interface {
 // Scan scans paths (files, directories, or "-" for standard input) and
 // returns findings (suppressed ones marked, not dropped) and errors.
 func Scan(ctx context.Context, target string, paths []string, opts Options) ([]finding.Finding, []finding.ScanError) {
+	ss, err := NewSession(ctx, target, opts)
+	if err != nil {
+		return nil, []finding.ScanError{*err}
+	}
+	for _, p := range paths {
+		if ctx.Err() != nil {
+			ss.s.errs = append(ss.s.errs, finding.ScanError{Target: target, Path: p, Scanner: "misconfig", Message: ctx.Err().Error()})
+			break
+		}
+		ss.Path(p)
+	}
+	return ss.Finish()
+}
+
+// Session scans inputs one at a time for a caller that walks them itself
+// (image layers, archives): File for content already in memory, Path for
+// files and directories on disk, Finish once for the cross-file checks
+// and the results. A Session is not safe for concurrent use.
+type Session struct {
+	s *scanner
+}
+
+// NewSession prepares a scan; the error is the first problem with the
+// options (a custom check that does not compile, a bad PSS version).
+func NewSession(ctx context.Context, target string, opts Options) (*Session, *finding.ScanError) {
 	s := &scanner{ctx: ctx, target: target, opts: opts, log: opts.Logger}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	ext, set, extra, err := extensions(target, opts)
 	if err != nil {
-		return nil, []finding.ScanError{policyError(target, err)}
+		se := policyError(target, err)
+		return nil, &se
 	}
 	s.ext, s.policies = ext, set
 	ks, err := k8s.NewScanner(target, k8s.Options{PSSVersion: opts.PSSVersion, Limits: opts.Limits, Extra: extra})
 	if err != nil {
-		return nil, []finding.ScanError{{Target: target, Scanner: "misconfig", Message: err.Error()}}
+		return nil, &finding.ScanError{Target: target, Scanner: "misconfig", Message: err.Error()}
 	}
 	s.k8s = ks
-	for _, p := range paths {
-		if ctx.Err() != nil {
-			s.errs = append(s.errs, finding.ScanError{Target: target, Path: p, Scanner: "misconfig", Message: ctx.Err().Error()})
-			break
-		}
-		s.path(p)
-	}
+	return &Session{s: s}, nil
+}
+
+// Path scans a file, a directory (walked) or "-" (Options.Stdin).
+func (ss *Session) Path(p string) { ss.s.path(p) }
+
+// File scans one file's content, detecting its type by name and content
+// (Kubernetes, Dockerfile, Compose). data should come from a bounded read
+// (k8s.ReadBounded). Files that are no configuration document are skipped.
+func (ss *Session) File(path string, data []byte) { ss.s.data(path, data, false) }
+
+// Finish runs the checks that need the whole set (NetworkPolicy coverage)
+// and returns every finding and error. Call it once.
+func (ss *Session) Finish() ([]finding.Finding, []finding.ScanError) {
+	s := ss.s
 	s.out = append(s.out, s.k8s.Finish()...)
 	return s.out, s.errs
 }
@@ -171,7 +205,7 @@ func (s *scanner) walk(root string) {
 		if !d.Type().IsRegular() {
 			return nil // symlinks and devices are not followed
 		}
-		if candidate(p) {
+		if Candidate(p) {
 			s.file(p, false)
 		}
 		return nil
@@ -181,8 +215,10 @@ func (s *scanner) walk(root string) {
 	}
 }
 
-// candidate reports whether a walked file may be a config document.
-func candidate(p string) bool {
+// Candidate reports whether a file may be a configuration document by its
+// name (YAML, JSON, packaged chart, Dockerfile names): what a walk hands
+// to Session.File.
+func Candidate(p string) bool {
 	switch strings.ToLower(filepath.Ext(p)) {
 	case ".yaml", ".yml", ".json", ".tgz":
 		return true

@@ -215,3 +215,33 @@ func TestScanCustomPolicy(t *testing.T) {
 		t.Errorf("bad policy error = %+v, want bad.yaml with a line", errs)
 	}
 }
+
+func TestSessionFile(t *testing.T) {
+	ss, err := NewSession(context.Background(), "img", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss.File("layer1/etc/app/pod.yaml", []byte("apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a}\nspec:\n  containers: [{name: c, image: x, securityContext: {privileged: true}}]\n"))
+	ss.File("layer1/app/Dockerfile", []byte("FROM alpine:latest\nRUN echo hi\n"))
+	ss.File("layer1/README.md", []byte("# hello\n"))
+	fs, errs := ss.Finish()
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if !has(fs, "WARD-PSS-PRIVILEGED", "pod.yaml", 5) || !has(fs, "WARD-K8S-060", "pod.yaml", 0) {
+		t.Error("pod findings missing")
+	}
+	var df bool
+	for _, f := range fs {
+		df = df || strings.HasPrefix(f.RuleID, "WARD-DF-")
+		if strings.HasSuffix(f.Location.Path, "README.md") {
+			t.Error("README scanned")
+		}
+	}
+	if !df {
+		t.Error("Dockerfile not scanned")
+	}
+	if _, err := NewSession(context.Background(), "x", Options{PSSVersion: "nope"}); err == nil {
+		t.Error("bad PSS version accepted")
+	}
+}
