@@ -189,7 +189,7 @@ func walkTar(r io.Reader, entry func(string, io.Reader, int64) error) error {
 		if err != nil {
 			return err
 		}
-		if h.Typeflag != tar.TypeReg && h.Typeflag != tar.TypeRegA {
+		if h.Typeflag != tar.TypeReg {
 			continue
 		}
 		if err := entry(cleanEntry(h.Name), tr, h.Size); err != nil {

@@ -48,7 +48,8 @@ func catalogue(f *rules.File) string {
 		for i, k := range r.Keywords {
 			kw[i] = "`" + strings.ReplaceAll(k, "|", `\|`) + "`"
 		}
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", r.ID, r.Title, sev, strings.Join(kw, " "), strings.Join(notes, "; "))
+		note := strings.ReplaceAll(strings.Join(notes, "; "), "|", `\|`)
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", r.ID, r.Title, sev, strings.Join(kw, " "), note)
 	}
 	return b.String()
 }

@@ -378,26 +378,20 @@ func (s *Scanner) toFindings(buf []byte, ms []rawMatch, src source, lineBase, co
 		f := s.newFinding(m, src)
 		f.Location.StartLine, f.Location.StartColumn = line, col
 		f.Location.EndLine, f.Location.EndColumn = endLine, endCol
-		ls, le := lineBounds(buf, at, at, 80, 0)
-		_, le = lineBounds(buf, m.send, m.send, 0, 80)
-		if le < m.send {
-			le = m.send
-		}
-		inline := buf[ls:le]
-		f.Evidence = s.evidence(buf[ls:at], m, buf[minInt(m.send, le):le])
+		// Evidence: up to 80 bytes of line on each side of the secret.
+		ls, _ := lineBounds(buf, at, at, 80, 0)
+		_, le := lineBounds(buf, m.send, m.send, 0, 80)
+		f.Evidence = s.evidence(buf[ls:at], m, buf[m.send:le])
+		// Inline allow: anywhere on the line(s) of the match.
+		als, _ := lineBounds(buf, at, at, 1024, 0)
+		_, ale := lineBounds(buf, m.send, m.send, 0, 1024)
+		inline := buf[als:ale]
 		if bytes.Contains(inline, []byte("ward:allow")) || bytes.Contains(inline, []byte("gitleaks:allow")) {
 			f.Suppressed = &finding.Suppression{Kind: "inline", Reason: "ward:allow comment on the line"}
 		}
 		out = append(out, f)
 	}
 	return out
-}
-
-func minInt(a, b int) int {
-	if a < b {
-		return a
-	}
-	return b
 }
 
 func (s *Scanner) newFinding(m rawMatch, src source) finding.Finding {

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/wardsec/ward/internal/secret/rules"
 	"github.com/wardsec/ward/pkg/finding"
@@ -469,7 +470,7 @@ func TestInvalidUTF8AndControlChars(t *testing.T) {
 	s := newTestScanner(t, Options{})
 	text := "\xff\xfe bad utf8 \x1b[31m t=" + fakeGHP + " \xc3\x28\n"
 	f := only(t, scanText(t, s, "a.txt", text), "github-pat")
-	if strings.ContainsAny(f.Evidence, "\x1b\xff") {
+	if strings.Contains(f.Evidence, "\x1b") || !utf8.ValidString(f.Evidence) {
 		t.Errorf("evidence not sanitised: %q", f.Evidence)
 	}
 }
@@ -493,5 +494,20 @@ func TestRedact(t *testing.T) {
 		if got := Redact(in); got != want {
 			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestImageConfigEnv(t *testing.T) {
+	s := newTestScanner(t, Options{})
+	fs := scanText(t, s, "image config: Env[3]", "DB_PASSWORD=Tr0ub4dor&3xKq9")
+	f := only(t, fs, "dotenv-secret")
+	if f.Location.Path != "image config: Env[3]" {
+		t.Errorf("path %q", f.Location.Path)
+	}
+	if fs := scanText(t, s, "image config: Env[4]", "PATH=/usr/local/sbin:/usr/local/bin"); len(fs) != 0 {
+		t.Errorf("PATH flagged: %v", ruleIDs(fs))
+	}
+	if fs := scanText(t, s, "image config: Env[5]", "GPG_KEY=A035C8C19219BA821ECEA86B64E628F8D684696D"); len(fs) != 0 {
+		t.Errorf("GPG key fingerprint flagged: %v", ruleIDs(fs))
 	}
 }
