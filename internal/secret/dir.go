@@ -63,6 +63,10 @@ func (s *Scanner) ScanDir(ctx context.Context, target, dir string) ([]finding.Fi
 		}()
 	}
 	ign := newIgnorer()
+	// A symlink named as the root is followed (links inside are not).
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real
+	}
 	walkErr := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			rel := relPath(dir, p)

@@ -110,7 +110,24 @@ type Scanner struct {
 	eng   *engine
 	stats counters
 	log   *slog.Logger
-	pool  sync.Pool
+	pool  sync.Pool // chunk buffers
+	// scratches holds per-call matcher state (window lists, hit buffers),
+	// reused across ScanReader/ScanText calls.
+	scratches sync.Pool
+}
+
+func (s *Scanner) getScratch() *scratch {
+	if sc, ok := s.scratches.Get().(*scratch); ok {
+		return sc
+	}
+	return s.eng.newScratch()
+}
+
+func (s *Scanner) putScratch(sc *scratch) {
+	if cap(sc.hits) > 1<<16 {
+		sc.hits = nil
+	}
+	s.scratches.Put(sc)
 }
 
 // New compiles the rules (built-in + files + supplied) and returns a
@@ -519,7 +536,8 @@ func (s *Scanner) ScanReader(ctx context.Context, target string, loc finding.Loc
 		s.stats.allowlisted.Add(1)
 		return nil, nil
 	}
-	sc := s.eng.newScratch()
+	sc := s.getScratch()
+	defer s.putScratch(sc)
 	fs, err := s.scanStream(ctx, r, source{target: target, loc: loc, rulePath: loc.Path}, true, sc)
 	if errors.Is(err, ErrBinary) {
 		return nil, nil
@@ -534,7 +552,9 @@ func (s *Scanner) ScanFile(ctx context.Context, target, path string) ([]finding.
 	if err != nil {
 		return nil, []finding.ScanError{{Target: target, Path: path, Scanner: "secret", Message: err.Error()}}
 	}
-	fs, err := s.scanFile(ctx, target, fileJob{abs: path, rel: filepath.ToSlash(path), size: st.Size()}, s.eng.newScratch())
+	sc := s.getScratch()
+	defer s.putScratch(sc)
+	fs, err := s.scanFile(ctx, target, fileJob{abs: path, rel: filepath.ToSlash(path), size: st.Size()}, sc)
 	if err != nil {
 		return fs, []finding.ScanError{{Target: target, Path: path, Scanner: "secret", Message: err.Error()}}
 	}
@@ -544,7 +564,8 @@ func (s *Scanner) ScanFile(ctx context.Context, target, path string) ([]finding.
 // ScanText scans a string (image config env values, history lines, a
 // command line) at loc. Binary checks are skipped.
 func (s *Scanner) ScanText(ctx context.Context, target string, loc finding.Location, text string) ([]finding.Finding, error) {
-	sc := s.eng.newScratch()
+	sc := s.getScratch()
+	defer s.putScratch(sc)
 	return s.scanStream(ctx, strings.NewReader(text), source{target: target, loc: loc, rulePath: loc.Path}, false, sc)
 }
 

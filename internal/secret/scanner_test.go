@@ -511,3 +511,19 @@ func TestImageConfigEnv(t *testing.T) {
 		t.Errorf("GPG key fingerprint flagged: %v", ruleIDs(fs))
 	}
 }
+
+func TestScanDirSymlinkRoot(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "real", "a.txt"), "t="+fakeGHP+"\n")
+	if err := os.Symlink(filepath.Join(dir, "real"), filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "real", "a.txt"), filepath.Join(dir, "real", "inner-link.txt")); err != nil {
+		t.Fatal(err)
+	}
+	s := newTestScanner(t, Options{})
+	fs, errs := s.ScanDir(context.Background(), "t", filepath.Join(dir, "link"))
+	if len(errs) != 0 || len(fs) != 1 || fs[0].Location.Path != "a.txt" {
+		t.Errorf("symlinked root: %v %v", fs, errs)
+	}
+}
