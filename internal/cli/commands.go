@@ -16,10 +16,13 @@ func commands(g *Globals) []*cobra.Command {
 		newFSCmd(g),
 		newImageCmd(g),
 		newConfigCmd(g),
+		newSecretCmd(g),
 		newSBOMCmd(g),
 		newDBCmd(g),
 		newVexCmd(g),
 		newHostCmd(g),
+		newRuntimeCmd(g),
+		newCacheCmd(g),
 		newVersionCmd(g),
 	}
 }
