@@ -245,3 +245,22 @@ func TestSessionFile(t *testing.T) {
 		t.Error("bad PSS version accepted")
 	}
 }
+
+// TestExamples keeps examples/k8s honest: the secure example is clean,
+// the insecure ones fire what their comments promise.
+func TestExamples(t *testing.T) {
+	fs, errs := Scan(context.Background(), "ex", []string{"../../examples/k8s/secure-deployment.yaml"}, Options{})
+	if len(errs) > 0 || len(fs) != 0 {
+		dump(t, fs)
+		t.Errorf("secure example: %d findings, errors %v", len(fs), errs)
+	}
+	fs, errs = Scan(context.Background(), "ex", []string{"../../examples/k8s"}, Options{})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	for _, want := range []string{"WARD-PSS-PRIVILEGED", "WARD-PSS-HOSTNAMESPACES", "WARD-K8S-011", "WARD-K8S-013", "WARD-K8S-005", "WARD-K8S-031", "WARD-K8S-008", "WARD-K8S-054", "WARD-K8S-042", "WARD-K8S-043"} {
+		if !has(fs, want, "", 0) {
+			t.Errorf("examples do not fire %s", want)
+		}
+	}
+}
