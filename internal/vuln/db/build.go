@@ -128,6 +128,13 @@ func (b *builder) fail(src *SourceStatus, file string, err error) {
 // add parses and stores one advisory document. Documents that do not
 // parse are counted in src; only storage errors are returned.
 func (b *builder) add(src *SourceStatus, file string, data []byte) error {
+	return b.addCompressed(src, file, data, nil)
+}
+
+// addCompressed is add for a document whose deflated form is at hand (a
+// zip entry stored with Deflate): it is kept as is instead of being
+// compressed again.
+func (b *builder) addCompressed(src *SourceStatus, file string, data, deflated []byte) error {
 	v, err := osv.Parse(data)
 	if err != nil {
 		b.fail(src, file, err)
@@ -138,10 +145,13 @@ func (b *builder) add(src *SourceStatus, file string, data []byte) error {
 		b.status.Withdrawn++
 		return nil
 	}
-	var compact bytes.Buffer
-	if err := json.Compact(&compact, data); err != nil {
-		b.fail(src, file, err)
-		return nil
+	if deflated == nil {
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, data); err != nil {
+			b.fail(src, file, err)
+			return nil
+		}
+		deflated = b.deflate(compact.Bytes())
 	}
 	if b.tx == nil {
 		if err := b.begin(); err != nil {
@@ -149,7 +159,7 @@ func (b *builder) add(src *SourceStatus, file string, data []byte) error {
 		}
 	}
 	id := []byte(v.ID)
-	if err := b.tx.Bucket(bucketAdv).Put(id, b.deflate(compact.Bytes())); err != nil {
+	if err := b.tx.Bucket(bucketAdv).Put(id, deflated); err != nil {
 		return fmt.Errorf("store %s: %w", v.ID, err)
 	}
 	if err := b.tx.Bucket(bucketSum).Put([]byte(v.ID), encodeAdvisory(summarize(v))); err != nil {
@@ -300,7 +310,13 @@ func (b *builder) addZip(ctx context.Context, src *SourceStatus, path string) er
 		if total > maxTotalUncompressed {
 			return fmt.Errorf("%s: expands to more than %d bytes", path, int64(maxTotalUncompressed))
 		}
-		if err := b.add(src, name, data); err != nil {
+		var deflated []byte
+		if f.Method == zip.Deflate && f.CompressedSize64 < osv.MaxAdvisorySize {
+			if raw, err := f.OpenRaw(); err == nil {
+				deflated, _ = io.ReadAll(raw)
+			}
+		}
+		if err := b.addCompressed(src, name, data, deflated); err != nil {
 			return err
 		}
 	}

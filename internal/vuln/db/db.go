@@ -35,7 +35,7 @@ const SchemaVersion = 2
 
 var (
 	bucketMeta = []byte("meta")
-	bucketAdv  = []byte("adv") // ID -> original advisory JSON (compacted, deflated)
+	bucketAdv  = []byte("adv") // ID -> original advisory JSON, deflated
 	bucketSum  = []byte("sum") // ID -> Advisory (binary, see encodeAdvisory)
 	bucketIdx  = []byte("idx") // eco \0 name \0 ID \0 n -> Entry
 	bucketSrc  = []byte("src") // source \0 ID -> nil
@@ -262,7 +262,7 @@ func (r *Reader) Advisory(id string) (*Advisory, error) {
 	return a, nil
 }
 
-// Raw returns the advisory's original JSON (compacted), or nil if absent
+// Raw returns the advisory's original JSON, or nil if absent
 // or unreadable.
 func (r *Reader) Raw(id string) []byte {
 	v := r.tx.Bucket(bucketAdv).Get([]byte(id))
