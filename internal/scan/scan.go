@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/wardsec/ward/internal/artifact"
+	"github.com/wardsec/ward/internal/imageconfig"
 	"github.com/wardsec/ward/internal/inventory"
 	"github.com/wardsec/ward/internal/inventory/lang"
 	osext "github.com/wardsec/ward/internal/inventory/os"
@@ -172,20 +173,33 @@ func Run(ctx context.Context, target string, opts Options) (*Result, error) {
 	}
 	if opts.want(Secret) {
 		res.Scanners = append(res.Scanners, Secret)
-		opts.Progress.SetLabel("secrets in " + art.Name())
-		if err := scanSecrets(ctx, art, target, opts, res); err != nil {
-			return nil, err
-		}
 	}
 	if opts.want(Misconfig) {
 		res.Scanners = append(res.Scanners, Misconfig)
-		opts.Progress.SetLabel("configuration of " + art.Name())
-		if isImage {
-			res.Findings = append(res.Findings, imageFindings(ctx, art, opts, res)...)
-		} else {
+	}
+	if isImage {
+		// One pass over the layers serves the secret scanner and the image
+		// file checks.
+		opts.Progress.SetLabel("scanning the layers of " + art.Name())
+		if err := walkImage(ctx, art, opts, res); err != nil {
+			return nil, err
+		}
+	} else {
+		if opts.want(Secret) {
+			opts.Progress.SetLabel("secrets in " + art.Name())
+			sc, err := newSecretScanner(opts)
+			if err != nil {
+				return nil, err
+			}
+			fs, errs := sc.ScanDir(ctx, art.Name(), target)
+			res.Findings = append(res.Findings, fs...)
+			res.Errors = append(res.Errors, tagErrors(errs, Secret, art.Name())...)
+		}
+		if opts.want(Misconfig) {
+			opts.Progress.SetLabel("configuration of " + art.Name())
 			fs, errs := misconfig.Scan(ctx, art.Name(), []string{target}, opts.Misconfig)
 			res.Findings = append(res.Findings, fs...)
-			res.Errors = append(res.Errors, tagErrors(errs, "misconfig", art.Name())...)
+			res.Errors = append(res.Errors, tagErrors(errs, Misconfig, art.Name())...)
 		}
 	}
 	if !isImage {
@@ -316,33 +330,46 @@ func matchVulns(ctx context.Context, inv *sbom.Inventory, opts Options, res *Res
 	res.Findings = append(res.Findings, fs...)
 }
 
-// scanSecrets scans files of a directory, or every file of every image
-// layer (files deleted by a later layer included, and marked) plus the
-// image configuration's environment and history.
-func scanSecrets(ctx context.Context, art artifact.Artifact, target string, opts Options, res *Result) error {
+func newSecretScanner(opts Options) (*secret.Scanner, error) {
 	so := opts.Secret
 	if so.Logger == nil {
 		so.Logger = opts.Logger
 	}
-	sc, err := secret.New(so)
-	if err != nil {
-		return err
-	}
-	if art.Type() != artifact.TypeImage {
-		fs, errs := sc.ScanDir(ctx, art.Name(), target)
-		res.Findings = append(res.Findings, fs...)
-		res.Errors = append(res.Errors, tagErrors(errs, Secret, art.Name())...)
+	return secret.New(so)
+}
+
+// walkImage visits every file of every image layer once: the secret scanner
+// reads each file (files deleted by a later layer included, and marked so),
+// the image checks look at modes and paths; then the image configuration's
+// environment and history are scanned for secrets and checked.
+func walkImage(ctx context.Context, art artifact.Artifact, opts Options, res *Result) error {
+	wantSecret, wantMisconfig := opts.want(Secret), opts.want(Misconfig)
+	if !wantSecret && !wantMisconfig {
 		return nil
 	}
-	maxSize := so.MaxFileSize
+	var sc *secret.Scanner
+	if wantSecret {
+		var err error
+		if sc, err = newSecretScanner(opts); err != nil {
+			return err
+		}
+	}
+	var fc *imageconfig.FileChecker
+	if wantMisconfig {
+		fc = imageconfig.NewFileChecker(art.Name())
+	}
+	maxSize := opts.Secret.MaxFileSize
 	if maxSize <= 0 {
 		maxSize = 10 << 20
 	}
 	walkErr := art.Walk(ctx, func(f *artifact.File, r io.Reader) error {
-		if r == nil || !f.Mode.IsRegular() || f.Size > maxSize {
+		opts.Progress.Add(1)
+		if fc != nil {
+			fc.Visit(f)
+		}
+		if sc == nil || r == nil || !f.Mode.IsRegular() || f.Size > maxSize {
 			return nil
 		}
-		opts.Progress.Add(1)
 		loc := finding.Location{Path: f.Path}
 		if f.Layer != nil {
 			loc.LayerDigest, loc.LayerDiffID, loc.LayerCreatedBy = f.Layer.Digest, f.Layer.DiffID, f.Layer.CreatedBy
@@ -365,13 +392,20 @@ func scanSecrets(ctx context.Context, art artifact.Artifact, target string, opts
 			if p.Layer != nil {
 				path = p.Layer.Digest + ":" + p.Path
 			}
-			res.Errors = append(res.Errors, finding.ScanError{Target: art.Name(), Path: path, Scanner: Secret, Message: p.Err.Error()})
+			res.Errors = append(res.Errors, finding.ScanError{Target: art.Name(), Path: path, Message: p.Err.Error()})
 		}
 		if fatal != nil {
 			return fatal
 		}
 	}
-	if cfg := art.Config(); cfg != nil {
+	cfg := art.Config()
+	if fc != nil {
+		if cfg != nil {
+			res.Findings = append(res.Findings, imageconfig.ConfigFindings(art.Name(), cfg, art.Layers())...)
+		}
+		res.Findings = append(res.Findings, fc.Findings()...)
+	}
+	if sc != nil && cfg != nil {
 		for i, env := range cfg.Env {
 			fs, err := sc.ScanText(ctx, art.Name(), finding.Location{Path: fmt.Sprintf("image config: Env[%d]", i)}, env)
 			if err == nil {
@@ -382,7 +416,8 @@ func scanSecrets(ctx context.Context, art artifact.Artifact, target string, opts
 			if h.CreatedBy == "" {
 				continue
 			}
-			fs, err := sc.ScanText(ctx, art.Name(), finding.Location{Path: fmt.Sprintf("image config: history[%d]", i)}, h.CreatedBy)
+			loc := finding.Location{Path: fmt.Sprintf("image config: history[%d]", i), LayerCreatedBy: h.CreatedBy}
+			fs, err := sc.ScanText(ctx, art.Name(), loc, h.CreatedBy)
 			if err == nil {
 				res.Findings = append(res.Findings, fs...)
 			}

@@ -156,7 +156,7 @@ func TestImageSecretInDeletedFile(t *testing.T) {
 	if err := tarball.WriteToFile(path, ref, img); err != nil {
 		t.Fatal(err)
 	}
-	res, err := Run(context.Background(), path, Options{CacheDir: t.TempDir(), Scanners: []string{Secret, Vuln}})
+	res, err := Run(context.Background(), path, Options{CacheDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,6 +175,15 @@ func TestImageSecretInDeletedFile(t *testing.T) {
 		if strings.HasPrefix(f.Location.Path, "image config: Env") {
 			inEnv = true
 		}
+	}
+	var rootUser bool
+	for _, f := range res.Findings {
+		if f.RuleID == "WARD-IMG-001" && f.Kind == finding.KindMisconfiguration {
+			rootUser = true
+		}
+	}
+	if !rootUser {
+		t.Error("image configuration checks did not report the root user")
 	}
 	if !inLayer || !inEnv {
 		t.Errorf("secret in deleted file found: %v, in image env: %v; findings %+v", inLayer, inEnv, res.Findings)
