@@ -161,9 +161,26 @@ func (s *Scanner) scanFile(ctx context.Context, target string, j fileJob, sc *sc
 		bp := s.pool.Get().(*[]byte)
 		defer s.pool.Put(bp)
 		buf := (*bp)[:j.size]
-		n, err := io.ReadFull(f, buf)
+		// Larger files: read the sniff window first so binaries are not
+		// read whole.
+		first := buf
+		if j.size > 32<<10 {
+			first = buf[:sniffLen]
+		}
+		n, err := io.ReadFull(f, first)
 		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 			return out, err
+		}
+		if len(first) < len(buf) && n == len(first) {
+			if bytes.IndexByte(first, 0) >= 0 && archiveKind(j.rel, first) == "" {
+				s.stats.binary.Add(1)
+				return out, nil
+			}
+			m, err := io.ReadFull(f, buf[n:])
+			if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+				return out, err
+			}
+			n += m
 		}
 		buf = buf[:n]
 		if kind := archiveKind(j.rel, buf); kind != "" {

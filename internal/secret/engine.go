@@ -135,6 +135,7 @@ type compiledRule struct {
 	// NAME; a hit is only worth a regex run when an assignment operator
 	// follows the keyword on its line.
 	assignCheck bool
+	requires []byte
 	// before/after bound a line rule's window around a keyword.
 	before, after int
 }
@@ -236,6 +237,9 @@ func compileEngine(f *rules.File) (*engine, error) {
 			}
 		}
 		cr.assignCheck = r.Assign != "" || r.AssignCheck
+		if r.Requires != "" {
+			cr.requires = []byte(r.Requires)
+		}
 		cr.before, cr.after = lineBefore, lineAfter
 		if cr.assignCheck {
 			// NAME (keyword + up to ~60 name characters before it) then
@@ -401,6 +405,9 @@ func (e *engine) detect(data []byte, path string, sc *scratch, depth, maxDecode 
 
 func (e *engine) runRule(r *compiledRule, data []byte, lo, hi int, out []rawMatch) []rawMatch {
 	seg := data[lo:hi]
+	if r.requires != nil && !bytes.Contains(seg, r.requires) {
+		return out
+	}
 	for _, m := range r.re.FindAllSubmatchIndex(seg, -1) {
 		ss, se := m[0], m[1]
 		switch {

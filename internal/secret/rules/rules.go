@@ -102,6 +102,9 @@ type Rule struct {
 	// (NAME = value, NAME: value): the regex runs only when an operator
 	// follows the keyword. Implied by Assign.
 	AssignCheck bool `yaml:"assign_check,omitempty"`
+	// Requires is a literal that must occur in the window for the regex to
+	// run (a cheap pre-check, e.g. "@" for credentials in URLs).
+	Requires string `yaml:"requires,omitempty"`
 	// Placeholders turns on placeholder filtering for a non-generic rule.
 	Placeholders bool        `yaml:"placeholders,omitempty"`
 	Allowlist    Allowlist   `yaml:"allowlist,omitempty"`
@@ -115,7 +118,7 @@ type Rule struct {
 // assignTemplate is the assignment shape shared by name/value rules: a name
 // containing NAME, up to 20 more name characters, optional quotes, an
 // operator, optional quotes, then the value, then a terminator.
-const assignTemplate = `(?i)[\w.-]{0,50}?(?:%s)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=\\]{0,5}(%s)(?:[\x60'"\s;,)}\]]|\\|$)`
+const assignTemplate = `(?i)[\w.-]*?(?:%s)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=\\]{0,5}(%s)(?:[\x60'"\s;,)}\]]|\\|$)`
 
 // Pattern returns the rule's regex source, expanding Assign/Value.
 func (r *Rule) Pattern() string {
