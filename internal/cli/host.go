@@ -1,6 +1,10 @@
 package cli
 
 import (
+	"github.com/wardsec/ward/internal/inventory"
+	osext "github.com/wardsec/ward/internal/inventory/os"
+	"github.com/wardsec/ward/pkg/sbom"
+
 	"fmt"
 	"os"
 	"strings"
@@ -76,6 +80,13 @@ command.`,
 					return usagef("--rootfs %s: not a directory", rootfs)
 				}
 				opts.Rootfs = rootfs
+			}
+			// Package present/absent controls read the OS package databases
+			// (dpkg, apk, rpm) of the root with Ward's OS extractors.
+			pkgRoot := opts.Rootfs
+			opts.Packages = func() ([]sbom.Package, error) {
+				_, pkgs, err := inventory.OSPackages(cmd.Context(), pkgRoot, osext.Extractors())
+				return pkgs, err
 			}
 			for _, b := range bs {
 				if !hostContains(benchmark.Benchmarks(), b) {
