@@ -135,7 +135,7 @@ type compiledRule struct {
 	// NAME; a hit is only worth a regex run when an assignment operator
 	// follows the keyword on its line.
 	assignCheck bool
-	requires []byte
+	requires    []byte
 	// before/after bound a line rule's window around a keyword.
 	before, after int
 }
