@@ -1,6 +1,8 @@
 package k8s
 
 import (
+	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -49,6 +51,27 @@ func FuzzReadBounded(f *testing.F) {
 		}
 		if len(out) > maxFile || string(out) != string(data) {
 			t.Fatalf("read %d bytes (limit %d), equal=%v", len(out), maxFile, string(out) == string(data))
+		}
+	})
+}
+
+// FuzzAppendJSON checks that every YAML document the loader accepts is
+// written as valid JSON for the typed Pod Security decoding.
+func FuzzAppendJSON(f *testing.F) {
+	f.Add([]byte("a: \"\\x00\\u2028<&>\"\nb: [1, 2.5, .inf, ~, yes]\n"))
+	f.Add([]byte("base: &b {x: 1}\nc:\n  <<: *b\n  y: 2\n"))
+	f.Add([]byte("? [complex, key]\n: v\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		docs, _ := SplitDocuments("f.yaml", data, Limits{MaxExpandedNodes: 20000})
+		for _, d := range docs {
+			var buf bytes.Buffer
+			budget := 20000
+			if err := appendJSON(&buf, d.Root, &budget, 0); err != nil {
+				continue
+			}
+			if !json.Valid(buf.Bytes()) {
+				t.Fatalf("invalid JSON %q from %q", buf.Bytes(), data)
+			}
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package k8s
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -124,86 +125,57 @@ func (p *PSS) Allowed(level api.Level, res []PSSResult) bool {
 // Pod Security verdict.
 func DecodePod(metaNode, specNode *yaml.Node, budget int) (*metav1.ObjectMeta, *corev1.PodSpec, error) {
 	meta := &metav1.ObjectMeta{}
+	var buf bytes.Buffer
 	if metaNode != nil {
-		v, err := ToValue(metaNode, budget)
-		if err != nil {
+		b := budget
+		if err := appendJSON(&buf, metaNode, &b, 0); err != nil {
 			return nil, nil, err
 		}
-		if err := remarshal(v, meta); err != nil {
+		if err := json.Unmarshal(buf.Bytes(), meta); err != nil {
 			return nil, nil, fmt.Errorf("metadata: %w", err)
 		}
 	}
-	v, err := ToValue(specNode, budget)
-	if err != nil {
+	buf.Reset()
+	b := budget
+	if err := appendJSON(&buf, specNode, &b, 0); err != nil {
 		return nil, nil, err
 	}
-	if m, ok := v.(map[string]any); ok {
-		applyPodDefaults(m)
-	}
 	spec := &corev1.PodSpec{}
-	if err := remarshal(v, spec); err != nil {
+	if err := json.Unmarshal(buf.Bytes(), spec); err != nil {
 		return nil, nil, fmt.Errorf("pod spec: %w", err)
 	}
+	applyPodDefaults(spec)
 	return meta, spec, nil
 }
 
-func remarshal(v any, out any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(b, out)
-}
-
-// volumeSources are the fields of a VolumeSource; a volume with none of
-// them is defaulted to emptyDir by the API server.
-var volumeSources = []string{
-	"hostPath", "emptyDir", "gcePersistentDisk", "awsElasticBlockStore", "gitRepo", "secret", "nfs", "iscsi",
-	"glusterfs", "persistentVolumeClaim", "rbd", "flexVolume", "cinder", "cephfs", "flocker", "downwardAPI",
-	"fc", "azureFile", "configMap", "vsphereVolume", "quobyte", "azureDisk", "photonPersistentDisk",
-	"projected", "portworxVolume", "scaleIO", "storageos", "csi", "ephemeral", "image",
-}
-
 // applyPodDefaults applies the defaults of k8s.io/kubernetes
-// pkg/apis/core/v1/defaults.go that matter to Pod Security: volumes with
-// no source become emptyDir, and with hostNetwork a container port's
+// pkg/apis/core/v1/defaults.go that matter to Pod Security: a volume with
+// no source becomes emptyDir, and with hostNetwork a container port's
 // hostPort defaults to its containerPort.
-func applyPodDefaults(spec map[string]any) {
-	if vols, ok := spec["volumes"].([]any); ok {
-		for _, v := range vols {
-			vm, ok := v.(map[string]any)
-			if !ok {
-				continue
-			}
-			has := false
-			for _, s := range volumeSources {
-				if _, ok := vm[s]; ok {
-					has = true
-					break
-				}
-			}
-			if !has {
-				vm["emptyDir"] = map[string]any{}
+func applyPodDefaults(spec *corev1.PodSpec) {
+	for i := range spec.Volumes {
+		if spec.Volumes[i].VolumeSource == (corev1.VolumeSource{}) {
+			spec.Volumes[i].EmptyDir = &corev1.EmptyDirVolumeSource{}
+		}
+	}
+	if !spec.HostNetwork {
+		return
+	}
+	setPorts := func(ports []corev1.ContainerPort) {
+		for j := range ports {
+			if ports[j].HostPort == 0 {
+				ports[j].HostPort = ports[j].ContainerPort
 			}
 		}
 	}
-	if hn, _ := spec["hostNetwork"].(bool); hn {
-		for _, f := range []string{"initContainers", "containers", "ephemeralContainers"} {
-			cs, _ := spec[f].([]any)
-			for _, c := range cs {
-				cm, _ := c.(map[string]any)
-				ports, _ := cm["ports"].([]any)
-				for _, p := range ports {
-					pm, _ := p.(map[string]any)
-					if pm == nil {
-						continue
-					}
-					if hp, ok := pm["hostPort"]; !ok || hp == int64(0) {
-						pm["hostPort"] = pm["containerPort"]
-					}
-				}
-			}
-		}
+	for i := range spec.InitContainers {
+		setPorts(spec.InitContainers[i].Ports)
+	}
+	for i := range spec.Containers {
+		setPorts(spec.Containers[i].Ports)
+	}
+	for i := range spec.EphemeralContainers {
+		setPorts(spec.EphemeralContainers[i].Ports)
 	}
 }
 
