@@ -39,9 +39,5 @@ func (g *Globals) dbState() string {
 	}
 	defer d.Close()
 	st := d.Status()
-	total := 0
-	for _, n := range st.Ecosystems {
-		total += n
-	}
-	return fmt.Sprintf("%d advisories, %d ecosystems, built %s (%s)", total, len(st.Ecosystems), st.Built.UTC().Format("2006-01-02 15:04 MST"), dir)
+	return fmt.Sprintf("%d advisories, %d ecosystems, built %s (%s)", st.Advisories, len(st.Ecosystems), st.Built.UTC().Format("2006-01-02 15:04 MST"), dir)
 }
