@@ -294,17 +294,17 @@ type window struct{ start, end int }
 
 // scratch is per-worker reusable state.
 type scratch struct {
-	windows [][]window
-	touched []int
-	hits    []acHit
-	pathOK  []bool
-	sub     *scratch // for decoded content (one level deeper)
-	ac      *acMatcher
-	raw     []rawMatch
+	windows   [][]window
+	touched   []int
+	hits      []acHit
+	pathState []int8   // per rule: 0 unknown, 1 path matches, -1 not
+	sub       *scratch // for decoded content (one level deeper)
+	ac        *acMatcher
+	raw       []rawMatch
 }
 
 func (e *engine) newScratch() *scratch {
-	return &scratch{windows: make([][]window, len(e.rules)), pathOK: make([]bool, len(e.rules)), ac: e.ac.clone()}
+	return &scratch{windows: make([][]window, len(e.rules)), pathState: make([]int8, len(e.rules)), ac: e.ac.clone()}
 }
 
 // ruleApplies reports whether rule r may run on path (path regex).
@@ -338,9 +338,10 @@ func (e *engine) detect(data []byte, path string, sc *scratch, depth, maxDecode 
 	}
 	sc.touched = sc.touched[:0]
 	sc.hits = sc.ac.scan(data, sc.hits[:0])
-	// Path-restricted rules: decide once per fragment.
+	// Path-restricted rules: decided lazily, once per fragment, when one
+	// of their keywords hits.
 	for _, ri := range e.pathRules {
-		sc.pathOK[ri] = e.rules[ri].path.MatchString(path)
+		sc.pathState[ri] = 0
 	}
 	for _, h := range sc.hits {
 		end := int(h.end)
@@ -348,8 +349,18 @@ func (e *engine) detect(data []byte, path string, sc *scratch, depth, maxDecode 
 			start := end - e.ac.lens[p]
 			for _, ri := range e.kwRules[p] {
 				r := e.rules[ri]
-				if r.path != nil && !sc.pathOK[ri] {
-					continue
+				if r.path != nil {
+					st := sc.pathState[ri]
+					if st == 0 {
+						st = -1
+						if r.path.MatchString(path) {
+							st = 1
+						}
+						sc.pathState[ri] = st
+					}
+					if st < 0 {
+						continue
+					}
 				}
 				if r.assignCheck && !assignmentAfter(data, end) {
 					continue

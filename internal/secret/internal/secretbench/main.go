@@ -41,7 +41,7 @@ func main() {
 	s, err := secret.New(secret.Options{Workers: *workers, MaxDecodeDepth: *decode})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1) //nolint
+		os.Exit(1)
 	}
 	start := time.Now()
 	ctx := context.Background()
