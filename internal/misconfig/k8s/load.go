@@ -331,8 +331,17 @@ func mergeInto(m map[string]any, v any) {
 	}
 }
 
+// scalarValue converts a scalar the way Kubernetes' own YAML decoding
+// (YAML 1.1 via sigs.k8s.io/yaml) does: unquoted yes/no/on/off are
+// booleans, as kubectl would read them.
 func scalarValue(n *yaml.Node) any {
 	switch n.ShortTag() {
+	case "!!str":
+		if n.Style == 0 {
+			if b, ok := boolOf(n.Value); ok {
+				return b
+			}
+		}
 	case "!!null":
 		return nil
 	case "!!bool":
