@@ -1,6 +1,7 @@
 package secret
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"os/exec"
@@ -98,7 +99,7 @@ func BenchmarkDetectGoSource(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	ctx := context.Background()
 	for b.Loop() {
-		if _, err := s.ScanText(ctx, "bench", location("bench.go"), string(data)); err != nil {
+		if _, err := s.ScanReader(ctx, "bench", location("bench.go"), bytes.NewReader(data)); err != nil {
 			b.Fatal(err)
 		}
 	}
