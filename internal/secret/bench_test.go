@@ -104,3 +104,13 @@ func BenchmarkDetectGoSource(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkEncodedRuns(b *testing.B) {
+	data := goSrcSample(b, 16<<20)
+	e := builtinEngine(b)
+	sc := e.newScratch()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		_ = e.detectEncoded(data, "x.go", sc, 0, 1, nil)
+	}
+}

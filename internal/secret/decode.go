@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"net/url"
-	"strings"
 )
 
 // Encoded-content discovery. One pass over the buffer classifies runs of
@@ -51,7 +50,7 @@ const (
 	minBase64Run = 24
 	minHexRun    = 32
 	maxDecodeRun = 1 << 20 // longer runs (inline images) are not decoded
-	probeLen     = 344     // base64 chars probed before decoding a long run
+	probeLen     = 64      // characters probed before decoding a long run
 )
 
 // printable reports whether b looks like text: at least 95% printable ASCII
@@ -69,26 +68,46 @@ func printable(b []byte) bool {
 	return bad*20 <= len(b)
 }
 
+// decodeBase64 decodes a base64 run (standard or URL alphabet, padding
+// optional). The first probeLen characters are decoded first: a run whose
+// start is not text is not decoded further.
 func decodeBase64(s []byte) []byte {
-	t := strings.TrimRight(string(s), "=")
-	if len(t)%4 == 1 {
-		t = t[:len(t)-1]
+	s = bytes.TrimRight(s, "=")
+	if len(s)%4 == 1 {
+		s = s[:len(s)-1]
 	}
 	enc := base64.RawStdEncoding
-	if strings.ContainsAny(t, "-_") {
-		if strings.ContainsAny(t, "+/") {
+	if bytes.ContainsAny(s, "-_") {
+		if bytes.ContainsAny(s, "+/") {
 			return nil
 		}
 		enc = base64.RawURLEncoding
 	}
-	if len(t) > probeLen {
-		probe, err := enc.DecodeString(t[:probeLen])
-		if err != nil || !printable(probe) {
+	if len(s) > probeLen {
+		var probe [probeLen * 3 / 4]byte
+		n, err := enc.Decode(probe[:], s[:probeLen])
+		if err != nil || !printable(probe[:n]) {
 			return nil
 		}
 	}
-	out, err := enc.DecodeString(t)
+	out := make([]byte, enc.DecodedLen(len(s)))
+	n, err := enc.Decode(out, s)
 	if err != nil {
+		return nil
+	}
+	return out[:n]
+}
+
+// decodeHex decodes an even-length hex run, probing its start first.
+func decodeHex(s []byte) []byte {
+	if len(s) > probeLen {
+		var probe [probeLen / 2]byte
+		if _, err := hex.Decode(probe[:], s[:probeLen]); err != nil || !printable(probe[:]) {
+			return nil
+		}
+	}
+	out := make([]byte, len(s)/2)
+	if _, err := hex.Decode(out, s); err != nil {
 		return nil
 	}
 	return out
@@ -98,7 +117,7 @@ func decodeBase64(s []byte) []byte {
 // decoded text with depth+1.
 func (e *engine) detectEncoded(data []byte, path string, sub *scratch, depth, maxDecode int, out []rawMatch) []rawMatch {
 	emit := func(start, end int, kind string, decoded []byte) {
-		if !printable(decoded) {
+		if decoded == nil || !printable(decoded) {
 			return
 		}
 		inner := e.detect(decoded, path, sub, depth+1, maxDecode, nil)
@@ -145,7 +164,7 @@ func (e *engine) detectEncoded(data []byte, path string, sub *scratch, depth, ma
 			switch {
 			case run > maxDecodeRun:
 			case mask&cNonHex == 0 && run >= minHexRun && run%2 == 0:
-				if d, err := hex.DecodeString(string(data[j:k])); err == nil {
+				if d := decodeHex(data[j:k]); d != nil {
 					emit(j, k, "hex", d)
 				}
 			case mask&cUpper != 0 && mask&cLower != 0 && mask&(cDigit|cSym) != 0:
