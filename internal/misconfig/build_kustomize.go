@@ -1,4 +1,4 @@
-//go:build kustomize
+//go:build !nokustomize
 
 package misconfig
 
@@ -7,6 +7,6 @@ import (
 	"github.com/wardsec/ward/internal/misconfig/kustomize/kustlib"
 )
 
-// DefaultKustomize is the builder of this build: with -tags kustomize,
-// the kustomize library in process.
+// DefaultKustomize is the builder of this build: the kustomize library in
+// process (leave it out with -tags nokustomize for a smaller binary).
 func DefaultKustomize() kustomize.Builder { return kustlib.Builder{} }

@@ -1,4 +1,4 @@
-//go:build helm
+//go:build !nohelm
 
 package misconfig
 
@@ -7,6 +7,6 @@ import (
 	"github.com/wardsec/ward/internal/misconfig/helm/helmlib"
 )
 
-// DefaultHelm is the renderer of this build: with -tags helm, the Helm
-// library in process.
+// DefaultHelm is the renderer of this build: the Helm library in process
+// (leave it out with -tags nohelm for a smaller binary).
 func DefaultHelm() helm.Renderer { return helmlib.Renderer{} }

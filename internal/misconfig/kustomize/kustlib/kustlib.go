@@ -1,7 +1,6 @@
 // Package kustlib builds kustomizations in process with
 // sigs.k8s.io/kustomize/api (krusty). It is linked into the ward binary
-// only with -tags kustomize because it adds about 18 MiB; tests always
-// exercise it.
+// by default (about 18 MiB); -tags nokustomize leaves it out.
 package kustlib
 
 import (
