@@ -49,9 +49,13 @@ func policyError(target string, err error) finding.ScanError {
 	return se
 }
 
-// terraformExt scans each directory holding .tf files once, as a module.
+// terraformExt collects the directories holding .tf files and, once the
+// walk is over, scans each root module (a directory no other scanned module
+// calls) with the modules it calls, so that a called module is scanned
+// through its caller, with its inputs, and not a second time on its own.
 type terraformExt struct {
 	seen map[string]bool
+	dirs []string
 }
 
 func (t *terraformExt) dir(s *scanner, dir string) {
@@ -59,9 +63,18 @@ func (t *terraformExt) dir(s *scanner, dir string) {
 		return
 	}
 	t.seen[dir] = true
-	s.log.Debug("scan", "path", dir, "type", "terraform")
-	fs, es := terraform.ScanDirWith(s.target, dir, s.evaluator())
-	s.add(fs, es)
+	t.dirs = append(t.dirs, dir)
+}
+
+func (t *terraformExt) finish(s *scanner) {
+	for _, dir := range terraform.RootModules(t.dirs) {
+		if s.ctx.Err() != nil {
+			return
+		}
+		s.log.Debug("scan", "path", dir, "type", "terraform")
+		fs, es := terraform.ScanDirWith(s.target, dir, s.evaluator())
+		s.add(fs, es)
+	}
 }
 
 func hasTF(dir string) bool {

@@ -134,8 +134,18 @@ func (ss *Session) File(path string, data []byte) { ss.s.data(path, data, false)
 // and returns every finding and error. Call it once.
 func (ss *Session) Finish() ([]finding.Finding, []finding.ScanError) {
 	s := ss.s
+	for _, e := range s.ext {
+		if f, ok := e.(finisher); ok {
+			f.finish(s)
+		}
+	}
 	s.out = append(s.out, s.k8s.Finish()...)
 	return s.out, s.errs
+}
+
+// finisher is an extension with work to do once every path was walked.
+type finisher interface {
+	finish(s *scanner)
 }
 
 func (s *scanner) fail(path string, err error) {
