@@ -1,8 +1,19 @@
 package cli
 
 import (
+	"archive/tar"
+	"bytes"
+	"io"
+	"io/fs"
+	"strings"
+
 	"context"
 	"errors"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -61,6 +72,7 @@ func TestScripts(t *testing.T) {
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exitcode": cmdExitCode,
+			"mkimage":  cmdMkimage,
 		},
 	})
 }
@@ -88,4 +100,49 @@ func cmdExitCode(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Logf("stdout:\n%s\nstderr:\n%s", ts.ReadFile("stdout"), ts.ReadFile("stderr"))
 		ts.Fatalf("%s exited with %d, want %d", args[1], got, want)
 	}
+}
+
+// cmdMkimage builds a docker-save tarball: "mkimage OUT.tar REF DIR..."
+// makes one layer of each directory (in order; files named .wh.NAME are
+// whiteouts), with env from the file DIR/../image.env if present.
+func cmdMkimage(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 3 {
+		ts.Fatalf("usage: mkimage OUT.tar REF DIR...")
+	}
+	var layers []v1.Layer
+	for _, d := range args[2:] {
+		dir := ts.MkAbs(d)
+		var buf bytes.Buffer
+		tw := tar.NewWriter(&buf)
+		err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+			if err != nil || e.IsDir() {
+				return err
+			}
+			rel, _ := filepath.Rel(dir, p)
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			if err := tw.WriteHeader(&tar.Header{Name: filepath.ToSlash(rel), Mode: 0o644, Size: int64(len(data)), Typeflag: tar.TypeReg}); err != nil {
+				return err
+			}
+			_, err = tw.Write(data)
+			return err
+		})
+		ts.Check(err)
+		ts.Check(tw.Close())
+		b := buf.Bytes()
+		l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil })
+		ts.Check(err)
+		layers = append(layers, l)
+	}
+	img, err := mutate.AppendLayers(empty.Image, layers...)
+	ts.Check(err)
+	if env, err := os.ReadFile(ts.MkAbs("image.env")); err == nil {
+		img, err = mutate.Config(img, v1.Config{Env: strings.Fields(string(env))})
+		ts.Check(err)
+	}
+	ref, err := name.ParseReference(args[1])
+	ts.Check(err)
+	ts.Check(tarball.WriteToFile(ts.MkAbs(args[0]), ref, img))
 }
