@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/wardsec/ward/internal/imageconfig"
 	"github.com/wardsec/ward/internal/misconfig/check"
 )
 
@@ -19,6 +20,7 @@ var docTitles = []struct {
 	{check.Dockerfile, "dockerfile.md", "Dockerfile / Containerfile"},
 	{check.Compose, "compose.md", "Docker Compose"},
 	{check.Terraform, "terraform.md", "Terraform"},
+	{imageconfig.DocType, "image.md", "Container image configuration (ward image, ward scan IMAGE)"},
 }
 
 // CatalogPages renders the check catalogue (docs/checks/) as Markdown:

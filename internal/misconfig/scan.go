@@ -8,6 +8,8 @@
 package misconfig
 
 import (
+	"github.com/wardsec/ward/internal/imageconfig"
+
 	"context"
 	"errors"
 	"io"
@@ -433,5 +435,6 @@ func Catalog() []check.Meta {
 	out = append(out, dockerfile.Checks()...)
 	out = append(out, compose.Checks()...)
 	out = append(out, extraCatalog()...)
+	out = append(out, imageconfig.Checks()...)
 	return out
 }
