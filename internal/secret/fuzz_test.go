@@ -49,8 +49,6 @@ func FuzzParseGitleaks(f *testing.F) {
 	})
 }
 
-var fuzzScanner *Scanner
-
 func FuzzScanBytes(f *testing.F) {
 	f.Add([]byte("t=" + fakeGHP + "\n"))
 	f.Add([]byte("\x00\x01binary"))
@@ -59,11 +57,9 @@ func FuzzScanBytes(f *testing.F) {
 	f.Add([]byte("kind: Secret\ndata:\n  a: aGVsbG8gd29ybGQgaGVsbG8=\n"))
 	f.Add([]byte("%41%42%43 password=%73%65%63%72%65%74%31%32"))
 	f.Add([]byte("\xff\xfe\xc3\x28 token: \"abc\xff\""))
+	s := newTestScanner(f, Options{})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if fuzzScanner == nil {
-			fuzzScanner = newTestScanner(t, Options{})
-		}
-		fs, err := fuzzScanner.ScanReader(context.Background(), "t", finding.Location{Path: "f.env"}, bytes.NewReader(b))
+		fs, err := s.ScanReader(context.Background(), "t", finding.Location{Path: "f.env"}, bytes.NewReader(b))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -81,16 +77,14 @@ func FuzzArchiveWalker(f *testing.F) {
 	f.Add(tarOf(f, map[string][]byte{"../../etc/passwd": []byte("t=" + fakeGHP)}))
 	f.Add(gzipOf(f, []byte("plain")))
 	f.Add([]byte("PK\x03\x04\x14\x00"))
+	s := newTestScanner(f, Options{})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if fuzzScanner == nil {
-			fuzzScanner = newTestScanner(t, Options{})
-		}
 		kind := archiveKind("x.tar", b)
 		if kind == "" {
 			return
 		}
 		bud := &budget{left: 64 << 20, entries: 1000}
-		fs, _ := fuzzScanner.walkArchive(context.Background(), "t", "x", kind, bytes.NewReader(b), bytes.NewReader(b), int64(len(b)), 1, bud, fuzzScanner.eng.newScratch())
+		fs, _ := s.walkArchive(context.Background(), "t", "x", kind, bytes.NewReader(b), bytes.NewReader(b), int64(len(b)), 1, bud, s.eng.newScratch())
 		for _, f := range fs {
 			if strings.Contains(f.Location.Path, "..") {
 				t.Fatalf("path escapes: %q", f.Location.Path)
