@@ -153,9 +153,9 @@ func assignmentAfter(data []byte, end int) bool {
 		}
 		break
 	}
-	for k := 0; i < n && k < 6; k++ {
+	for k := 0; i < n && k < 8; k++ {
 		switch data[i] {
-		case ' ', '\t', '"', '\'', '`', ']', '}', ')':
+		case ' ', '\t', '"', '\'', '`', ']', '}', ')', '\\':
 			i++
 			continue
 		}

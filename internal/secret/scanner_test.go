@@ -527,3 +527,11 @@ func TestScanDirSymlinkRoot(t *testing.T) {
 		t.Errorf("symlinked root: %v %v", fs, errs)
 	}
 }
+
+func TestJSONEscapedAssignments(t *testing.T) {
+	s := newTestScanner(t, Options{})
+	text := `{"source": ["cfg = {\"mailgun_key\": \"key-3f9a1c7e5b2d4f6a8c0e1b3d5f7a9c2e\"}\n"]}`
+	only(t, scanText(t, s, "nb.ipynb", text), "mailgun-private-key")
+	text = `{"source": ["{\"client_secret\": \"Q7vX2mK9pL4wR8tY1zB6nC3d\"}"]}`
+	only(t, scanText(t, s, "nb.ipynb", text), "generic-api-key")
+}

@@ -118,7 +118,7 @@ type Rule struct {
 // assignTemplate is the assignment shape shared by name/value rules: a name
 // containing NAME, up to 20 more name characters, optional quotes, an
 // operator, optional quotes, then the value, then a terminator.
-const assignTemplate = `(?i)[\w.-]*?(?:%s)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=\\]{0,5}(%s)(?:[\x60'"\s;,)}\]]|\\|$)`
+const assignTemplate = `(?i)[\w.-]*?(?:%s)(?:[ \t\w.-]{0,20})[\s'"\\]{0,4}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=\\]{0,5}(%s)(?:[\x60'"\s;,)}\]]|\\|$)`
 
 // Pattern returns the rule's regex source, expanding Assign/Value.
 func (r *Rule) Pattern() string {
