@@ -93,12 +93,12 @@ func isPlaceholder(s string, strict bool) bool {
 	return false
 }
 
-// isIdentifierLike: only letters, '_', '.', '-' (no digits): variable names,
-// camelCase references, dotted config keys.
+// isIdentifierLike: only letters, '_', '.', '-', '/' (no digits): variable
+// names, camelCase references, dotted config keys, relative paths.
 func isIdentifierLike(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c == '.' || c == '-') {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c == '.' || c == '-' || c == '/') {
 			return false
 		}
 	}

@@ -137,6 +137,8 @@ func TestPlaceholdersAndExamples(t *testing.T) {
 		"secret = \"xxxxxxxxxxxxxxxxxxxxxxxx\"\n",
 		"token = '{{ .Values.token }}'\n",
 		"DATABASE_URL=postgres://app:${PGPASSWORD}@db/app\n",
+		`"LNX-5.2-EMPTY-PASSWORDS": "etc/shadow",` + "\n",
+		`passwordFile := "config/secrets/db_password"` + "\n",
 	} {
 		if fs := scanText(t, s, "config.txt", text); len(fs) != 0 {
 			t.Errorf("%q: unexpected findings %v", text, ruleIDs(fs))
