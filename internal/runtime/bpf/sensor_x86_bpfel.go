@@ -18,13 +18,6 @@ type SensorBuf struct {
 	Data [16384]uint8
 }
 
-type SensorPending struct {
-	_    structs.HostLayout
-	Args [6]uint64
-	Nr   uint32
-	Pad  uint32
-}
-
 type SensorSpec struct {
 	_     structs.HostLayout
 	Type  uint16
@@ -35,17 +28,15 @@ type SensorSpec struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	SensorMapCounters      = "counters"
-	SensorMapEvents        = "events"
-	SensorMapInflight      = "inflight"
-	SensorMapScratch       = "scratch"
-	SensorMapSyscallSpecs  = "syscall_specs"
-	SensorMapWardConfig    = "ward_config"
-	SensorProgWardExec     = "ward_exec"
-	SensorProgWardExit     = "ward_exit"
-	SensorProgWardFork     = "ward_fork"
-	SensorProgWardSysEnter = "ward_sys_enter"
-	SensorProgWardSysExit  = "ward_sys_exit"
+	SensorMapCounters     = "counters"
+	SensorMapEvents       = "events"
+	SensorMapScratch      = "scratch"
+	SensorMapSyscallSpecs = "syscall_specs"
+	SensorMapWardConfig   = "ward_config"
+	SensorProgWardExec    = "ward_exec"
+	SensorProgWardExit    = "ward_exit"
+	SensorProgWardFork    = "ward_fork"
+	SensorProgWardSysExit = "ward_sys_exit"
 )
 
 // LoadSensor returns the embedded CollectionSpec for Sensor.
@@ -90,11 +81,10 @@ type SensorSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type SensorProgramSpecs struct {
-	WardExec     *ebpf.ProgramSpec `ebpf:"ward_exec"`
-	WardExit     *ebpf.ProgramSpec `ebpf:"ward_exit"`
-	WardFork     *ebpf.ProgramSpec `ebpf:"ward_fork"`
-	WardSysEnter *ebpf.ProgramSpec `ebpf:"ward_sys_enter"`
-	WardSysExit  *ebpf.ProgramSpec `ebpf:"ward_sys_exit"`
+	WardExec    *ebpf.ProgramSpec `ebpf:"ward_exec"`
+	WardExit    *ebpf.ProgramSpec `ebpf:"ward_exit"`
+	WardFork    *ebpf.ProgramSpec `ebpf:"ward_fork"`
+	WardSysExit *ebpf.ProgramSpec `ebpf:"ward_sys_exit"`
 }
 
 // SensorMapSpecs contains maps before they are loaded into the kernel.
@@ -103,7 +93,6 @@ type SensorProgramSpecs struct {
 type SensorMapSpecs struct {
 	Counters     *ebpf.MapSpec `ebpf:"counters"`
 	Events       *ebpf.MapSpec `ebpf:"events"`
-	Inflight     *ebpf.MapSpec `ebpf:"inflight"`
 	Scratch      *ebpf.MapSpec `ebpf:"scratch"`
 	SyscallSpecs *ebpf.MapSpec `ebpf:"syscall_specs"`
 	WardConfig   *ebpf.MapSpec `ebpf:"ward_config"`
@@ -137,7 +126,6 @@ func (o *SensorObjects) Close() error {
 type SensorMaps struct {
 	Counters     *ebpf.Map `ebpf:"counters"`
 	Events       *ebpf.Map `ebpf:"events"`
-	Inflight     *ebpf.Map `ebpf:"inflight"`
 	Scratch      *ebpf.Map `ebpf:"scratch"`
 	SyscallSpecs *ebpf.Map `ebpf:"syscall_specs"`
 	WardConfig   *ebpf.Map `ebpf:"ward_config"`
@@ -147,7 +135,6 @@ func (m *SensorMaps) Close() error {
 	return _SensorClose(
 		m.Counters,
 		m.Events,
-		m.Inflight,
 		m.Scratch,
 		m.SyscallSpecs,
 		m.WardConfig,
@@ -164,11 +151,10 @@ type SensorVariables struct {
 //
 // It can be passed to LoadSensorObjects or ebpf.CollectionSpec.LoadAndAssign.
 type SensorPrograms struct {
-	WardExec     *ebpf.Program `ebpf:"ward_exec"`
-	WardExit     *ebpf.Program `ebpf:"ward_exit"`
-	WardFork     *ebpf.Program `ebpf:"ward_fork"`
-	WardSysEnter *ebpf.Program `ebpf:"ward_sys_enter"`
-	WardSysExit  *ebpf.Program `ebpf:"ward_sys_exit"`
+	WardExec    *ebpf.Program `ebpf:"ward_exec"`
+	WardExit    *ebpf.Program `ebpf:"ward_exit"`
+	WardFork    *ebpf.Program `ebpf:"ward_fork"`
+	WardSysExit *ebpf.Program `ebpf:"ward_sys_exit"`
 }
 
 func (p *SensorPrograms) Close() error {
@@ -176,7 +162,6 @@ func (p *SensorPrograms) Close() error {
 		p.WardExec,
 		p.WardExit,
 		p.WardFork,
-		p.WardSysEnter,
 		p.WardSysExit,
 	)
 }

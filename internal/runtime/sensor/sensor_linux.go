@@ -93,7 +93,6 @@ func New(opts Options) (*Sensor, error) {
 		name string
 		prog *ebpf.Program
 	}{
-		{"sys_enter", s.objs.WardSysEnter},
 		{"sys_exit", s.objs.WardSysExit},
 		{"sched_process_exec", s.objs.WardExec},
 		{"sched_process_fork", s.objs.WardFork},

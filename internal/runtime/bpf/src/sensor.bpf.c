@@ -6,11 +6,11 @@
 // into a ring buffer.
 //
 // Design:
-//   - raw tracepoints sys_enter / sys_exit (no tracefs, no kprobes): at
-//     entry the arguments of the system calls user space asked for (the
-//     `specs` map, filled from the loaded rules: unused event types cost one
-//     array lookup) are parked per thread; at exit one record is built from
-//     the arguments and the result, according to the call's argument spec;
+//   - raw tracepoint sys_exit (no tracefs, no kprobes): for the system
+//     calls user space asked for (the `syscall_specs` map, filled from the
+//     loaded rules: unused event types cost one array lookup) one record is
+//     built from the arguments (still in the saved user registers) and the
+//     result, according to the call's argument spec;
 //   - raw tracepoints sched_process_exec / sched_process_fork /
 //     sched_process_exit for successful execs (argv, environment, creds,
 //     capabilities, tty, namespaced ids, executable flags: memfd, overlayfs
@@ -91,12 +91,6 @@ struct spec {
 	__u8 kinds[6];
 };
 
-struct pending {
-	__u64 args[6];
-	__u32 nr;
-	__u32 pad;
-};
-
 struct buf {
 	__u8 data[SCRATCH * 2];
 };
@@ -105,7 +99,6 @@ struct buf {
 #define C_EVENTS 0
 #define C_DROPS 1
 #define C_TRUNCATED 2
-#define C_MISSED_ENTER 3
 
 /* Configuration: [0] the sensor's own tgid (ignored), [1] the amount of
  * unread data (bytes) above which a record wakes the reader up; below it
@@ -126,13 +119,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct spec);
 } syscall_specs SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
-	__type(value, struct pending);
-} inflight SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -440,10 +426,15 @@ static __always_inline void put_arg(struct ectx *e, __u8 kind, __u64 v, __u64 ne
 	}
 }
 
-SEC("raw_tracepoint/sys_enter")
-int ward_sys_enter(struct bpf_raw_tracepoint_args *ctx)
+#define NR_EXECVE 59
+#define NR_EXECVEAT 322
+
+SEC("raw_tracepoint/sys_exit")
+int ward_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 {
-	__u64 nr = ctx->args[1];
+	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+	/* Most system calls are not wanted: one array lookup and out. */
+	__u64 nr = BPF_CORE_READ(regs, orig_ax);
 	if (nr >= NR_MAX)
 		return 0;
 	__u32 key = nr;
@@ -453,58 +444,27 @@ int ward_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	__u64 id = bpf_get_current_pid_tgid();
 	if (ignored(id >> 32))
 		return 0;
-	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
-	struct pending p = {};
-	p.nr = key;
-	p.args[0] = BPF_CORE_READ(regs, di);
-	p.args[1] = BPF_CORE_READ(regs, si);
-	p.args[2] = BPF_CORE_READ(regs, dx);
-	p.args[3] = BPF_CORE_READ(regs, r10);
-	p.args[4] = BPF_CORE_READ(regs, r8);
-	p.args[5] = BPF_CORE_READ(regs, r9);
-	__u32 tid = (__u32)id;
-	bpf_map_update_elem(&inflight, &tid, &p, BPF_ANY);
-	return 0;
-}
-
-#define NR_EXECVE 59
-#define NR_EXECVEAT 322
-
-SEC("raw_tracepoint/sys_exit")
-int ward_sys_exit(struct bpf_raw_tracepoint_args *ctx)
-{
-	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
-	/* Most system calls are not wanted: check the spec array (cheap) before
-	 * the per-thread hash. */
-	__u64 nr = BPF_CORE_READ(regs, orig_ax);
-	if (nr >= NR_MAX)
-		return 0;
-	__u32 key = nr;
-	struct spec *want = bpf_map_lookup_elem(&syscall_specs, &key);
-	if (!want || want->type == 0)
-		return 0;
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
-	struct pending *pp = bpf_map_lookup_elem(&inflight, &tid);
-	if (!pp)
-		return 0;
-	struct pending p = *pp;
-	bpf_map_delete_elem(&inflight, &tid);
-	struct spec *sp = bpf_map_lookup_elem(&syscall_specs, &p.nr);
-	if (!sp || sp->type == 0)
-		return 0;
 	__s64 ret = BPF_CORE_READ(regs, ax);
 	/* A successful exec is reported by sched_process_exec, with the new image. */
-	if ((p.nr == NR_EXECVE || p.nr == NR_EXECVEAT) && ret == 0)
+	if ((nr == NR_EXECVE || nr == NR_EXECVEAT) && ret == 0)
 		return 0;
+	/* On x86-64 the saved user registers still hold the arguments when the
+	 * call returns (only ax changes), so no entry probe is needed. */
+	__u64 args[6];
+	args[0] = BPF_CORE_READ(regs, di);
+	args[1] = BPF_CORE_READ(regs, si);
+	args[2] = BPF_CORE_READ(regs, dx);
+	args[3] = BPF_CORE_READ(regs, r10);
+	args[4] = BPF_CORE_READ(regs, r8);
+	args[5] = BPF_CORE_READ(regs, r9);
 	struct ectx e;
-	if (!begin(&e, sp->type, ret, id >> 32, tid))
+	if (!begin(&e, sp->type, ret, id >> 32, (__u32)id))
 		return 0;
 	struct spec s = *sp;
 #pragma unroll
 	for (int i = 0; i < 6; i++) {
 		if (s.kinds[i] != K_NONE)
-			put_arg(&e, s.kinds[i], p.args[i], i < 5 ? p.args[i + 1] : 0, ret);
+			put_arg(&e, s.kinds[i], args[i], i < 5 ? args[i + 1] : 0, ret);
 	}
 	finish(&e);
 	return 0;
