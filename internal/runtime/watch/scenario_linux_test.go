@@ -29,10 +29,13 @@ type alert struct {
 	Rule, Output, ContainerID, Image, Proc string
 	PID                                    int
 	Actions                                []response.Record
+	// Latency is the time from the event (kernel timestamp) to the alert.
+	Latency time.Duration
 }
 
 func (l *alertLog) add(m *rules.Match, recs []response.Record) {
-	a := alert{Rule: m.Rule.Name, Output: m.Output, PID: m.Process.PID, Proc: m.Process.Name, Actions: recs}
+	a := alert{Rule: m.Rule.Name, Output: m.Output, PID: m.Process.PID, Proc: m.Process.Name, Actions: recs,
+		Latency: time.Since(time.Unix(0, m.Time))}
 	if m.Container != nil {
 		a.ContainerID, a.Image = m.Container.ID, m.Container.Image
 	}
@@ -237,6 +240,17 @@ func TestContainerScenarios(t *testing.T) {
 				t.Errorf("alert image = %q, want %q", a.Image, image)
 			}
 		})
+	}
+	// Alert latency: kernel event time to the alert in user space.
+	var worst time.Duration
+	for _, a := range log.snapshot() {
+		if a.ContainerID != "" && a.Latency > worst {
+			worst = a.Latency
+		}
+	}
+	t.Logf("worst alert latency over the scenarios: %v", worst)
+	if worst > time.Second {
+		t.Errorf("an alert came %v after its event", worst)
 	}
 	t.Run("benign baseline", func(t *testing.T) {
 		cid := runContainer(t, image, nil, []string{"sh", "-c", "ls / >/dev/null; cat /etc/passwd >/dev/null; echo hello > /tmp/x; sleep 0.2"})
