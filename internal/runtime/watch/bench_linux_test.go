@@ -5,9 +5,11 @@ package watch
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -30,6 +32,10 @@ func buildWorkload(b *testing.B) string {
 // startBenchWatch attaches the sensor with the stable rules and returns a
 // stop function that returns the stats.
 func startBenchWatch(b *testing.B, e *rules.Engine) func() Stats {
+	return startBenchWatchRing(b, e, 0)
+}
+
+func startBenchWatchRing(b *testing.B, e *rules.Engine, ring int) func() Stats {
 	b.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	started := make(chan struct{})
@@ -40,7 +46,8 @@ func startBenchWatch(b *testing.B, e *rules.Engine) func() Stats {
 	done := make(chan result, 1)
 	var alerts atomic.Uint64
 	go func() {
-		st, err := Run(ctx, Options{Engine: e, OnMatch: func(*rules.Match, []response.Record) { alerts.Add(1) }, OnStart: func() { close(started) }})
+		st, err := Run(ctx, Options{Engine: e, Sensor: sensor.Options{RingBufferBytes: ring}, NoSnapshot: true,
+			OnMatch: func(*rules.Match, []response.Record) { alerts.Add(1) }, OnStart: func() { close(started) }})
 		done <- result{st, err}
 	}()
 	select {
@@ -125,4 +132,39 @@ func loadStableB(b *testing.B) *rules.Engine {
 		b.Skipf("Falco stable rules: %v", err)
 	}
 	return e
+}
+
+// BenchmarkDropPoint runs 1, 2 and 4 generator processes at once against
+// the default (8 MiB) and a small (256 KiB) ring buffer and reports the
+// rate the pipeline delivered and the records the kernel dropped: where
+// drops begin is the sensor's saturation point on this machine.
+func BenchmarkDropPoint(b *testing.B) {
+	e := loadStableB(b)
+	bin := buildWorkload(b)
+	for _, ring := range []int{8 << 20, 256 << 10} {
+		for _, procs := range []int{1, 2, 4} {
+			b.Run(fmt.Sprintf("ring=%dKiB/generators=%d", ring>>10, procs), func(b *testing.B) {
+				stop := startBenchWatchRing(b, e, ring)
+				start := time.Now()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					var wg sync.WaitGroup
+					for p := 0; p < procs; p++ {
+						wg.Add(1)
+						go func() {
+							defer wg.Done()
+							runWorkload(b, bin, "files", 50000)
+						}()
+					}
+					wg.Wait()
+				}
+				b.StopTimer()
+				elapsed := time.Since(start)
+				st := stop()
+				b.ReportMetric(float64(st.Sensor.Delivered)/elapsed.Seconds(), "events/s")
+				b.ReportMetric(float64(st.Sensor.KernelDrops), "drops")
+				b.ReportMetric(float64(st.Sensor.Events+st.Sensor.KernelDrops)/elapsed.Seconds(), "offered/s")
+			})
+		}
+	}
 }
