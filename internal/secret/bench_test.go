@@ -114,3 +114,19 @@ func BenchmarkEncodedRuns(b *testing.B) {
 		_ = e.detectEncoded(data, "x.go", sc, 0, 1, nil)
 	}
 }
+
+func BenchmarkNew(b *testing.B) {
+	for b.Loop() {
+		if _, err := New(Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkParseBuiltin(b *testing.B) {
+	for b.Loop() {
+		if _, err := rules.Builtin(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

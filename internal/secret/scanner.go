@@ -157,9 +157,16 @@ func New(opts Options) (*Scanner, error) {
 	}
 	files = append(files, opts.Rules...)
 	files = append(files, &rules.File{Allowlist: opts.Allowlist})
+	// Every file was validated when parsed (the built-in one in CI);
+	// compileEngine reports any remaining problem.
 	merged := rules.Merge(files...)
-	if err := rules.Validate(merged); err != nil {
-		return nil, err
+	for _, f := range opts.Rules {
+		if err := rules.Validate(f); err != nil {
+			return nil, err
+		}
+	}
+	if err := rules.Validate(&rules.File{Allowlist: opts.Allowlist}); err != nil {
+		return nil, fmt.Errorf("allowlist: %w", err)
 	}
 	eng, err := compileEngine(merged)
 	if err != nil {

@@ -5,9 +5,12 @@ import (
 	"testing"
 )
 
-func TestBuiltinParsesAndIsUnique(t *testing.T) {
-	f, err := Builtin()
+func TestBuiltinValid(t *testing.T) {
+	f, err := ParseWard(BuiltinYAML(), "builtin")
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Validate(f); err != nil {
 		t.Fatal(err)
 	}
 	seen := map[string]bool{}
