@@ -17,6 +17,7 @@ import (
 // it (so a 1 GB single line costs no more than a short one). A multiline
 // rule sees multiBefore/multiAfter bytes.
 const (
+	maxKeyword  = 16
 	lineBefore  = 512
 	lineAfter   = 1024
 	multiBefore = 4096
@@ -263,7 +264,13 @@ func compileEngine(f *rules.File) (*engine, error) {
 			e.noKeyword = append(e.noKeyword, cr.idx)
 		default:
 			for _, k := range r.Keywords {
+				// Keywords are a prefilter (the regex verifies): their
+				// first maxKeyword bytes suffice and keep the automaton
+				// small.
 				k = strings.ToLower(k)
+				if len(k) > maxKeyword {
+					k = k[:maxKeyword]
+				}
 				id, ok := kwIndex[k]
 				if !ok {
 					id = len(kws)
