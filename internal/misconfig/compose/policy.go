@@ -42,7 +42,7 @@ func ScanWith(target, path string, data []byte, eval Evaluator) ([]finding.Findi
 		if err != nil {
 			return out, []finding.ScanError{{Target: target, Path: path, Line: 1, Column: 1, Scanner: "misconfig", Message: "custom checks: " + err.Error()}}
 		}
-		ign := parseIgnores(f.lines)
+		ign := check.ParseIgnores(f.lines, "#")
 		custom := eval(target, path, check.Compose, doc, f.Locate)
 		for i := range custom {
 			owner := custom[i].Location.StartLine
@@ -53,7 +53,7 @@ func ScanWith(target, path string, data []byte, eval Evaluator) ([]finding.Findi
 					}
 				}
 			}
-			if s := ign.match(custom[i].RuleID, custom[i].Location.StartLine, owner); s != nil {
+			if s := ign.Match(custom[i].RuleID, custom[i].Location.StartLine, owner); s != nil {
 				custom[i].Suppressed = s
 			}
 		}

@@ -27,11 +27,11 @@ func ScanWith(target, path string, data []byte, eval Evaluator) ([]finding.Findi
 	}
 	out := f.run(target, rules())
 	if eval != nil {
-		ign := parseIgnores(f.lines)
+		ign := check.ParseIgnores(f.lines, "#")
 		custom := eval(target, path, check.Dockerfile, f.Doc(), f.Locate)
 		for i := range custom {
 			l := custom[i].Location.StartLine
-			if s := ign.match(custom[i].RuleID, l, f.instructionLine(l)); s != nil {
+			if s := ign.Match(custom[i].RuleID, l, f.instructionLine(l)); s != nil {
 				custom[i].Suppressed = s
 			}
 		}

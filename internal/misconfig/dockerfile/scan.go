@@ -1,10 +1,10 @@
 package dockerfile
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/wardsec/ward/internal/misconfig/check"
 	"github.com/wardsec/ward/pkg/finding"
 )
 
@@ -31,7 +31,7 @@ var secretRules = map[string]bool{"WARD-DF-010": true, "WARD-DF-011": true, "WAR
 
 func (f *File) run(target string, rs []rule) []finding.Finding {
 	a := analyze(f)
-	ign := parseIgnores(f.lines)
+	ign := check.ParseIgnores(f.lines, "#")
 	var out []finding.Finding
 	seen := map[string]int{}
 	for _, r := range rs {
@@ -51,7 +51,7 @@ func (f *File) run(target string, rs []rule) []finding.Finding {
 			if !secretRules[r.meta.ID] {
 				fd.Evidence = truncate(strings.Join(strings.Fields(h.inst.Original), " "), 200)
 			}
-			if s := ign.match(r.meta.ID, line, h.inst.Line); s != nil {
+			if s := ign.Match(r.meta.ID, line, h.inst.Line); s != nil {
 				fd.Suppressed = s
 			}
 			out = append(out, fd)
@@ -66,77 +66,4 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "..."
-}
-
-// ignoreRe matches `# ward:ignore ID[,ID] reason`.
-var ignoreRe = regexp.MustCompile(`#\s*ward:ignore[:=]?\s+([A-Za-z0-9_*,-]+)\s*(.*)$`)
-
-type ignore struct {
-	ids    []string
-	reason string
-	// alone is true when the comment is the whole line, so it also
-	// covers the next line.
-	alone bool
-}
-
-// ignores maps a 1-based line to the ignore comment on it. blockTop maps a
-// line to the first line of the comment block that ends just above it.
-type ignores struct {
-	byLine map[int]ignore
-	lines  []string
-}
-
-func parseIgnores(lines []string) ignores {
-	ig := ignores{byLine: map[int]ignore{}, lines: lines}
-	for i, l := range lines {
-		if !strings.Contains(l, "ward:ignore") {
-			continue
-		}
-		m := ignoreRe.FindStringSubmatch(l)
-		if m == nil {
-			continue
-		}
-		ig.byLine[i+1] = ignore{ids: strings.Split(m[1], ","), reason: strings.TrimSpace(m[2]), alone: strings.HasPrefix(strings.TrimSpace(l), "#")}
-	}
-	return ig
-}
-
-func (ig ignores) at(id string, line int, above bool) *finding.Suppression {
-	c, ok := ig.byLine[line]
-	if !ok || above && !c.alone {
-		return nil
-	}
-	for _, x := range c.ids {
-		if strings.EqualFold(x, id) || x == "*" {
-			return &finding.Suppression{Kind: "inline", Reason: c.reason, Source: "line " + strconv.Itoa(line)}
-		}
-	}
-	return nil
-}
-
-// match looks for an ignore of id on the finding's line, the line before
-// it, the instruction's line, and the comment block above the instruction.
-func (ig ignores) match(id string, line, instLine int) *finding.Suppression {
-	if len(ig.byLine) == 0 {
-		return nil
-	}
-	if s := ig.at(id, line, false); s != nil {
-		return s
-	}
-	if s := ig.at(id, line-1, true); s != nil {
-		return s
-	}
-	if s := ig.at(id, instLine, false); s != nil {
-		return s
-	}
-	for l := instLine - 1; l >= 1 && l <= len(ig.lines); l-- {
-		t := strings.TrimSpace(ig.lines[l-1])
-		if !strings.HasPrefix(t, "#") {
-			break
-		}
-		if s := ig.at(id, l, true); s != nil {
-			return s
-		}
-	}
-	return nil
 }

@@ -31,12 +31,12 @@ func ScanDirWith(target, dir string, eval Evaluator) ([]finding.Finding, []findi
 		custom := eval(target, mod.Dir, check.Terraform, mod.Doc(), mod.Locate)
 		for i := range custom {
 			loc := custom[i].Location
-			ig := parseIgnores(mod.lines[loc.Path])
+			ig := check.ParseIgnores(mod.lines[loc.Path], "#", "//")
 			owner := loc.StartLine
 			if r := mod.blockAt(loc.Path, loc.StartLine); r != nil {
 				owner = r.DefRange().Start.Line
 			}
-			if s := ig.match(custom[i].RuleID, loc.StartLine, owner); s != nil {
+			if s := ig.Match(custom[i].RuleID, loc.StartLine, owner); s != nil {
 				custom[i].Suppressed = s
 			}
 		}

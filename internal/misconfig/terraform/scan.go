@@ -2,9 +2,6 @@ package terraform
 
 import (
 	"fmt"
-	"regexp"
-	"strconv"
-	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/wardsec/ward/internal/misconfig/check"
@@ -154,9 +151,9 @@ func scanModule(target string, root *Module, rs []rule) []finding.Finding {
 	seen := map[string]bool{}
 	root.walk(func(m *Module) {
 		ix := buildIndex(m)
-		ign := map[string]ignores{}
+		ign := map[string]check.Ignores{}
 		for p, ls := range m.lines {
-			ign[p] = parseIgnores(ls)
+			ign[p] = check.ParseIgnores(ls, "#", "//")
 		}
 		for _, r := range m.Resources {
 			key := r.Type
@@ -182,7 +179,7 @@ func scanModule(target string, root *Module, rs []rule) []finding.Finding {
 							loc.Object.Kind = "data." + r.Type
 						}
 						f := ru.meta.Finding(target, loc, h.msg, r.Addr()+"."+h.path)
-						f.Suppressed = ign[h.rng.Filename].match(ru.meta.ID, h.rng.Start.Line, r.Block.DefRange().Start.Line)
+						f.Suppressed = ign[h.rng.Filename].Match(ru.meta.ID, h.rng.Start.Line, r.Block.DefRange().Start.Line)
 						out = append(out, f)
 					}
 				}
@@ -191,69 +188,4 @@ func scanModule(target string, root *Module, rs []rule) []finding.Finding {
 	})
 	finding.Sort(out)
 	return out
-}
-
-var ignoreRe = regexp.MustCompile(`(?:#|//)\s*ward:ignore[:=]?\s+([A-Za-z0-9_*,-]+)\s*(.*)$`)
-
-type ignore struct {
-	ids    []string
-	reason string
-	alone  bool
-}
-
-type ignores struct {
-	byLine map[int]ignore
-	lines  []string
-}
-
-func parseIgnores(lines []string) ignores {
-	ig := ignores{byLine: map[int]ignore{}, lines: lines}
-	for i, l := range lines {
-		if !strings.Contains(l, "ward:ignore") {
-			continue
-		}
-		if m := ignoreRe.FindStringSubmatch(l); m != nil {
-			t := strings.TrimSpace(l)
-			ig.byLine[i+1] = ignore{ids: strings.Split(m[1], ","), reason: strings.TrimSpace(m[2]), alone: strings.HasPrefix(t, "#") || strings.HasPrefix(t, "//")}
-		}
-	}
-	return ig
-}
-
-func (ig ignores) at(id string, line int, above bool) *finding.Suppression {
-	c, ok := ig.byLine[line]
-	if !ok || above && !c.alone {
-		return nil
-	}
-	for _, x := range c.ids {
-		if strings.EqualFold(x, id) || x == "*" {
-			return &finding.Suppression{Kind: "inline", Reason: c.reason, Source: "line " + strconv.Itoa(line)}
-		}
-	}
-	return nil
-}
-
-func (ig ignores) match(id string, line, ownerLine int) *finding.Suppression {
-	if len(ig.byLine) == 0 {
-		return nil
-	}
-	if s := ig.at(id, line, false); s != nil {
-		return s
-	}
-	if s := ig.at(id, line-1, true); s != nil {
-		return s
-	}
-	if s := ig.at(id, ownerLine, false); s != nil {
-		return s
-	}
-	for l := ownerLine - 1; l >= 1 && l <= len(ig.lines); l-- {
-		t := strings.TrimSpace(ig.lines[l-1])
-		if !strings.HasPrefix(t, "#") && !strings.HasPrefix(t, "//") {
-			break
-		}
-		if s := ig.at(id, l, true); s != nil {
-			return s
-		}
-	}
-	return nil
 }
