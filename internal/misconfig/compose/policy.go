@@ -1,9 +1,6 @@
 package compose
 
 import (
-	"strconv"
-	"strings"
-
 	"github.com/wardsec/ward/internal/misconfig/check"
 	"github.com/wardsec/ward/pkg/finding"
 	"go.yaml.in/yaml/v3"
@@ -84,15 +81,15 @@ func (f *File) Doc() (map[string]any, error) {
 func (f *File) Locate(fieldPath string) finding.Location {
 	n := f.Root
 	at := n
-	segs := splitPath(fieldPath)
+	segs := check.SplitFieldPath(fieldPath)
 	for _, s := range segs {
 		var next, key *yaml.Node
-		if s.idx >= 0 {
-			if it := items(n); s.idx < len(it) {
-				next, key = it[s.idx], it[s.idx]
+		if s.Index >= 0 {
+			if it := items(n); s.Index < len(it) {
+				next, key = it[s.Index], it[s.Index]
 			}
 		} else {
-			key, next = get(n, s.key)
+			key, next = get(n, s.Key)
 		}
 		if next == nil {
 			break
@@ -100,44 +97,8 @@ func (f *File) Locate(fieldPath string) finding.Location {
 		n, at = next, key
 	}
 	loc := finding.Location{Path: f.Path, StartLine: at.Line, StartColumn: at.Column, EndLine: at.Line, EndColumn: at.Column + len(at.Value)}
-	if len(segs) >= 2 && segs[0].key == "services" && segs[1].idx < 0 {
-		loc.Object = &finding.ObjectRef{Kind: "Service", Name: segs[1].key, FieldPath: fieldPath}
+	if len(segs) >= 2 && segs[0].Key == "services" && segs[1].Index < 0 {
+		loc.Object = &finding.ObjectRef{Kind: "Service", Name: segs[1].Key, FieldPath: fieldPath}
 	}
 	return loc
-}
-
-type seg struct {
-	key string
-	idx int // -1 for a key
-}
-
-// splitPath parses a.b[0]["c.d"].e into segments.
-func splitPath(p string) []seg {
-	var out []seg
-	for len(p) > 0 {
-		switch p[0] {
-		case '.':
-			p = p[1:]
-		case '[':
-			end := strings.IndexByte(p, ']')
-			if end < 0 {
-				return out
-			}
-			inner := p[1:end]
-			p = p[end+1:]
-			if n, err := strconv.Atoi(inner); err == nil {
-				out = append(out, seg{idx: n})
-			} else {
-				out = append(out, seg{key: strings.Trim(inner, `"'`), idx: -1})
-			}
-		default:
-			end := strings.IndexAny(p, ".[")
-			if end < 0 {
-				end = len(p)
-			}
-			out = append(out, seg{key: p[:end], idx: -1})
-			p = p[end:]
-		}
-	}
-	return out
 }

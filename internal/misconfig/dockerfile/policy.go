@@ -1,9 +1,6 @@
 package dockerfile
 
 import (
-	"strconv"
-	"strings"
-
 	"github.com/wardsec/ward/internal/misconfig/check"
 	"github.com/wardsec/ward/pkg/finding"
 )
@@ -106,19 +103,19 @@ func instDoc(in *Instruction, i int) map[string]any {
 // Locate maps a field path of Doc to a position.
 func (f *File) Locate(fieldPath string) finding.Location {
 	loc := finding.Location{Path: f.Path, StartLine: 1, StartColumn: 1}
-	segs := splitPath(fieldPath)
-	if len(segs) < 2 || segs[1].idx < 0 {
+	segs := check.SplitFieldPath(fieldPath)
+	if len(segs) < 2 || segs[1].Index < 0 {
 		return loc
 	}
 	var in *Instruction
-	switch segs[0].key {
+	switch segs[0].Key {
 	case "instructions":
-		if segs[1].idx < len(f.Instructions) {
-			in = &f.Instructions[segs[1].idx]
+		if segs[1].Index < len(f.Instructions) {
+			in = &f.Instructions[segs[1].Index]
 		}
 	case "stages":
-		if segs[1].idx < len(f.Stages) {
-			in = &f.Instructions[f.Stages[segs[1].idx].From]
+		if segs[1].Index < len(f.Stages) {
+			in = &f.Instructions[f.Stages[segs[1].Index].From]
 		}
 	}
 	if in == nil {
@@ -126,58 +123,22 @@ func (f *File) Locate(fieldPath string) finding.Location {
 	}
 	needle := ""
 	if len(segs) >= 3 {
-		switch segs[2].key {
+		switch segs[2].Key {
 		case "args":
-			if len(segs) >= 4 && segs[3].idx >= 0 && segs[3].idx < len(in.Args) {
-				needle = in.Args[segs[3].idx]
+			if len(segs) >= 4 && segs[3].Index >= 0 && segs[3].Index < len(in.Args) {
+				needle = in.Args[segs[3].Index]
 			}
 		case "flags":
-			if len(segs) >= 4 && segs[3].idx >= 0 && segs[3].idx < len(in.Flags) {
-				needle = in.Flags[segs[3].idx]
+			if len(segs) >= 4 && segs[3].Index >= 0 && segs[3].Index < len(in.Flags) {
+				needle = in.Flags[segs[3].Index]
 			}
 		case "env":
 			if len(segs) >= 4 {
-				needle = segs[3].key
+				needle = segs[3].Key
 			}
 		}
 	}
 	line, col := f.Find(in, needle)
 	loc.StartLine, loc.StartColumn, loc.EndLine, loc.EndColumn = line, col, line, col+max(len(needle), len(in.Cmd))
 	return loc
-}
-
-type seg struct {
-	key string
-	idx int // -1 for a key
-}
-
-// splitPath parses a.b[0]["c.d"].e into segments.
-func splitPath(p string) []seg {
-	var out []seg
-	for len(p) > 0 {
-		switch p[0] {
-		case '.':
-			p = p[1:]
-		case '[':
-			end := strings.IndexByte(p, ']')
-			if end < 0 {
-				return out
-			}
-			inner := p[1:end]
-			p = p[end+1:]
-			if n, err := strconv.Atoi(inner); err == nil {
-				out = append(out, seg{idx: n})
-			} else {
-				out = append(out, seg{key: strings.Trim(inner, `"'`), idx: -1})
-			}
-		default:
-			end := strings.IndexAny(p, ".[")
-			if end < 0 {
-				end = len(p)
-			}
-			out = append(out, seg{key: p[:end], idx: -1})
-			p = p[end:]
-		}
-	}
-	return out
 }

@@ -2,8 +2,6 @@ package terraform
 
 import (
 	"math/big"
-	"strconv"
-	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -174,7 +172,7 @@ func ctyToGo(v cty.Value, depth int) any {
 // Locate maps a field path of Doc to a source range; a path that does not
 // exist resolves to its deepest existing parent.
 func (m *Module) Locate(fieldPath string) finding.Location {
-	segs := splitPath(fieldPath)
+	segs := check.SplitFieldPath(fieldPath)
 	loc := finding.Location{Path: m.Dir}
 	if len(segs) < 2 {
 		return loc
@@ -182,17 +180,17 @@ func (m *Module) Locate(fieldPath string) finding.Location {
 	rangeLoc := func(r hcl.Range) finding.Location {
 		return finding.Location{Path: r.Filename, StartLine: r.Start.Line, StartColumn: r.Start.Column, EndLine: r.End.Line, EndColumn: r.End.Column}
 	}
-	switch segs[0].key {
+	switch segs[0].Key {
 	case "resources", "data":
 		if len(segs) < 3 {
 			return loc
 		}
 		mode := "resource"
-		if segs[0].key == "data" {
+		if segs[0].Key == "data" {
 			mode = "data"
 		}
 		for _, r := range m.Resources {
-			if r.Mode != mode || r.Type != segs[1].key || r.Name != segs[2].key {
+			if r.Mode != mode || r.Type != segs[1].Key || r.Name != segs[2].Key {
 				continue
 			}
 			out := rangeLoc(locateIn(r.Block.Body, r.Block.DefRange(), segs[3:]))
@@ -200,20 +198,20 @@ func (m *Module) Locate(fieldPath string) finding.Location {
 			if mode == "data" {
 				kind = "data." + r.Type
 			}
-			out.Object = &finding.ObjectRef{Kind: kind, Name: r.Name, FieldPath: joinPath(segs[3:])}
+			out.Object = &finding.ObjectRef{Kind: kind, Name: r.Name, FieldPath: check.JoinFieldPath(segs[3:])}
 			return out
 		}
 	case "variables", "modules":
-		typ := map[string]string{"variables": "variable", "modules": "module"}[segs[0].key]
+		typ := map[string]string{"variables": "variable", "modules": "module"}[segs[0].Key]
 		for _, b := range m.Blocks {
-			if b.Type == typ && len(b.Labels) == 1 && b.Labels[0] == segs[1].key {
+			if b.Type == typ && len(b.Labels) == 1 && b.Labels[0] == segs[1].Key {
 				return rangeLoc(locateIn(b.Body, b.DefRange(), segs[2:]))
 			}
 		}
 	case "locals":
 		for _, b := range m.Blocks {
 			if b.Type == "locals" {
-				if a, ok := b.Body.Attributes[segs[1].key]; ok {
+				if a, ok := b.Body.Attributes[segs[1].Key]; ok {
 					return rangeLoc(a.SrcRange)
 				}
 			}
@@ -223,28 +221,28 @@ func (m *Module) Locate(fieldPath string) finding.Location {
 }
 
 // locateIn follows segs through attributes and nested blocks of body.
-func locateIn(body *hclsyntax.Body, at hcl.Range, segs []seg) hcl.Range {
+func locateIn(body *hclsyntax.Body, at hcl.Range, segs []check.PathSegment) hcl.Range {
 	for i := 0; i < len(segs); i++ {
 		s := segs[i]
-		if s.idx >= 0 {
+		if s.Index >= 0 {
 			continue
 		}
-		if a, ok := body.Attributes[s.key]; ok {
-			if i+1 < len(segs) && segs[i+1].idx >= 0 {
-				if tc, ok := a.Expr.(*hclsyntax.TupleConsExpr); ok && segs[i+1].idx < len(tc.Exprs) {
-					return tc.Exprs[segs[i+1].idx].Range()
+		if a, ok := body.Attributes[s.Key]; ok {
+			if i+1 < len(segs) && segs[i+1].Index >= 0 {
+				if tc, ok := a.Expr.(*hclsyntax.TupleConsExpr); ok && segs[i+1].Index < len(tc.Exprs) {
+					return tc.Exprs[segs[i+1].Index].Range()
 				}
 			}
 			return a.SrcRange
 		}
 		want := 0
-		if i+1 < len(segs) && segs[i+1].idx >= 0 {
-			want = segs[i+1].idx
+		if i+1 < len(segs) && segs[i+1].Index >= 0 {
+			want = segs[i+1].Index
 		}
 		n := 0
 		var found *hclsyntax.Block
 		for _, b := range body.Blocks {
-			if b.Type == s.key {
+			if b.Type == s.Key {
 				if n == want {
 					found = b
 					break
@@ -258,55 +256,4 @@ func locateIn(body *hclsyntax.Body, at hcl.Range, segs []seg) hcl.Range {
 		body, at = found.Body, found.DefRange()
 	}
 	return at
-}
-
-type seg struct {
-	key string
-	idx int // -1 for a key
-}
-
-func joinPath(segs []seg) string {
-	var b strings.Builder
-	for _, s := range segs {
-		if s.idx >= 0 {
-			b.WriteString("[" + strconv.Itoa(s.idx) + "]")
-			continue
-		}
-		if b.Len() > 0 {
-			b.WriteByte('.')
-		}
-		b.WriteString(s.key)
-	}
-	return b.String()
-}
-
-// splitPath parses a.b[0]["c.d"].e into segments.
-func splitPath(p string) []seg {
-	var out []seg
-	for len(p) > 0 {
-		switch p[0] {
-		case '.':
-			p = p[1:]
-		case '[':
-			end := strings.IndexByte(p, ']')
-			if end < 0 {
-				return out
-			}
-			inner := p[1:end]
-			p = p[end+1:]
-			if n, err := strconv.Atoi(inner); err == nil {
-				out = append(out, seg{idx: n})
-			} else {
-				out = append(out, seg{key: strings.Trim(inner, `"'`), idx: -1})
-			}
-		default:
-			end := strings.IndexAny(p, ".[")
-			if end < 0 {
-				end = len(p)
-			}
-			out = append(out, seg{key: p[:end], idx: -1})
-			p = p[end:]
-		}
-	}
-	return out
 }
