@@ -31,7 +31,7 @@ type scanFlags struct {
 	pssVersion    string
 	policyDirs    []string
 	showSecrets   bool
-	maxFileSize   int64
+	maxFileSize   string
 	secretRules   []string
 	gitleaks      []string
 }
@@ -53,12 +53,16 @@ func (f *scanFlags) register(cmd *cobra.Command, image, files bool) {
 		fl.StringSliceVar(&f.policyDirs, "policy", nil, "directories of custom CEL checks")
 	}
 	fl.BoolVar(&f.showSecrets, "show-secrets", false, "show secrets in the report instead of redacting them")
-	fl.Int64Var(&f.maxFileSize, "max-file-size", 10<<20, "skip files larger than this many bytes in secret scanning")
+	fl.StringVar(&f.maxFileSize, "max-file-size", "10MiB", "secret scanning skips (and counts) files larger than this (bytes, or with KiB, MiB, GiB)")
 	fl.StringSliceVar(&f.secretRules, "secret-rules", nil, "extra secret rule files in Ward's format")
 	fl.StringSliceVar(&f.gitleaks, "config-gitleaks", nil, "extra secret rules from a gitleaks TOML configuration")
 }
 
-func (f *scanFlags) options(g *Globals, rootfs bool) scan.Options {
+func (f *scanFlags) options(g *Globals, rootfs bool) (scan.Options, error) {
+	maxSize, err := parseSize(f.maxFileSize)
+	if err != nil {
+		return scan.Options{}, usagef("--max-file-size: %v", err)
+	}
 	return scan.Options{
 		Scanners:           g.Scanners,
 		CacheDir:           g.CacheDir,
@@ -76,7 +80,7 @@ func (f *scanFlags) options(g *Globals, rootfs bool) scan.Options {
 		},
 		Secret: secret.Options{
 			ShowSecrets:   f.showSecrets,
-			MaxFileSize:   f.maxFileSize,
+			MaxFileSize:   maxSize,
 			RuleFiles:     f.secretRules,
 			GitleaksFiles: f.gitleaks,
 			Logger:        g.Logger,
@@ -84,15 +88,17 @@ func (f *scanFlags) options(g *Globals, rootfs bool) scan.Options {
 		Vuln:   vuln.Options{IgnoreUnfixed: f.ignoreUnfixed, PreferredIDPrefix: f.preferredID, Logger: g.Logger},
 		Logger: g.Logger,
 		Now:    g.Now,
-	}
+	}, nil
 }
 
 // runScan scans one target and emits the report.
 func (g *Globals) runScan(cmd *cobra.Command, target string, f *scanFlags, rootfs bool) error {
-	opts := f.options(g, rootfs)
+	opts, err := f.options(g, rootfs)
+	if err != nil {
+		return err
+	}
 	var vexSet *vex.Set
 	if len(f.vexFiles) > 0 {
-		var err error
 		if vexSet, err = vex.Load(f.vexFiles); err != nil {
 			return usagef("--vex: %v", err)
 		}
