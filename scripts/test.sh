@@ -7,3 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 go test -count=1 -timeout 40m ./... "$@"
+# The packages whose behaviour changes with the in-process Helm and
+# Kustomize renderers, built with them.
+go test -count=1 -timeout 20m -tags helm,kustomize ./internal/misconfig/ ./internal/cli/ "$@"

@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/wardsec/ward/internal/misconfig"
 )
 
 // wardMain runs Ward in-process as the testscript "ward" command.
@@ -67,6 +69,10 @@ func TestScripts(t *testing.T) {
 				return err == nil, nil
 			case "root":
 				return os.Geteuid() == 0, nil
+			case "helm":
+				return misconfig.DefaultHelm() != nil, nil
+			case "kustomize":
+				return misconfig.DefaultKustomize() != nil, nil
 			}
 			return false, nil
 		},

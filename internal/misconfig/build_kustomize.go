@@ -1,4 +1,4 @@
-//go:build !nokustomize
+//go:build kustomize
 
 package misconfig
 
@@ -7,6 +7,6 @@ import (
 	"github.com/wardsec/ward/internal/misconfig/kustomize/kustlib"
 )
 
-// DefaultKustomize is the builder of this build: the kustomize library in
-// process (leave it out with -tags nokustomize for a smaller binary).
+// DefaultKustomize is the builder of this build: with -tags kustomize,
+// the kustomize library in process.
 func DefaultKustomize() kustomize.Builder { return kustlib.Builder{} }

@@ -1,4 +1,4 @@
-//go:build !nohelm
+//go:build helm
 
 package misconfig
 
@@ -7,6 +7,6 @@ import (
 	"github.com/wardsec/ward/internal/misconfig/helm/helmlib"
 )
 
-// DefaultHelm is the renderer of this build: the Helm library in process
-// (leave it out with -tags nohelm for a smaller binary).
+// DefaultHelm is the renderer of this build: with -tags helm, the Helm
+// library in process.
 func DefaultHelm() helm.Renderer { return helmlib.Renderer{} }

@@ -1,10 +1,10 @@
 // Package helm renders Helm charts for the misconfiguration scanner and
 // maps rendered objects back to their template files.
 //
-// Rendering is behind the Renderer interface. The default build links the
-// in-process library renderer (package helm/helmlib, about 28 MiB measured);
-// a `-tags nohelm` build renders with the user's `helm template`
-// (ExecRenderer) instead.
+// Rendering is behind the Renderer interface. The helm library adds about
+// 28 MiB to the binary (measured), so the default build renders with the
+// user's `helm template` (ExecRenderer) and the in-process library renderer
+// (package helm/helmlib) is linked only with `-tags helm`.
 package helm
 
 import (
@@ -49,7 +49,7 @@ type Renderer interface {
 }
 
 // ErrNoRenderer is returned when no renderer is available in this build.
-var ErrNoRenderer = errors.New("no Helm renderer: install helm (this ward was built with -tags nohelm)")
+var ErrNoRenderer = errors.New("no Helm renderer: install helm or build ward with -tags helm")
 
 // ExecRenderer runs `helm template`.
 type ExecRenderer struct {
