@@ -100,13 +100,10 @@ func (s *Scanner) ScanDir(ctx context.Context, target, dir string) ([]finding.Fi
 			s.stats.ignored.Add(1)
 			return nil
 		}
-		info, err := d.Info()
-		if err != nil {
-			addErr(rel, err)
-			return nil
-		}
+		// The worker learns the size from the open file (one fstat instead
+		// of an lstat here and an fstat there).
 		select {
-		case jobs <- fileJob{abs: p, rel: rel, size: info.Size()}:
+		case jobs <- fileJob{abs: p, rel: rel, size: -1}:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -145,17 +142,20 @@ func (s *Scanner) scanFile(ctx context.Context, target string, j fileJob, sc *sc
 		return nil, nil
 	}
 	out := s.pathOnlyFindings(target, j.rel, func() (io.ReadCloser, error) { return os.Open(j.abs) })
+	h, size, err := openForScan(j.abs)
+	if err != nil {
+		return out, err
+	}
+	j.size = size
 	if j.size > s.opts.MaxFileSize {
+		h.Close()
 		s.stats.large.Add(1)
 		s.note("%s: skipped, %d bytes is over --max-file-size %d", j.rel, j.size, s.opts.MaxFileSize)
 		return out, nil
 	}
-	f, err := os.Open(j.abs)
-	if err != nil {
-		return out, err
-	}
-	defer f.Close()
 	if j.size <= chunkSize {
+		f := h
+		defer f.Close()
 		// Small file (the common case): one exact-size read into a pooled
 		// buffer, scanned in place.
 		bp := s.pool.Get().(*[]byte)
@@ -193,6 +193,8 @@ func (s *Scanner) scanFile(ctx context.Context, target string, j fileJob, sc *sc
 		}
 		return append(out, fs...), err
 	}
+	f := h.osFile(j.abs)
+	defer f.Close()
 	var hb [512]byte
 	hn, _ := io.ReadFull(f, hb[:])
 	head := hb[:hn]
