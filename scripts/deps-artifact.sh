@@ -23,7 +23,7 @@ fi
 root=${WARD_DEBIAN_ROOTFS:-/var/cache/ward-test/bookworm}
 if [[ ! -f "$root/var/lib/dpkg/status" ]]; then
 	mkdir -p "$(dirname "$root")/debs"
-	if ! debootstrap --variant=minbase --cache-dir="$(dirname "$root")/debs" bookworm "$root" http://deb.debian.org/debian >/tmp/ward-debootstrap.log 2>&1; then
+	if ! debootstrap --variant=minbase --cache-dir="$(dirname "$root")/debs" bookworm "$root" >/tmp/ward-debootstrap.log 2>&1; then
 		echo "deps-artifact: debootstrap failed (see /tmp/ward-debootstrap.log); TestDebootstrapRootfs will skip" >&2
 		rm -rf "$root"
 	fi

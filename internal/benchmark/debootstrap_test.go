@@ -23,7 +23,6 @@ import (
 // with other test suites: ours has its own name and is built under a flock.
 const (
 	debootstrapSuite  = "bookworm"
-	debootstrapMirror = "http://deb.debian.org/debian"
 	debootstrapName   = "debootstrap-bookworm-benchmark"
 	completeMarker    = ".ward-complete"
 )
@@ -73,7 +72,7 @@ func debootstrapRoot(t testing.TB) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "debootstrap", "--variant=minbase", "--include=openssh-server,auditd",
-		debootstrapSuite, tmp, debootstrapMirror)
+		debootstrapSuite, tmp) // debootstrap's default Debian mirror
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		os.RemoveAll(tmp)
