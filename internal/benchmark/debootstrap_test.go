@@ -22,9 +22,9 @@ import (
 // controls apply) and cached between runs. The cache directory is shared
 // with other test suites: ours has its own name and is built under a flock.
 const (
-	debootstrapSuite  = "bookworm"
-	debootstrapName   = "debootstrap-bookworm-benchmark"
-	completeMarker    = ".ward-complete"
+	debootstrapSuite = "bookworm"
+	debootstrapName  = "debootstrap-bookworm-benchmark"
+	completeMarker   = ".ward-complete"
 )
 
 func testCacheBase() string {
