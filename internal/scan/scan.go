@@ -15,7 +15,6 @@ package scan
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -431,13 +430,4 @@ func layerPath(f *artifact.File) string {
 		return f.Path
 	}
 	return f.Layer.Digest + ":" + f.Path
-}
-
-// MarshalInventory renders an inventory as indented JSON (debugging aid).
-func MarshalInventory(inv *sbom.Inventory) string {
-	var b strings.Builder
-	enc := json.NewEncoder(&b)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(inv)
-	return b.String()
 }
