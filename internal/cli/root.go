@@ -160,12 +160,8 @@ func (g *Globals) setup(cmd *cobra.Command) error {
 	if err := applyConfigFile(cmd, g.ConfigFile, cfgChanged); err != nil {
 		return err
 	}
-	level := slog.LevelError + 100
 	if g.Debug {
-		level = slog.LevelDebug
-	}
-	if g.Debug {
-		g.Logger = slog.New(slog.NewTextHandler(g.Stderr, &slog.HandlerOptions{Level: level}))
+		g.Logger = slog.New(slog.NewTextHandler(g.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	} else {
 		g.Logger = slog.New(slog.DiscardHandler)
 	}

@@ -185,10 +185,7 @@ func (s *Sensor) Run(ctx context.Context, handle func(*event.Event)) error {
 				continue
 			}
 			if errors.Is(err, ringbuf.ErrClosed) || errors.Is(err, os.ErrClosed) {
-				if ctx.Err() != nil {
-					return nil
-				}
-				return nil
+				return nil // ctx done or Close called
 			}
 			return fmt.Errorf("reading the ring buffer: %w", err)
 		}
