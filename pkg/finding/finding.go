@@ -217,7 +217,7 @@ type Benchmark struct {
 
 // Suppression records why a finding is not reported.
 type Suppression struct {
-	// Kind is "ignorefile", "inline", "vex", "baseline", "allowlist".
+	// Kind is "ignorefile", "inline", "vex", "baseline" (allowlisted secrets are dropped, not suppressed).
 	Kind   string `json:"kind"`
 	Reason string `json:"reason,omitempty"`
 	Source string `json:"source,omitempty"`
