@@ -29,8 +29,9 @@ type Tool struct {
 // Artifact is what was scanned.
 type Artifact struct {
 	Name string `json:"name"`
-	// Type: "container_image", "filesystem", "rootfs", "repository",
-	// "sbom", "config", "host", "events".
+	// Type: "container_image", "filesystem", "rootfs", "sbom", "config",
+	// "host", "events", "git_history", "git_staged", "stdin" (keep
+	// docs/ward-report.schema.json in step).
 	Type   string `json:"type"`
 	Digest string `json:"digest,omitempty"`
 }
