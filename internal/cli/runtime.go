@@ -22,7 +22,7 @@ import (
 func newRuntimeCmd(g *Globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "runtime",
-		Short: "Runtime threat detection with Falco-compatible rules (replay, rule checks)",
+		Short: "Runtime threat detection with Falco-compatible rules (watch, record, replay, rule checks)",
 		Long: `Evaluate system events against Falco-compatible rules.
 
 Ward reads Falco rule files unchanged (rules, macros, lists, exceptions,
