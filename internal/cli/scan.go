@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wardsec/ward/internal/misconfig"
+	"github.com/wardsec/ward/internal/misconfig/k8s"
 	"github.com/wardsec/ward/internal/progress"
 	"github.com/wardsec/ward/internal/scan"
 	"github.com/wardsec/ward/internal/secret"
@@ -62,6 +63,11 @@ func (f *scanFlags) options(g *Globals, rootfs bool) (scan.Options, error) {
 	maxSize, err := parseSize(f.maxFileSize)
 	if err != nil {
 		return scan.Options{}, usagef("--max-file-size: %v", err)
+	}
+	if f.pssVersion != "" {
+		if _, err := k8s.NewPSS(f.pssVersion); err != nil {
+			return scan.Options{}, usagef("--pss-version: %v", err)
+		}
 	}
 	return scan.Options{
 		Scanners:           g.Scanners,
