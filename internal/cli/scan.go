@@ -114,7 +114,8 @@ func (g *Globals) runScan(cmd *cobra.Command, target string, f *scanFlags, rootf
 	res, err := scan.Run(cmd.Context(), target, opts)
 	spin.Stop()
 	if err != nil {
-		if errors.Is(err, scan.ErrNotApplicable) {
+		var optErr *scan.OptionError
+		if errors.Is(err, scan.ErrNotApplicable) || errors.As(err, &optErr) {
 			return &UsageError{Err: err}
 		}
 		if _, statErr := os.Stat(target); statErr != nil && errors.Is(statErr, os.ErrNotExist) && looksLikePath(target) {

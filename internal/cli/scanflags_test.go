@@ -18,3 +18,22 @@ func TestBadPSSVersionIsUsageError(t *testing.T) {
 		}
 	}
 }
+
+// So is a secret rule file that does not load: ward secret --rules and
+// ward fs/scan --secret-rules / --config-gitleaks answer alike.
+func TestBadSecretRulesAreUsageErrors(t *testing.T) {
+	t.Setenv("WARD_CACHE_DIR", t.TempDir())
+	dir := filepath.Join("..", "..", "examples", "secrets")
+	missing := filepath.Join(t.TempDir(), "missing.yaml")
+	for _, args := range [][]string{
+		{"secret", dir, "--rules", missing},
+		{"secret", dir, "--config-gitleaks", missing},
+		{"fs", dir, "--secret-rules", missing},
+		{"scan", dir, "--config-gitleaks", missing},
+	} {
+		code, _, errOut := runWard(t, append(args, "--format", "json")...)
+		if code != ExitUsage || !strings.Contains(errOut, "missing.yaml") {
+			t.Errorf("ward %v: exit %d, stderr %q; want exit %d naming the file", args, code, errOut, ExitUsage)
+		}
+	}
+}

@@ -174,7 +174,7 @@ func runSecret(cmd *cobra.Command, g *Globals, o *secretFlags, target string) er
 
 	s, err := secret.New(so)
 	if err != nil {
-		return usagef("rules: %v", err)
+		return usagef("%v", err) // "rules: ..."
 	}
 	var (
 		fs   []finding.Finding

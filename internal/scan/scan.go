@@ -329,12 +329,23 @@ func matchVulns(ctx context.Context, inv *sbom.Inventory, opts Options, res *Res
 	res.Findings = append(res.Findings, fs...)
 }
 
+// OptionError is a scan option that cannot be used (a secret rule file
+// that does not load, ...): the command line is wrong, not the target.
+type OptionError struct{ Err error }
+
+func (e *OptionError) Error() string { return e.Err.Error() }
+func (e *OptionError) Unwrap() error { return e.Err }
+
 func newSecretScanner(opts Options) (*secret.Scanner, error) {
 	so := opts.Secret
 	if so.Logger == nil {
 		so.Logger = opts.Logger
 	}
-	return secret.New(so)
+	sc, err := secret.New(so)
+	if err != nil {
+		return nil, &OptionError{Err: err}
+	}
+	return sc, nil
 }
 
 // walkImage visits every file of every image layer once: the secret scanner
