@@ -41,7 +41,7 @@ func (f *scanFlags) register(cmd *cobra.Command, image, files bool) {
 	fl := cmd.Flags()
 	if image {
 		fl.StringVar(&f.platform, "platform", "", "platform of a multi-platform image, os/arch[/variant] (default: linux and this machine's architecture)")
-		fl.StringSliceVar(&f.insecure, "insecure-registry", nil, "registry host:port reached over plain HTTP")
+		fl.StringSliceVar(&f.insecure, "insecure-registry", nil, "registry host:port reached over plain HTTP or unverified TLS (repeatable)")
 	}
 	fl.DurationVar(&f.dbMaxAge, "db-max-age", 7*24*time.Hour, "warn when the vulnerability database is older than this")
 	fl.BoolVar(&f.ignoreUnfixed, "ignore-unfixed", false, "report only vulnerabilities that have a fixed version")
@@ -209,9 +209,9 @@ func newImageCmd(g *Globals) *cobra.Command {
 		Short: "Scan a container image from a registry, a tarball or an OCI layout",
 		Long: `Image reads an image without a container engine: from its registry (tags and
 digests, multi-platform indexes with --platform, credentials from the Docker
-config file and credential helpers, --insecure-registry for plain HTTP), from
-a docker-save tarball, or from an OCI image layout or archive. Layers are
-streamed, never extracted. It reports vulnerable packages with the layer that
+config file and credential helpers, --insecure-registry for plain HTTP or
+unverified TLS), from a docker-save tarball, or from an OCI image layout or
+archive. Layers are streamed, never extracted. It reports vulnerable packages with the layer that
 added them, secrets in every layer (also files a later layer deleted) and in
 the image configuration, and image configuration problems.`,
 		Example: `  ward image alpine:3.20
