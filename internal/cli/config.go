@@ -102,7 +102,7 @@ k8s-pss-restricted, k8s-cis, k8s-nsa or docker-cis.`,
 	f.StringArrayVar(&helmSet, "set", nil, "Helm --set key=value for charts (repeatable)")
 	f.StringVar(&helmNS, "helm-namespace", "", "namespace charts are rendered for (default \"default\")")
 	f.StringVar(&pssVersion, "pss-version", "latest", "Pod Security Standards version: latest or v1.N")
-	f.StringArrayVar(&policyDirs, "policy", nil, "directory of custom checks (YAML with CEL expressions; repeatable)")
+	f.StringArrayVar(&policyDirs, "policy", nil, "directory or file of custom checks (YAML with CEL expressions; repeatable; see docs/custom-checks.md)")
 	f.StringVar(&framework, "compliance", "", "compliance view: "+strings.Join(compliance.Frameworks(), ", "))
 	f.BoolVar(&listChecks, "list-checks", false, "list every built-in check and exit")
 	return cmd

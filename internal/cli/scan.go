@@ -51,7 +51,7 @@ func (f *scanFlags) register(cmd *cobra.Command, image, files bool) {
 		fl.StringSliceVar(&f.helmValues, "helm-values", nil, "extra values files for every Helm chart")
 		fl.StringArrayVar(&f.helmSet, "set", nil, "Helm --set assignment (repeatable)")
 		fl.StringVar(&f.pssVersion, "pss-version", "latest", "Pod Security Standards version")
-		fl.StringSliceVar(&f.policyDirs, "policy", nil, "directories of custom CEL checks")
+		fl.StringSliceVar(&f.policyDirs, "policy", nil, "directories or files of custom CEL checks (see docs/custom-checks.md)")
 	}
 	fl.BoolVar(&f.showSecrets, "show-secrets", false, "show secrets in the report instead of redacting them")
 	fl.StringVar(&f.maxFileSize, "max-file-size", "10MiB", "secret scanning skips (and counts) files larger than this (bytes, or with KiB, MiB, GiB)")
