@@ -280,9 +280,12 @@ rule, list its priority, whether it is enabled, the event types it needs and
 			sort.Strings(plugins)
 			fmt.Fprintf(w, "%d files: %d rules (%d enabled), %d macros, %d lists, %d unsupported\n",
 				len(info.Files), info.Rules, info.Enabled, info.Macros, info.Lists, info.Unsupported)
-			if len(info.RequiredEngineVersions) > 0 || len(plugins) > 0 {
-				fmt.Fprintf(w, "required engine version: %s (Ward implements %s); required plugins: %s\n",
-					strings.Join(info.RequiredEngineVersions, ", "), rules.EngineVersion, strings.Join(plugins, ", "))
+			if len(info.RequiredEngineVersions) > 0 {
+				fmt.Fprintf(w, "required engine version: %s (Ward implements %s)\n",
+					strings.Join(info.RequiredEngineVersions, ", "), rules.EngineVersion)
+			}
+			if len(plugins) > 0 {
+				fmt.Fprintf(w, "required plugins: %s\n", strings.Join(plugins, ", "))
 			}
 			var ts []string
 			for _, t := range eng.EventTypes() {
