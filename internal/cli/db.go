@@ -69,8 +69,18 @@ database that are not fetched now are kept unless --clean is given.`,
 				for _, r := range results {
 					fmt.Fprintf(g.Stderr, "%-12s %s (%s)\n", r.Ecosystem, r.Status, humanBytes(r.Bytes))
 				}
-				fmt.Fprintf(g.Stderr, "database updated in %s: %d advisories, %d parse failures\n",
-					g.Now().Sub(start).Round(time.Millisecond), st.Advisories, st.ParseFailures)
+				changed := false
+				for _, r := range results {
+					if r.Status != "not-modified" {
+						changed = true
+					}
+				}
+				verb := "database updated"
+				if !changed {
+					verb = "database already up to date (every archive not modified)"
+				}
+				fmt.Fprintf(g.Stderr, "%s in %s: %d advisories, %d parse failures\n",
+					verb, g.Now().Sub(start).Round(time.Millisecond), st.Advisories, st.ParseFailures)
 			}
 			return nil
 		},
