@@ -3,6 +3,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -36,5 +38,33 @@ func run() int {
 		StdoutTTY: term.IsTerminal(int(os.Stdout.Fd())),
 		StderrTTY: term.IsTerminal(int(os.Stderr.Fd())),
 	}
-	return cli.Run(ctx, g, os.Args[1:])
+	return runInterruptible(ctx, shutdownGrace, os.Stderr, func() int { return cli.Run(ctx, g, os.Args[1:]) })
+}
+
+// shutdownGrace is how long a cancelled run may take to wind down before
+// Ward gives up on it.
+const shutdownGrace = 3 * time.Second
+
+// runInterruptible runs f and returns its exit code. Once ctx is cancelled
+// (SIGINT or SIGTERM) f gets grace to return; a run still blocked after that
+// (an open(2) of a FIFO nobody writes to, a read from a stalled device)
+// cannot observe the context, so Ward reports it and exits with 130 instead
+// of ignoring the signal forever.
+func runInterruptible(ctx context.Context, grace time.Duration, stderr io.Writer, f func() int) int {
+	done := make(chan int, 1)
+	go func() { done <- f() }()
+	select {
+	case code := <-done:
+		return code
+	case <-ctx.Done():
+	}
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case code := <-done:
+		return code
+	case <-t.C:
+		fmt.Fprintf(stderr, "ward: interrupted; still blocked after %s (reading a FIFO or device?), exiting\n", grace)
+		return 130
+	}
 }
