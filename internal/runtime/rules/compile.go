@@ -152,11 +152,19 @@ func (cp *compiler) macro(n *MacroRef) (*compiled, error) {
 	return c, nil
 }
 
-// listValues expands list references among values (recursively).
+// listValues expands list references among values (recursively). Each
+// list is expanded once per call: its items are already in the result the
+// second time, and a list naming another list several times over a few
+// levels (a "list bomb") would otherwise expand exponentially.
 func (cp *compiler) listValues(vals []Value) []string {
 	var out []string
+	seen := map[string]bool{}
 	var expand func(name string, depth int)
 	expand = func(name string, depth int) {
+		if seen[name] {
+			return
+		}
+		seen[name] = true
 		for _, it := range cp.rs.lists[name].items {
 			if l, ok := cp.rs.lists[it]; ok && depth < 32 && l.name != name {
 				expand(it, depth+1)
