@@ -64,7 +64,7 @@ func runInterruptible(ctx context.Context, grace time.Duration, stderr io.Writer
 	case code := <-done:
 		return code
 	case <-t.C:
-		fmt.Fprintf(stderr, "ward: interrupted; still blocked after %s (reading a FIFO or device?), exiting\n", grace)
+		fmt.Fprintf(stderr, "ward: interrupted; the run did not stop within %s, exiting\n", grace)
 		return 130
 	}
 }
