@@ -315,27 +315,31 @@ func MatchGlob(glob, name string) bool {
 	return matchSegs(strings.Split(glob, "/"), strings.Split(name, "/"))
 }
 
+// matchSegs matches glob segments g against name segments n. It is a
+// dynamic program over (glob suffix, name suffix), O(len(g)*len(n)): the
+// backtracking it replaces was exponential on globs like "**/**/**/.../x"
+// from a hostile ignore file.
 func matchSegs(g, n []string) bool {
-	for len(g) > 0 {
-		if g[0] == "**" {
-			g = g[1:]
-			if len(g) == 0 {
-				return true
+	// next[j]: g[i+1:] matches n[j:]; cur[j]: g[i:] matches n[j:].
+	next := make([]bool, len(n)+1)
+	cur := make([]bool, len(n)+1)
+	next[len(n)] = true
+	for i := len(g) - 1; i >= 0; i-- {
+		if g[i] == "**" {
+			cur[len(n)] = next[len(n)]
+			for j := len(n) - 1; j >= 0; j-- {
+				cur[j] = next[j] || cur[j+1]
 			}
-			for i := 0; i <= len(n); i++ {
-				if matchSegs(g, n[i:]) {
-					return true
+		} else {
+			cur[len(n)] = false
+			for j := len(n) - 1; j >= 0; j-- {
+				cur[j] = false
+				if next[j+1] {
+					cur[j], _ = path.Match(g[i], n[j])
 				}
 			}
-			return false
 		}
-		if len(n) == 0 {
-			return false
-		}
-		if ok, _ := path.Match(g[0], n[0]); !ok {
-			return false
-		}
-		g, n = g[1:], n[1:]
+		cur, next = next, cur
 	}
-	return len(n) == 0
+	return next[0]
 }

@@ -125,6 +125,12 @@ func TestMatchGlob(t *testing.T) {
 		{"./a/b", "a/b", true},
 		{"/a/b", "a/b", true},
 		{"a/b", "a/bc", false},
+		{"a/**", "a", true},
+		{"**", "a/b", true},
+		{"**/**/c", "c", true},
+		{"a/**/b/**/c", "a/b/x/c", true},
+		{"a/**/b/**/c", "a/x/c", false},
+		{"[", "[", false},
 	}
 	for _, tt := range tests {
 		if got := MatchGlob(tt.glob, tt.name); got != tt.want {
@@ -152,4 +158,21 @@ func FuzzParse(f *testing.F) {
 		}
 		file.Apply([]finding.Finding{{RuleID: "A", Location: finding.Location{Path: "a/b"}}}, time.Now())
 	})
+}
+
+// A hostile ignore file's glob of thousands of "**" segments against a deep
+// path backtracked exponentially and hung the scan.
+func TestMatchGlobPathological(t *testing.T) {
+	glob := strings.Repeat("**/", 5000) + "x"
+	name := strings.Repeat("a/", 200) + "y"
+	start := time.Now()
+	if MatchGlob(glob, name) {
+		t.Error("matched")
+	}
+	if !MatchGlob(glob, strings.Repeat("a/", 200)+"x") {
+		t.Error("did not match")
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("took %s", d)
+	}
 }
