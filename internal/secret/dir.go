@@ -360,24 +360,30 @@ func globMatch(pattern, name string) bool {
 	}
 	parts := strings.Split(name, "/")
 	pp := strings.Split(pattern, "/")
-	var match func(pi, ni int) bool
-	match = func(pi, ni int) bool {
-		if pi == len(pp) {
-			return ni == len(parts)
-		}
-		if pp[pi] == "**" {
-			for k := ni; k <= len(parts); k++ {
-				if match(pi+1, k) {
-					return true
+	// Dynamic program over (pattern suffix, name suffix), O(len(pp) *
+	// len(parts)): a scanned tree's .gitignore is hostile input, and the
+	// backtracking this replaces was exponential on "**/**/**/.../x".
+	// next[j]: pp[i+1:] matches parts[j:]; cur[j]: pp[i:] matches parts[j:].
+	next := make([]bool, len(parts)+1)
+	cur := make([]bool, len(parts)+1)
+	next[len(parts)] = true
+	for i := len(pp) - 1; i >= 0; i-- {
+		if pp[i] == "**" {
+			cur[len(parts)] = next[len(parts)]
+			for j := len(parts) - 1; j >= 0; j-- {
+				cur[j] = next[j] || cur[j+1]
+			}
+		} else {
+			cur[len(parts)] = false
+			for j := len(parts) - 1; j >= 0; j-- {
+				cur[j] = false
+				if next[j+1] {
+					ok, err := path.Match(pp[i], parts[j])
+					cur[j] = err == nil && ok
 				}
 			}
-			return false
 		}
-		if ni == len(parts) {
-			return false
-		}
-		ok, err := path.Match(pp[pi], parts[ni])
-		return err == nil && ok && match(pi+1, ni+1)
+		cur, next = next, cur
 	}
-	return match(0, 0)
+	return next[0]
 }

@@ -348,6 +348,10 @@ func TestGitignoreGlobs(t *testing.T) {
 		{"**/secret.txt", "d/e/secret.txt", true},
 		{"a/*/b", "a/x/y/b", false},
 		{"[", "[", false},
+		{"a/**", "a", true},
+		{"**/**/c", "c", true},
+		{"a/**/b/**/c", "a/x/c", false},
+		{"a/**/[", "a/[", false},
 	} {
 		if got := globMatch(c.pat, c.name); got != c.want {
 			t.Errorf("globMatch(%q, %q) = %v", c.pat, c.name, got)
