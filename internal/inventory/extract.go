@@ -283,7 +283,12 @@ func extractLayer(ctx context.Context, art artifact.Artifact, i int, layer *sbom
 	}
 	r.Complete = len(problems) == 0
 	for _, p := range problems {
-		r.Errors = append(r.Errors, finding.ScanError{Path: p.Path, Scanner: "inventory", Message: p.Error()})
+		path := p.Path
+		if path == "" && p.Layer != nil {
+			// A problem with the layer as a whole: name the layer.
+			path = p.Layer.Digest
+		}
+		r.Errors = append(r.Errors, finding.ScanError{Path: path, Scanner: "inventory", Message: p.Error()})
 	}
 	return r, nil
 }

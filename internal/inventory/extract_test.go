@@ -193,6 +193,9 @@ func TestExtractBadLayerRestInventoried(t *testing.T) {
 	if !strings.Contains(errs[0].Message, "layer 1 (sha256:") || !strings.Contains(errs[1].Error(), "lib/apk/db/installed:5:1") {
 		t.Fatalf("errors do not name layer/position: %v", errs)
 	}
+	if !strings.HasPrefix(errs[0].Error(), "sha256:") {
+		t.Errorf("error for the layer as a whole does not start with its digest: %q", errs[0].Error())
+	}
 	got := summary(inv)
 	if !strings.Contains(got, "openssl@3.0.11-1 Debian:12 L2") || !strings.Contains(got, "musl@1.2.4-r2") {
 		t.Fatalf("rest not inventoried:\n%s", got)

@@ -400,7 +400,10 @@ func walkImage(ctx context.Context, art artifact.Artifact, opts Options, res *Re
 		for _, p := range probs {
 			path := p.Path
 			if p.Layer != nil {
-				path = p.Layer.Digest + ":" + p.Path
+				path = p.Layer.Digest
+				if p.Path != "" {
+					path += ":" + p.Path
+				}
 			}
 			res.Errors = append(res.Errors, finding.ScanError{Target: art.Name(), Path: path, Message: p.Err.Error()})
 		}
