@@ -405,13 +405,20 @@ func (s *scanner) kustomize(dir string) {
 		s.fail(dir, kustomize.ErrNoBuilder)
 		return
 	}
+	// Index the local inputs first: one over the limits (a YAML alias
+	// bomb) is reported at its position, and the builder, which has no
+	// limits of its own, is not run on it.
+	idx := kustomize.NewIndex(dir, s.opts.Limits)
+	if pe := idx.TooLarge(); pe != nil {
+		s.fail(dir, pe)
+		return
+	}
 	s.log.Debug("build kustomization", "dir", dir, "builder", b.Name())
 	out, err := b.Build(s.ctx, dir)
 	if err != nil {
 		s.fail(dir, err)
 		return
 	}
-	idx := kustomize.NewIndex(dir, s.opts.Limits)
 	name := filepath.Join(dir, "kustomization.yaml")
 	if f := kustomize.KustomizationFile(dir); f != "" {
 		name = f

@@ -130,6 +130,28 @@ func (s *Source) Locate(fieldPath string) (int, int) {
 type Index struct {
 	byKey map[string]*Source
 	all   []*Source
+	// tooLarge holds the inputs over the limits (oversized files or lines,
+	// YAML alias bombs), found while indexing. See TooLarge.
+	tooLarge []*k8s.PosError
+}
+
+// TooLarge returns the first local input (the kustomization file, a
+// resource or a strategic merge patch) that exceeds the limits, or nil.
+// The external builder must not be run on such a kustomization: it has no
+// limits of its own and a YAML alias bomb makes it allocate gigabytes.
+func (idx *Index) TooLarge() *k8s.PosError {
+	if len(idx.tooLarge) == 0 {
+		return nil
+	}
+	return idx.tooLarge[0]
+}
+
+// noteTooLarge records err when it is a limit error.
+func (idx *Index) noteTooLarge(err error) {
+	var pe *k8s.PosError
+	if errors.As(err, &pe) && errors.Is(pe, k8s.ErrTooLarge) {
+		idx.tooLarge = append(idx.tooLarge, pe)
+	}
 }
 
 // OriginAnnotation is set by kustomize's buildMetadata: [originAnnotations].
@@ -158,7 +180,13 @@ func (idx *Index) collect(dir string, lim k8s.Limits, seen map[string]bool, dept
 	}
 	data, err := readFile(kf, lim)
 	if err != nil {
+		idx.noteTooLarge(err)
 		return
+	}
+	if _, errs := k8s.SplitDocuments(kf, data, lim); len(errs) > 0 {
+		for _, e := range errs {
+			idx.noteTooLarge(e.Err)
+		}
 	}
 	var k struct {
 		Resources             []string `yaml:"resources"`
@@ -185,6 +213,21 @@ func (idx *Index) collect(dir string, lim k8s.Limits, seen map[string]bool, dept
 		}
 		idx.addFile(p, lim)
 	}
+	for _, r := range k.PatchesStrategicMerge {
+		p := filepath.Join(dir, r)
+		if st, err := os.Stat(p); err != nil || !st.Mode().IsRegular() {
+			continue // an inline patch, or missing: kustomize reports it
+		}
+		pdata, err := readFile(p, lim)
+		if err != nil {
+			idx.noteTooLarge(err)
+			continue
+		}
+		_, errs := k8s.SplitDocuments(p, pdata, lim)
+		for _, e := range errs {
+			idx.noteTooLarge(e.Err)
+		}
+	}
 }
 
 func readFile(p string, lim k8s.Limits) ([]byte, error) {
@@ -199,9 +242,13 @@ func readFile(p string, lim k8s.Limits) ([]byte, error) {
 func (idx *Index) addFile(p string, lim k8s.Limits) {
 	data, err := readFile(p, lim)
 	if err != nil {
+		idx.noteTooLarge(err)
 		return
 	}
-	docs, _ := k8s.SplitDocuments(p, data, lim)
+	docs, errs := k8s.SplitDocuments(p, data, lim)
+	for _, e := range errs {
+		idx.noteTooLarge(e.Err)
+	}
 	for _, d := range docs {
 		r := d.Root
 		if r == nil || r.Kind != yaml.MappingNode {
