@@ -22,6 +22,7 @@ func RootModules(dirs []string) []string {
 		}
 	}
 	called := map[string]bool{}
+	calls := map[string][]string{}
 	for _, d := range dirs {
 		files, _ := filepath.Glob(filepath.Join(d, "*.tf"))
 		sort.Strings(files)
@@ -34,13 +35,42 @@ func RootModules(dirs []string) []string {
 				target := filepath.Join(abs[d], filepath.FromSlash(string(m[1])))
 				if target != abs[d] {
 					called[target] = true
+					calls[abs[d]] = append(calls[abs[d]], target)
 				}
 			}
 		}
 	}
-	var out []string
+	// Every directory must be scanned through some root. Modules that call
+	// each other in a cycle (a/ calls ./b, b/ calls ../) are all "called":
+	// without this a hostile module calling its caller back hid the whole
+	// tree, silently. The first directory of such a cycle becomes a root.
+	reached := map[string]bool{}
+	var reach func(a string)
+	reach = func(a string) {
+		if reached[a] {
+			return
+		}
+		reached[a] = true
+		for _, t := range calls[a] {
+			reach(t)
+		}
+	}
+	root := map[string]bool{}
 	for _, d := range dirs {
 		if !called[abs[d]] {
+			root[d] = true
+			reach(abs[d])
+		}
+	}
+	for _, d := range dirs {
+		if !reached[abs[d]] {
+			root[d] = true
+			reach(abs[d])
+		}
+	}
+	var out []string
+	for _, d := range dirs {
+		if root[d] {
 			out = append(out, d)
 		}
 	}
