@@ -193,7 +193,7 @@ func newDBStatusCmd(g *Globals) *cobra.Command {
 			}
 			writeDBStatus(g.Stdout, st, g.Now())
 			if w := DBAgeWarning(st, g.Now(), maxAge); w != "" {
-				fmt.Fprintln(g.Stderr, "warning: "+w)
+				fmt.Fprintln(g.Stderr, "warning: "+termSafe(w, false))
 			}
 			return nil
 		},

@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/wardsec/ward/internal/ignore"
 	"github.com/wardsec/ward/pkg/finding"
@@ -106,14 +108,14 @@ func (g *Globals) Emit(r *report.Report) error {
 	if !g.Quiet {
 		for _, warn := range r.Warnings {
 			if g.Format != "table" || g.Output != "" {
-				fmt.Fprintln(g.Stderr, "warning: "+warn)
+				fmt.Fprintln(g.Stderr, "warning: "+termSafe(warn, false))
 			}
 		}
 	}
 	if len(r.Errors) > 0 {
 		if !g.Quiet && (g.Format != "table" || g.Output != "") {
 			for _, e := range r.Errors {
-				fmt.Fprintln(g.Stderr, "error: "+e.Error())
+				fmt.Fprintln(g.Stderr, "error: "+termSafe(e.Error(), false))
 			}
 		}
 		return &ExitError{Code: ExitScanError}
@@ -156,4 +158,48 @@ func (g *Globals) writeOutput(fn func(io.Writer) error) error {
 		return fmt.Errorf("output: %w", err)
 	}
 	return nil
+}
+
+// termSafe makes text from scanned input (file and entry names, messages
+// quoting them) safe to print on a terminal: control characters (C0 but
+// tab, DEL, C1: ESC sequences could retitle the window, clear the screen
+// or hide lines) and bytes that are not UTF-8 are shown escaped, as \x1b.
+// Newlines too, unless keepNewlines: one error or warning stays one line.
+func termSafe(s string, keepNewlines bool) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || isTermControl(r, keepNewlines) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == '\n' && !keepNewlines:
+			b.WriteString(`\n`)
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case isTermControl(r, keepNewlines):
+			fmt.Fprintf(&b, `\x%02x`, r)
+		default:
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+func isTermControl(r rune, keepNewlines bool) bool {
+	switch {
+	case r == '\t', r == '\n' && keepNewlines:
+		return false
+	case r < 0x20, r == 0x7f, r >= 0x80 && r <= 0x9f:
+		return true
+	}
+	return false
 }

@@ -211,11 +211,11 @@ func Run(ctx context.Context, g *Globals, args []string) int {
 	var ee *ExitError
 	if errors.As(err, &ee) {
 		if ee.Err != nil {
-			fmt.Fprintln(g.Stderr, "ward: "+ee.Err.Error())
+			fmt.Fprintln(g.Stderr, "ward: "+termSafe(ee.Err.Error(), true))
 		}
 		return ee.Code
 	}
-	fmt.Fprintln(g.Stderr, "ward: "+err.Error())
+	fmt.Fprintln(g.Stderr, "ward: "+termSafe(err.Error(), true))
 	var ue *UsageError
 	if errors.As(err, &ue) || isCobraUsage(err) {
 		return ExitUsage

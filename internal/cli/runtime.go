@@ -244,7 +244,7 @@ rule, list its priority, whether it is enabled, the event types it needs and
 		RunE: func(cmd *cobra.Command, args []string) error {
 			eng, err := loadRuntimeRules(g, args, "")
 			if err != nil {
-				fmt.Fprintf(g.Stderr, "rules check: %v\n", err)
+				fmt.Fprintf(g.Stderr, "rules check: %s\n", termSafe(err.Error(), true))
 				return &ExitError{Code: ExitScanError}
 			}
 			w := g.Stdout
@@ -298,7 +298,7 @@ rule, list its priority, whether it is enabled, the event types it needs and
 				fmt.Fprintln(w, "open path prefixes: any (some rule matches opens of any path)")
 			}
 			for _, warn := range info.Warnings {
-				fmt.Fprintf(g.Stderr, "warning: %s\n", warn)
+				fmt.Fprintf(g.Stderr, "warning: %s\n", termSafe(warn, false))
 			}
 			return nil
 		},

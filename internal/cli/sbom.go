@@ -69,7 +69,7 @@ Prefixes force the kind: registry:, docker-archive:, oci-archive:, oci:, dir:.`,
 			}
 			if len(scanErrs) > 0 {
 				for _, e := range scanErrs {
-					fmt.Fprintln(g.Stderr, "ward: scan error: "+e.Error())
+					fmt.Fprintln(g.Stderr, "ward: scan error: "+termSafe(e.Error(), false))
 				}
 				return &ExitError{Code: ExitScanError}
 			}
