@@ -167,7 +167,7 @@ func oneLine(s string) string {
 		case '\n', '\r', '\t':
 			return ' '
 		}
-		if r < 0x20 || r == 0x7f {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f) { // C0, DEL, C1 (CSI is U+009B)
 			return -1
 		}
 		return r
