@@ -253,19 +253,19 @@ func writeDBStatus(w io.Writer, st db.Status, now time.Time) {
 			fetched = " fetched " + s.Fetched.Format(time.RFC3339)
 		}
 		fmt.Fprintf(w, "  %-14s %7d advisories  %4d withdrawn  %4d parse failures  %s%s\n",
-			s.Name, s.Advisories, s.Withdrawn, s.ParseFailures, s.Origin, fetched)
+			termSafe(s.Name, false), s.Advisories, s.Withdrawn, s.ParseFailures, termSafe(s.Origin, false), fetched)
 	}
 	fmt.Fprintln(w, "\nEcosystems:")
 	for _, e := range st.SortedEcosystems() {
-		fmt.Fprintf(w, "  %-28s %7d\n", e, st.Ecosystems[e])
+		fmt.Fprintf(w, "  %-28s %7d\n", termSafe(e, false), st.Ecosystems[e])
 	}
 	var fails []string
 	for _, s := range st.Sources {
 		for _, f := range s.Failures {
-			fails = append(fails, fmt.Sprintf("  %s: %s: %s", s.Name, f.File, f.Error))
+			fails = append(fails, termSafe(fmt.Sprintf("  %s: %s: %s", s.Name, f.File, f.Error), false))
 		}
 		if s.ParseFailures > len(s.Failures) {
-			fails = append(fails, fmt.Sprintf("  %s: ... and %d more", s.Name, s.ParseFailures-len(s.Failures)))
+			fails = append(fails, termSafe(fmt.Sprintf("  %s: ... and %d more", s.Name, s.ParseFailures-len(s.Failures)), false))
 		}
 	}
 	if len(fails) > 0 {
