@@ -92,8 +92,10 @@ func wantPlatform(opts *Options) (v1.Platform, error) {
 // selectManifest picks the descriptor for the platform from an index.
 func selectManifest(idx *v1.IndexManifest, want v1.Platform) (v1.Descriptor, error) {
 	var have []string
+	noPlatform := 0
 	for _, d := range idx.Manifests {
 		if d.Platform == nil {
+			noPlatform++
 			continue
 		}
 		if d.Platform.OS == "unknown" { // attestation manifests
@@ -107,6 +109,18 @@ func selectManifest(idx *v1.IndexManifest, want v1.Platform) (v1.Descriptor, err
 	// An index without platforms and a single image: take it.
 	if len(idx.Manifests) == 1 && idx.Manifests[0].Platform == nil {
 		return idx.Manifests[0], nil
+	}
+	// Say what the index has, in bounded length (a hostile index may list
+	// a hundred thousand manifests).
+	const maxListed = 10
+	if len(have) > maxListed {
+		have = append(have[:maxListed], fmt.Sprintf("and %d more", len(have)-maxListed))
+	}
+	if noPlatform > 0 {
+		have = append(have, fmt.Sprintf("%d manifests without a platform", noPlatform))
+	}
+	if len(have) == 0 {
+		have = append(have, "no image manifests")
 	}
 	return v1.Descriptor{}, fmt.Errorf("%w %s (index has: %s)", ErrNoPlatform, want.String(), strings.Join(have, ", "))
 }
