@@ -397,7 +397,18 @@ func walkImage(ctx context.Context, art artifact.Artifact, opts Options, res *Re
 	})
 	if walkErr != nil {
 		probs, fatal := artifact.Problems(walkErr)
+		// The inventory walked the same layers and reported the same
+		// problems (a path escape, a truncated layer): report each once.
+		seen := map[string]bool{}
+		for _, e := range res.Errors {
+			if e.Scanner == "inventory" {
+				seen[e.Message] = true
+			}
+		}
 		for _, p := range probs {
+			if seen[p.Error()] {
+				continue
+			}
 			path := p.Path
 			if p.Layer != nil {
 				path = p.Layer.Digest
