@@ -223,13 +223,6 @@ func readCycloneDX(b []byte) (*Inventory, error) {
 			}
 		}
 	}
-	for i := range inv.Packages {
-		p := &inv.Packages[i]
-		for _, r := range inv.Relationships {
-			if r.From == p.ID {
-				p.DependsOn = append(p.DependsOn, r.To)
-			}
-		}
-	}
+	setDependsOn(inv)
 	return inv, nil
 }

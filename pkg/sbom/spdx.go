@@ -121,18 +121,27 @@ func WriteSPDXOptions(w io.Writer, inv *Inventory, o WriteOptions) error {
 		doc.Relationships = append(doc.Relationships, spdxRelationship{spdxRootID, "CONTAINS", spdxOSID})
 	}
 	refs := map[string]string{}
+	dupNext := map[string]int{}
 	for i := range inv.Packages {
 		p := &inv.Packages[i]
 		id := spdxRef(p.ID)
 		if p.ID == "" {
 			id = spdxRef(fmt.Sprint(i))
 		}
-		for n := 2; ; n++ {
+		// Number duplicates from where the last duplicate of this ID
+		// stopped: restarting at 2 was quadratic on an SBOM whose 100k
+		// components all have the same bom-ref.
+		n := dupNext[p.ID]
+		if n < 2 {
+			n = 2
+		}
+		for ; ; n++ {
 			if _, dup := refs[id]; !dup {
 				break
 			}
 			id = spdxRef(fmt.Sprintf("%s-%d", p.ID, n))
 		}
+		dupNext[p.ID] = n
 		refs[p.ID] = id
 		refs[id] = id
 		sp := spdxPackage{SPDXID: id, Name: p.Name, VersionInfo: p.Version, DownloadLocation: noAssert,
@@ -280,13 +289,6 @@ func readSPDX(b []byte) (*Inventory, error) {
 			inv.Relationships = append(inv.Relationships, Relationship{From: from, To: to, Type: RelContains})
 		}
 	}
-	for i := range inv.Packages {
-		p := &inv.Packages[i]
-		for _, r := range inv.Relationships {
-			if r.From == p.ID && r.Type == RelDependsOn {
-				p.DependsOn = append(p.DependsOn, r.To)
-			}
-		}
-	}
+	setDependsOn(inv)
 	return inv, nil
 }
