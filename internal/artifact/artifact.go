@@ -246,6 +246,9 @@ var (
 	ErrNoPlatform   = errors.New("no image for the requested platform")
 	ErrLayerTooBig  = errors.New("layer exceeds the decompression limit")
 	ErrNotSupported = errors.New("unsupported target")
+	// ErrDiffIDMismatch: a layer's content does not match the diff ID the
+	// image configuration gives it. Such a layer must not be cached.
+	ErrDiffIDMismatch = errors.New("layer diff ID mismatch")
 )
 
 func shortDigest(d string) string {

@@ -4,6 +4,8 @@ import (
 	"archive/tar"
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -252,6 +254,15 @@ func readLayer(ctx context.Context, open func() (io.ReadCloser, error), size int
 		return nil
 	}
 	defer closeFn()
+	// The diff ID is the digest of the uncompressed layer. It keys the
+	// layer caches, so it must be the content's: a hostile image claiming
+	// another layer's diff ID would otherwise plant its packages in the
+	// cache for every image that really has that layer.
+	var h = sha256.New()
+	verify := layer != nil && strings.HasPrefix(layer.DiffID, "sha256:")
+	if verify {
+		dr = io.TeeReader(dr, h)
+	}
 	before := len(errs.Errs)
 	werr := walkTar(ctx, dr, layer, fn, errs)
 	if errors.Is(werr, SkipLayer) {
@@ -265,6 +276,13 @@ func readLayer(ctx context.Context, open func() (io.ReadCloser, error), size int
 	}
 	if _, err := io.Copy(io.Discard, dr); err != nil {
 		errs.add(layer, "", fmt.Errorf("reading layer: %w", err))
+		return nil
+	}
+	if verify {
+		if got := "sha256:" + hex.EncodeToString(h.Sum(nil)); got != layer.DiffID {
+			errs.add(layer, "", fmt.Errorf("%w: the content is %s, the image configuration says %s",
+				ErrDiffIDMismatch, shortDigest(got), shortDigest(layer.DiffID)))
+		}
 	}
 	return nil
 }

@@ -55,6 +55,9 @@ type layerResult struct {
 	OS          []osCandidate       `json:"os,omitempty"`
 	Index       artifact.LayerIndex `json:"index"`
 	Errors      []finding.ScanError `json:"errors,omitempty"`
+	// unverified: the content does not match the layer's diff ID, the
+	// cache key; the result is not cached.
+	unverified bool
 }
 
 type fileResult struct {
@@ -156,7 +159,7 @@ func ExtractWithStats(ctx context.Context, art artifact.Artifact, extractors []E
 				return
 			}
 			results[i] = r
-			if key != "" {
+			if key != "" && !r.unverified {
 				if err := writeCache(opts.CacheDir, key, r); err != nil {
 					log.Debug("inventory cache write failed", "err", err)
 				}
@@ -283,6 +286,9 @@ func extractLayer(ctx context.Context, art artifact.Artifact, i int, layer *sbom
 	}
 	r.Complete = len(problems) == 0
 	for _, p := range problems {
+		if errors.Is(p, artifact.ErrDiffIDMismatch) {
+			r.unverified = true
+		}
 		path := p.Path
 		if path == "" && p.Layer != nil {
 			// A problem with the layer as a whole: name the layer.
