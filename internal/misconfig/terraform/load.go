@@ -12,6 +12,7 @@ package terraform
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -284,15 +285,39 @@ func parseAll(dir string, names []string) []parsed {
 	return out
 }
 
+// readBounded reads a regular file of at most MaxFileSize bytes. A FIFO
+// named x.tf (open blocks forever) or a symlink to /dev/zero (Stat says 0
+// bytes, reading never ends) in a scanned tree is refused.
 func readBounded(p string) ([]byte, error) {
 	fi, err := os.Stat(p)
 	if err != nil {
 		return nil, err
 	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file (%s)", fi.Mode().Type())
+	}
 	if fi.Size() > MaxFileSize {
 		return nil, fmt.Errorf("file is larger than %d bytes", MaxFileSize)
 	}
-	return os.ReadFile(p)
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > MaxFileSize {
+		return nil, fmt.Errorf("file is larger than %d bytes", MaxFileSize)
+	}
+	return b, nil
+}
+
+// within reports whether dir is root or below it (both absolute, clean).
+func within(root, dir string) bool {
+	rel, err := filepath.Rel(root, dir)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // module loads a local module call (source starting with ./ or ../).
@@ -315,10 +340,19 @@ func (l *loader) module(parent *Module, b *hclsyntax.Block, depth int) *Module {
 	if err1 != nil || err2 != nil {
 		return nil
 	}
-	if rel, err := filepath.Rel(absRoot, absDir); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+	if !within(absRoot, absDir) {
 		r := srcAttr.SrcRange
 		l.errorf(r.Filename, r.Start.Line, r.Start.Column, "module %q: source %q is outside the scanned directory %s; not followed", b.Labels[0], src, l.root)
 		return nil
+	}
+	// The same once symlinks are resolved: "./link" may be a symlink to a
+	// directory anywhere on the host.
+	if realRoot, err := filepath.EvalSymlinks(absRoot); err == nil {
+		if realDir, err := filepath.EvalSymlinks(absDir); err == nil && !within(realRoot, realDir) {
+			r := srcAttr.SrcRange
+			l.errorf(r.Filename, r.Start.Line, r.Start.Column, "module %q: source %q is a symlink leading outside the scanned directory %s; not followed", b.Labels[0], src, l.root)
+			return nil
+		}
 	}
 	if l.loaded[absDir] >= 4 {
 		return nil // cycle or heavy reuse: stop
