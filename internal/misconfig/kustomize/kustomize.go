@@ -136,7 +136,8 @@ type Index struct {
 }
 
 // TooLarge returns the first local input (the kustomization file, a
-// resource or a strategic merge patch) that exceeds the limits, or nil.
+// resource or a strategic merge patch) that exceeds the limits or is not a
+// regular file, or nil.
 // The external builder must not be run on such a kustomization: it has no
 // limits of its own and a YAML alias bomb makes it allocate gigabytes.
 func (idx *Index) TooLarge() *k8s.PosError {
@@ -146,10 +147,14 @@ func (idx *Index) TooLarge() *k8s.PosError {
 	return idx.tooLarge[0]
 }
 
-// noteTooLarge records err when it is a limit error.
+// errNotRegular: an input is a FIFO, a device or a socket.
+var errNotRegular = errors.New("not a regular file")
+
+// noteTooLarge records err when it is a limit error or a refused input that
+// is not a regular file (the builder would block on a FIFO).
 func (idx *Index) noteTooLarge(err error) {
 	var pe *k8s.PosError
-	if errors.As(err, &pe) && errors.Is(pe, k8s.ErrTooLarge) {
+	if errors.As(err, &pe) && (errors.Is(pe, k8s.ErrTooLarge) || errors.Is(pe, errNotRegular)) {
 		idx.tooLarge = append(idx.tooLarge, pe)
 	}
 }
@@ -215,7 +220,7 @@ func (idx *Index) collect(dir string, lim k8s.Limits, seen map[string]bool, dept
 	}
 	for _, r := range k.PatchesStrategicMerge {
 		p := filepath.Join(dir, r)
-		if st, err := os.Stat(p); err != nil || !st.Mode().IsRegular() {
+		if st, err := os.Stat(p); err != nil || st.IsDir() {
 			continue // an inline patch, or missing: kustomize reports it
 		}
 		pdata, err := readFile(p, lim)
@@ -231,6 +236,10 @@ func (idx *Index) collect(dir string, lim k8s.Limits, seen map[string]bool, dept
 }
 
 func readFile(p string, lim k8s.Limits) ([]byte, error) {
+	// Never open a FIFO (blocks forever) or a device.
+	if st, err := os.Stat(p); err == nil && !st.Mode().IsRegular() {
+		return nil, &k8s.PosError{Path: p, Msg: fmt.Sprintf("not a regular file (%s)", st.Mode().Type()), Err: errNotRegular}
+	}
 	f, err := os.Open(p)
 	if err != nil {
 		return nil, err
