@@ -285,7 +285,13 @@ type ignoreRule struct {
 func newIgnorer() *ignorer { return &ignorer{} }
 
 func (g *ignorer) load(absDir, relDir string) {
-	f, err := os.Open(filepath.Join(absDir, ".gitignore"))
+	p := filepath.Join(absDir, ".gitignore")
+	// A scanned tree's .gitignore may be a FIFO (open blocks forever) or a
+	// device: read only regular files.
+	if st, err := os.Stat(p); err != nil || !st.Mode().IsRegular() {
+		return
+	}
+	f, err := os.Open(p)
 	if err != nil {
 		return
 	}
