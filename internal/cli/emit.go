@@ -45,6 +45,13 @@ func (g *Globals) loadIgnore(flagChanged bool) (*ignore.File, error) {
 	if g.IgnoreFile == "" {
 		return nil, nil
 	}
+	if !flagChanged {
+		// The default .wardignore is in the working directory, often the
+		// scanned target: never open a FIFO or device found there.
+		if st, err := os.Stat(g.IgnoreFile); err == nil && !st.Mode().IsRegular() {
+			return nil, usagef("ignore file %s: not a regular file", g.IgnoreFile)
+		}
+	}
 	f, err := ignore.Load(g.IgnoreFile)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) && !flagChanged {

@@ -36,6 +36,14 @@ func applyConfigFile(cmd *cobra.Command, name string, explicit bool) error {
 	if name == "" {
 		return nil
 	}
+	if !explicit {
+		// The default ward.yaml is looked for in the working directory,
+		// often a checked-out or unpacked target: a FIFO there would block
+		// open(2) forever. (A file named on purpose may be a pipe.)
+		if st, err := os.Stat(name); err == nil && !st.Mode().IsRegular() {
+			return usagef("config file %s: not a regular file", name)
+		}
+	}
 	f, err := os.Open(name)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) && !explicit {
