@@ -233,6 +233,11 @@ type blobSource interface {
 type dirBlobs struct{ root *os.Root }
 
 func (d dirBlobs) open(name string) (io.ReadCloser, int64, error) {
+	// A blob that is a FIFO would block open(2) forever, a device would
+	// never end: only regular files are blobs.
+	if st, err := d.root.Stat(name); err == nil && !st.Mode().IsRegular() {
+		return nil, 0, fmt.Errorf("%s: not a regular file", name)
+	}
 	f, err := d.root.Open(name)
 	if err != nil {
 		return nil, 0, err
