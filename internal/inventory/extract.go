@@ -159,7 +159,11 @@ func ExtractWithStats(ctx context.Context, art artifact.Artifact, extractors []E
 				return
 			}
 			results[i] = r
-			if key != "" && !r.unverified {
+			// Only a layer read in full (so verified against its diff ID,
+			// the cache key) is cached: a hostile image claiming another
+			// layer's diff ID for a broken, missing or different blob
+			// would otherwise plant its result for the real layer.
+			if key != "" && r.Complete && !r.unverified {
 				if err := writeCache(opts.CacheDir, key, r); err != nil {
 					log.Debug("inventory cache write failed", "err", err)
 				}
