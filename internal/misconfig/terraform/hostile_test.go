@@ -1,6 +1,7 @@
 package terraform
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -47,5 +48,27 @@ module "x" {
 	// z calls x, which reaches y: z is the only root of that cycle.
 	if strings.Join(got, " ") != ". z" {
 		t.Errorf("roots %v, want [. z]", got)
+	}
+}
+
+// A module block written on one line still makes its source a called
+// module, not a root of its own.
+func TestRootModulesOneLineModuleBlock(t *testing.T) {
+	dir := t.TempDir()
+	for p, data := range map[string]string{
+		"main.tf":          `module "net" { source = "./net" }` + "\n",
+		"net/variables.tf": `variable "cidr" { default = "10.0.0.0/8" }` + "\n",
+	} {
+		full := filepath.Join(dir, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	roots := RootModules([]string{dir, filepath.Join(dir, "net")})
+	if len(roots) != 1 || roots[0] != dir {
+		t.Fatalf("roots = %v, want only %s", roots, dir)
 	}
 }

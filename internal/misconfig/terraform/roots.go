@@ -6,7 +6,7 @@ import (
 	"sort"
 )
 
-var localSource = regexp.MustCompile(`(?m)^\s*source\s*=\s*"(\.\.?/[^"]*)"`)
+var localSource = regexp.MustCompile(`\bsource\s*=\s*"(\.\.?/[^"]*)"`)
 
 // RootModules returns the directories of dirs that no other directory of
 // dirs calls as a local module (`source = "./..."` or `"../..."`). A caller
