@@ -27,7 +27,8 @@ func LoadBaseline(path string) (map[string]bool, error) {
 // ReadBaseline is LoadBaseline over a reader.
 func ReadBaseline(r io.Reader, name string) (map[string]bool, error) {
 	var rep struct {
-		Findings []struct {
+		SchemaVersion string `json:"schema_version"`
+		Findings      *[]struct {
 			Fingerprint string `json:"fingerprint"`
 		} `json:"findings"`
 	}
@@ -35,8 +36,13 @@ func ReadBaseline(r io.Reader, name string) (map[string]bool, error) {
 	if err := dec.Decode(&rep); err != nil {
 		return nil, fmt.Errorf("baseline %s: not a Ward JSON report: %w", name, err)
 	}
-	out := make(map[string]bool, len(rep.Findings))
-	for _, f := range rep.Findings {
+	// Another JSON document (an SBOM, a SARIF file) would otherwise be a
+	// silently empty baseline.
+	if rep.SchemaVersion == "" || rep.Findings == nil {
+		return nil, fmt.Errorf("baseline %s: not a Ward JSON report (no schema_version and findings; write one with --format json)", name)
+	}
+	out := make(map[string]bool, len(*rep.Findings))
+	for _, f := range *rep.Findings {
 		if f.Fingerprint != "" {
 			out[f.Fingerprint] = true
 		}

@@ -125,6 +125,15 @@ func TestBaseline(t *testing.T) {
 	if _, err := ReadBaseline(strings.NewReader("not json"), "bad.json"); err == nil {
 		t.Error("want error for a non-JSON baseline")
 	}
+	// Other JSON documents are not silently empty baselines.
+	for _, doc := range []string{`{"bomFormat":"CycloneDX","components":[]}`, `{"findings":[]}`, `{"schema_version":"1.0"}`} {
+		if _, err := ReadBaseline(strings.NewReader(doc), "other.json"); err == nil || !strings.Contains(err.Error(), "not a Ward JSON report") {
+			t.Errorf("ReadBaseline(%s) = %v", doc, err)
+		}
+	}
+	if _, err := ReadBaseline(strings.NewReader(`{"schema_version":"1.0","findings":[]}`), "empty.json"); err != nil {
+		t.Errorf("an empty Ward report is a valid baseline: %v", err)
+	}
 }
 
 func TestPlaceholdersAndExamples(t *testing.T) {
