@@ -449,6 +449,9 @@ func exceptionNode(e *Exception) (Node, error) {
 	if len(e.Values) == 0 {
 		return nil, nil
 	}
+	if len(e.Fields) == 0 {
+		return nil, fmt.Errorf("exception %q has values but no fields", e.Name)
+	}
 	if !e.FieldsList {
 		comp := "in"
 		if len(e.Comps) > 0 {
