@@ -4,121 +4,25 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
-	"sort"
 	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/txtar"
+	"github.com/wardsec/ward/internal/misconfig/check"
+	"github.com/wardsec/ward/internal/misconfig/check/checktest"
 	"github.com/wardsec/ward/pkg/finding"
 )
 
-var wantRe = regexp.MustCompile(`#\s*want:\s*([A-Z0-9,-]+)`)
-
-// TestChecks runs every check over testdata/checks/<ID>.txtar: each file under
-// fail/ must produce exactly the findings of that check marked by a
-// `# want: ID` comment on the line above, and files under pass/ none.
+// TestChecks runs every check over testdata/checks/<ID>.txtar (see
+// checktest.Fixtures).
 func TestChecks(t *testing.T) {
-	for _, m := range Checks() {
-		t.Run(m.ID, func(t *testing.T) {
-			ar, err := txtar.ParseFile(filepath.Join("testdata", "checks", m.ID+".txtar"))
-			if err != nil {
-				t.Fatalf("fixture missing: %v", err)
-			}
-			var nFail, nPass int
-			for _, fl := range ar.Files {
-				fs, errs := Scan("t", fl.Name, fl.Data)
-				for _, e := range errs {
-					t.Errorf("%s: unexpected scan error %v", fl.Name, e)
-				}
-				got := positions(fs, m.ID)
-				switch {
-				case strings.HasPrefix(fl.Name, "fail/"):
-					nFail++
-					want := wants(fl.Data, m.ID)
-					if len(want) == 0 {
-						t.Errorf("%s: no `# want: %s` marker", fl.Name, m.ID)
-					}
-					if strings.Join(got, " ") != strings.Join(want, " ") {
-						t.Errorf("%s: findings at lines %v, want %v", fl.Name, got, want)
-					}
-				case strings.HasPrefix(fl.Name, "pass/"):
-					nPass++
-					if len(got) > 0 {
-						t.Errorf("%s: unexpected findings at lines %v", fl.Name, got)
-					}
-				}
-			}
-			if nFail == 0 || nPass == 0 {
-				t.Errorf("need fail/ and pass/ fixtures, have %d and %d", nFail, nPass)
-			}
-		})
-	}
-}
-
-func positions(fs []finding.Finding, id string) []string {
-	var out []string
-	for _, f := range fs {
-		if f.RuleID != id || f.Suppressed != nil {
-			continue
-		}
-		if f.Location.StartColumn < 1 || f.Remediation == "" || f.Fingerprint == "" {
-			panic(fmt.Sprintf("finding without column, remediation or fingerprint: %+v", f))
-		}
-		if l := fmt.Sprint(f.Location.StartLine); len(out) == 0 || !contains(out, l) {
-			out = append(out, l)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-func wants(data []byte, id string) []string {
-	var out []string
-	for i, l := range strings.Split(string(data), "\n") {
-		m := wantRe.FindStringSubmatch(l)
-		if m == nil {
-			continue
-		}
-		for _, x := range strings.Split(m[1], ",") {
-			if x == id {
-				out = append(out, fmt.Sprint(i+2))
-			}
-		}
-	}
-	sort.Strings(out)
-	return out
+	checktest.Fixtures(t, Checks(), func(name string, data []byte) ([]finding.Finding, []finding.ScanError) {
+		return Scan("t", name, data)
+	})
 }
 
 func TestCheckMeta(t *testing.T) {
-	seen := map[string]bool{}
-	cs := Checks()
-	if len(cs) < 10 {
-		t.Errorf("%d checks, want at least 25", len(cs))
-	}
-	for _, m := range cs {
-		if !regexp.MustCompile(`^WARD-COMPOSE-\d{3}$`).MatchString(m.ID) {
-			t.Errorf("bad ID %q", m.ID)
-		}
-		if seen[m.ID] {
-			t.Errorf("duplicate ID %s", m.ID)
-		}
-		seen[m.ID] = true
-		if m.Title == "" || m.Description == "" || m.Remediation == "" || m.Severity == finding.SeverityUnknown || m.DocType != "compose" {
-			t.Errorf("%s: incomplete metadata", m.ID)
-		}
-		for _, mp := range m.Mappings {
-			if mp.Framework != "docker-cis" || mp.Title == "" {
-				t.Errorf("%s: bad mapping %+v", m.ID, mp)
-			}
-		}
-	}
-	files, _ := filepath.Glob(filepath.Join("testdata", "checks", "*.txtar"))
-	for _, f := range files {
-		if id := strings.TrimSuffix(filepath.Base(f), ".txtar"); !seen[id] {
-			t.Errorf("fixture %s has no check", f)
-		}
-	}
+	checktest.Meta(t, Checks(), `^WARD-COMPOSE-\d{3}$`, check.Compose, 10, "docker-cis")
 }
 
 func TestSuppression(t *testing.T) {
@@ -302,13 +206,4 @@ func BenchmarkScan(b *testing.B) {
 	for b.Loop() {
 		Scan("t", "compose.yaml", data)
 	}
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
