@@ -1,0 +1,669 @@
+// Package inflate is a fast streaming DEFLATE (RFC 1951) decoder with a
+// gzip (RFC 1952) member reader, in pure Go.
+//
+// The design follows libdeflate's decompressor: a 64-bit bit buffer
+// refilled with unaligned 8-byte loads from a large input buffer, decode
+// tables whose entries carry the symbol's value and the number of bits to
+// consume (literal/length base and extra-bit counts included), a literal
+// fast path that decodes several literals per refill, and word-at-a-time
+// match copies. Unlike libdeflate it streams: input is read through a
+// fixed buffer and output goes through a window (32 KiB of history plus an
+// output chunk), so memory stays bounded (about 450 KiB per reader)
+// whatever the stream's size.
+//
+// What it accepts and rejects matches compress/flate, including its output
+// before an error: for any input, the bytes produced and whether an error
+// follows are the same (the fuzz targets check this).
+package inflate
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+)
+
+const (
+	histSize   = 32 << 10  // DEFLATE window
+	chunkSize  = 256 << 10 // output produced between window slides
+	inBufSize  = 128 << 10 // input buffer
+	inKeepBack = 8         // bytes kept before the read position when compacting
+
+	// The fast loop runs while this many input bytes remain buffered (two
+	// 8-byte refills per iteration, each consuming at most 7 bytes) ...
+	fastInMargin = 32
+	// ... and while this much window space remains: two literals, a
+	// 258-byte match and the 8-byte overrun of word copies.
+	fastOutMargin = 2 + 258 + 8 + 8
+	winSize       = histSize + chunkSize + fastOutMargin
+)
+
+// CorruptInputError reports invalid DEFLATE data at (about) the given
+// input offset of the stream.
+type CorruptInputError int64
+
+func (e CorruptInputError) Error() string {
+	return fmt.Sprintf("flate: corrupt input before offset %d", int64(e))
+}
+
+type blockState uint8
+
+const (
+	stateHeader  blockState = iota // next: a block header
+	stateHuffman                   // inside a Huffman block
+	stateStored                    // inside a stored block
+	stateDone                      // the final block ended
+)
+
+// Decompressor reads a raw DEFLATE stream. The zero value is not usable;
+// use NewReader or Reset.
+type Decompressor struct {
+	r      io.Reader
+	in     []byte
+	ip     int   // read position in in
+	iend   int   // end of buffered input
+	inBase int64 // stream offset of in[0]
+	rerr   error // sticky error from r (io.EOF once exhausted)
+
+	bitbuf   uint64 // bits [0, bitsleft) are unread input; bits above are 0 or the input that follows
+	bitsleft uint
+
+	win      []byte
+	wpos     int // output written
+	rpos     int // output returned by Read
+	histBase int // start of this stream's output in win (distances may not reach before it)
+
+	state      blockState
+	final      bool
+	storedLeft int
+	err        error // sticky: decoding error or io.EOF, returned once the output is drained
+
+	litlenMin uint // compress/flate reads at least this many bits for a litlen symbol
+	distMin   uint
+	fixed     bool // the tables hold the fixed code
+
+	litlen  [litlenEnough]uint32
+	dist    [distEnough]uint32
+	precode [precodeEnough]uint32
+	lens    [numLitlen + numDist]uint8
+}
+
+// NewReader returns a decompressor for the raw DEFLATE stream r. It reads
+// ahead: bytes after the end of the stream may be consumed from r.
+func NewReader(r io.Reader) *Decompressor {
+	d := &Decompressor{}
+	d.Reset(r)
+	return d
+}
+
+// Reset discards all state and starts decoding a new stream from r,
+// reusing the buffers.
+func (d *Decompressor) Reset(r io.Reader) {
+	if d.in == nil {
+		d.in = make([]byte, inBufSize)
+		d.win = make([]byte, winSize)
+	}
+	d.r = r
+	d.ip, d.iend, d.inBase, d.rerr = 0, 0, 0, nil
+	d.wpos, d.rpos, d.histBase = 0, 0, 0
+	d.resetStream()
+}
+
+// resetStream starts a new DEFLATE stream on the same input, after the
+// previous one (a gzip member boundary). The bit buffer must be empty.
+func (d *Decompressor) resetStream() {
+	d.bitbuf, d.bitsleft = 0, 0
+	d.histBase = d.wpos
+	d.state, d.final, d.storedLeft, d.err = stateHeader, false, 0, nil
+	d.fixed = false
+}
+
+// Read implements io.Reader.
+func (d *Decompressor) Read(p []byte) (int, error) {
+	for {
+		if d.rpos < d.wpos {
+			n := copy(p, d.win[d.rpos:d.wpos])
+			d.rpos += n
+			return n, nil
+		}
+		if d.err != nil {
+			return 0, d.err
+		}
+		if len(p) == 0 {
+			return 0, nil
+		}
+		d.decode()
+	}
+}
+
+// Close is a no-op: it exists so a Decompressor is an io.ReadCloser.
+func (d *Decompressor) Close() error { return nil }
+
+// offset returns the stream offset of the next unread byte.
+func (d *Decompressor) offset() int64 {
+	return d.inBase + int64(d.ip) - int64(d.bitsleft/8)
+}
+
+func (d *Decompressor) corrupt() error { return CorruptInputError(d.offset()) }
+
+// noEOF turns io.EOF into io.ErrUnexpectedEOF.
+func noEOF(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// fill reads more input after compacting the buffer. It reads at least one
+// byte or sets d.rerr.
+func (d *Decompressor) fill() {
+	if d.rerr != nil {
+		return
+	}
+	if keep := d.ip - inKeepBack; keep > 0 {
+		n := copy(d.in, d.in[keep:d.iend])
+		d.inBase += int64(keep)
+		d.ip -= keep
+		d.iend = n
+	}
+	for tries := 0; tries < 100; tries++ {
+		n, err := d.r.Read(d.in[d.iend:])
+		if n < 0 || n > len(d.in)-d.iend {
+			d.rerr = errors.New("inflate: reader returned an invalid count")
+			return
+		}
+		d.iend += n
+		if err != nil {
+			d.rerr = err
+			return
+		}
+		if n > 0 {
+			return
+		}
+	}
+	d.rerr = io.ErrNoProgress
+}
+
+// needBits makes at least n (≤ 56) bits available, byte by byte.
+func (d *Decompressor) needBits(n uint) error {
+	for d.bitsleft < n {
+		if d.ip < d.iend {
+			d.bitbuf |= uint64(d.in[d.ip]) << (d.bitsleft & 63)
+			d.ip++
+			d.bitsleft += 8
+			continue
+		}
+		if d.rerr != nil {
+			return noEOF(d.rerr)
+		}
+		d.fill()
+	}
+	return nil
+}
+
+// bits consumes and returns n bits; they must be available.
+func (d *Decompressor) bits(n uint) uint32 {
+	v := uint32(d.bitbuf & (1<<(n&63) - 1))
+	d.bitbuf >>= n & 63
+	d.bitsleft -= n
+	return v
+}
+
+// alignToByte drops the bits up to the next byte boundary and gives the
+// whole bytes left in the bit buffer back to the input buffer.
+func (d *Decompressor) alignToByte() {
+	d.ip -= int(d.bitsleft / 8)
+	d.bitbuf, d.bitsleft = 0, 0
+}
+
+// decode produces output into the window until it is nearly full, the
+// stream ends or an error occurs (d.err is set then).
+func (d *Decompressor) decode() {
+	if len(d.win)-d.wpos < fastOutMargin {
+		d.slide()
+	}
+	for d.err == nil {
+		switch d.state {
+		case stateHeader:
+			d.err = d.blockHeader()
+		case stateHuffman:
+			full, err := d.huffmanBlock()
+			if err != nil {
+				d.err = err
+			}
+			if full {
+				return
+			}
+		case stateStored:
+			full, err := d.storedBlock()
+			if err != nil {
+				d.err = err
+			}
+			if full {
+				return
+			}
+		case stateDone:
+			d.alignToByte()
+			d.err = io.EOF
+		}
+	}
+}
+
+// slide moves the last histSize bytes of output to the start of the window.
+// All output must have been read.
+func (d *Decompressor) slide() {
+	keep := min(d.wpos, histSize)
+	shift := d.wpos - keep
+	copy(d.win, d.win[shift:d.wpos])
+	d.wpos -= shift
+	d.rpos -= shift
+	d.histBase = max(d.histBase-shift, 0)
+}
+
+func (d *Decompressor) endBlock() {
+	if d.final {
+		d.state = stateDone
+	} else {
+		d.state = stateHeader
+	}
+}
+
+func (d *Decompressor) blockHeader() error {
+	if err := d.needBits(3); err != nil {
+		return err
+	}
+	d.final = d.bits(1) == 1
+	switch d.bits(2) {
+	case 0:
+		return d.storedHeader()
+	case 1:
+		if !d.fixed {
+			d.buildFixed()
+		}
+		d.litlenMin, d.distMin = 7, 5
+	case 2:
+		if err := d.dynamicHeader(); err != nil {
+			return err
+		}
+	default:
+		return d.corrupt()
+	}
+	d.state = stateHuffman
+	return nil
+}
+
+func (d *Decompressor) storedHeader() error {
+	d.alignToByte()
+	for d.iend-d.ip < 4 {
+		if d.rerr != nil {
+			// compress/flate copies nothing of a block whose header is cut.
+			d.ip = d.iend
+			return noEOF(d.rerr)
+		}
+		d.fill()
+	}
+	n := int(binary.LittleEndian.Uint16(d.in[d.ip:]))
+	nn := int(binary.LittleEndian.Uint16(d.in[d.ip+2:]))
+	d.ip += 4
+	if uint16(nn) != ^uint16(n) {
+		return d.corrupt()
+	}
+	d.storedLeft = n
+	d.state = stateStored
+	return nil
+}
+
+// storedBlock copies stored bytes; full reports that the window is full.
+func (d *Decompressor) storedBlock() (full bool, err error) {
+	for d.storedLeft > 0 {
+		if d.wpos == len(d.win) {
+			return true, nil
+		}
+		if d.ip == d.iend {
+			if d.rerr != nil {
+				return true, noEOF(d.rerr)
+			}
+			d.fill()
+			continue
+		}
+		n := min(d.storedLeft, d.iend-d.ip, len(d.win)-d.wpos)
+		copy(d.win[d.wpos:d.wpos+n], d.in[d.ip:d.ip+n])
+		d.ip += n
+		d.wpos += n
+		d.storedLeft -= n
+	}
+	d.endBlock()
+	return len(d.win)-d.wpos < fastOutMargin, nil
+}
+
+func (d *Decompressor) buildFixed() {
+	l := d.lens[:numLitlen+numDist]
+	for i := 0; i < 144; i++ {
+		l[i] = 8
+	}
+	for i := 144; i < 256; i++ {
+		l[i] = 9
+	}
+	for i := 256; i < 280; i++ {
+		l[i] = 7
+	}
+	for i := 280; i < 288; i++ {
+		l[i] = 8
+	}
+	for i := 288; i < 288+32; i++ {
+		l[i] = 5
+	}
+	buildTable(d.litlen[:], l[:numLitlen], litlenSyms[:], litlenTableBits)
+	buildTable(d.dist[:], l[numLitlen:], distSyms[:], distTableBits)
+	d.fixed = true
+}
+
+func (d *Decompressor) dynamicHeader() error {
+	d.fixed = false
+	if err := d.needBits(14); err != nil {
+		return err
+	}
+	nlit := int(d.bits(5)) + 257
+	ndist := int(d.bits(5)) + 1
+	nclen := int(d.bits(4)) + 4
+	if nlit > 286 || ndist > 30 {
+		return d.corrupt()
+	}
+	var plens [numPrecode]uint8
+	for i := 0; i < nclen; i++ {
+		if err := d.needBits(3); err != nil {
+			return err
+		}
+		plens[precodeOrder[i]] = uint8(d.bits(3))
+	}
+	pmin, ok := buildTable(d.precode[:], plens[:], precodeSyms[:], precodeTableBits)
+	if !ok {
+		return d.corrupt()
+	}
+	lens := d.lens[:nlit+ndist]
+	for i := 0; i < len(lens); {
+		e, err := d.slowSym(d.precode[:], precodeTableBits, pmin)
+		if err != nil {
+			return err
+		}
+		sym := e >> 16
+		if sym < 16 {
+			lens[i] = uint8(sym)
+			i++
+			continue
+		}
+		var rep, nb int
+		var v uint8
+		switch sym {
+		case 16:
+			if i == 0 {
+				return d.corrupt()
+			}
+			rep, nb, v = 3, 2, lens[i-1]
+		case 17:
+			rep, nb = 3, 3
+		default:
+			rep, nb = 11, 7
+		}
+		if err := d.needBits(uint(nb)); err != nil {
+			return err
+		}
+		rep += int(d.bits(uint(nb)))
+		if i+rep > len(lens) {
+			return d.corrupt()
+		}
+		for j := 0; j < rep; j++ {
+			lens[i+j] = v
+		}
+		i += rep
+	}
+	lmin, ok := buildTable(d.litlen[:], lens[:nlit], litlenSyms[:], litlenTableBits)
+	if !ok {
+		return d.corrupt()
+	}
+	dmin, ok := buildTable(d.dist[:], lens[nlit:], distSyms[:], distTableBits)
+	if !ok {
+		return d.corrupt()
+	}
+	// compress/flate reads at least as many bits as the end-of-block code
+	// before decoding a litlen symbol; doing the same keeps the output of
+	// truncated streams identical.
+	d.litlenMin = max(lmin, uint(lens[256]))
+	d.distMin = dmin
+	return nil
+}
+
+// slowSym decodes one symbol with exact bit accounting, reading input byte
+// by byte. It reads at least minBits bits (compress/flate's rule) and the
+// symbol's codeword, and returns the final entry (subtables resolved) with
+// the codeword consumed but not its extra bits. An invalid entry is an
+// error.
+func (d *Decompressor) slowSym(table []uint32, tableBits uint, minBits uint) (uint32, error) {
+	for {
+		e := table[d.bitbuf&(1<<tableBits-1)]
+		clen := uint(e>>8) & 15
+		if e&fSub != 0 {
+			sub := table[e>>16+uint32(d.bitbuf>>tableBits)&(1<<clen-1)]
+			e = sub
+			clen = tableBits + uint(sub>>8)&15
+		}
+		need := max(clen, minBits)
+		if d.bitsleft < need {
+			if err := d.needBits(need); err != nil {
+				return 0, err
+			}
+			continue // look up again with the real bits
+		}
+		if e&fInvalid != 0 {
+			return 0, d.corrupt()
+		}
+		d.bits(clen)
+		return e, nil
+	}
+}
+
+// slowStep decodes one literal, match or end of block near the end of the
+// input, where the fast loop cannot run. The window has room for a match.
+func (d *Decompressor) slowStep() error {
+	e, err := d.slowSym(d.litlen[:], litlenTableBits, d.litlenMin)
+	if err != nil {
+		return err
+	}
+	if e&fLiteral != 0 {
+		d.win[d.wpos] = byte(e >> 16)
+		d.wpos++
+		return nil
+	}
+	if e&fEOB != 0 {
+		d.endBlock()
+		return nil
+	}
+	extra := uint(e&63) - uint(e>>8)&15
+	if err := d.needBits(extra); err != nil {
+		return err
+	}
+	length := int(e>>16) + int(d.bits(extra))
+	de, err := d.slowSym(d.dist[:], distTableBits, d.distMin)
+	if err != nil {
+		return err
+	}
+	extra = uint(de&63) - uint(de>>8)&15
+	if err := d.needBits(extra); err != nil {
+		return err
+	}
+	dist := int(de>>16) + int(d.bits(extra))
+	if dist > d.wpos-d.histBase {
+		return d.corrupt()
+	}
+	w := d.win[d.wpos : d.wpos+length]
+	src := d.win[d.wpos-dist:]
+	for i := range w {
+		w[i] = src[i]
+	}
+	d.wpos += length
+	return nil
+}
+
+// huffmanBlock decodes the current Huffman block until it ends, the
+// window is nearly full (full is true) or an error occurs.
+func (d *Decompressor) huffmanBlock() (full bool, err error) {
+	for d.state == stateHuffman {
+		if len(d.win)-d.wpos < fastOutMargin {
+			return true, nil
+		}
+		if d.iend-d.ip < fastInMargin+8 && d.rerr == nil {
+			d.fill()
+			continue
+		}
+		if d.iend-d.ip >= fastInMargin {
+			if err := d.fastLoop(); err != nil {
+				return false, err
+			}
+			continue
+		}
+		if err := d.slowStep(); err != nil {
+			return false, err
+		}
+	}
+	return len(d.win)-d.wpos < fastOutMargin, nil
+}
+
+// fastLoop decodes symbols while at least fastInMargin input bytes are
+// buffered and fastOutMargin bytes of window are free. It returns at the
+// end of the block (state changed), at those limits, or on an error.
+func (d *Decompressor) fastLoop() error {
+	in := d.in[:d.iend]
+	win := d.win
+	ip := d.ip
+	wpos := d.wpos
+	bitbuf := d.bitbuf
+	bitsleft := d.bitsleft
+	ll := &d.litlen
+	dt := &d.dist
+	inLimit := len(in) - fastInMargin
+	outLimit := len(win) - fastOutMargin
+	histBase := d.histBase
+	var err error
+	invalid := false
+
+	for ip <= inLimit && wpos <= outLimit {
+		// Refill: afterwards bitsleft is in [56, 63].
+		bitbuf |= binary.LittleEndian.Uint64(in[ip:]) << (bitsleft & 63)
+		ip += 7 - int((bitsleft>>3)&7)
+		bitsleft |= 56
+
+		e := ll[bitbuf&(1<<litlenTableBits-1)]
+		if e&fLiteral != 0 {
+			// Up to three literals per refill (3 × 15 bits ≤ 56).
+			bitbuf >>= e & 63
+			bitsleft -= uint(e & 63)
+			win[wpos] = byte(e >> 16)
+			wpos++
+			e = ll[bitbuf&(1<<litlenTableBits-1)]
+			if e&fLiteral != 0 {
+				bitbuf >>= e & 63
+				bitsleft -= uint(e & 63)
+				win[wpos] = byte(e >> 16)
+				wpos++
+				e = ll[bitbuf&(1<<litlenTableBits-1)]
+				if e&fLiteral != 0 {
+					bitbuf >>= e & 63
+					bitsleft -= uint(e & 63)
+					win[wpos] = byte(e >> 16)
+					wpos++
+					continue
+				}
+			}
+			// At least 26 bits remain: enough to resolve e fully.
+		}
+		if e&fExceptional != 0 {
+			if e&fSub != 0 {
+				bitbuf >>= e & 63
+				bitsleft -= uint(e & 63)
+				e = ll[e>>16+uint32(bitbuf)&(1<<((e>>8)&15)-1)]
+				if e&fLiteral != 0 {
+					bitbuf >>= e & 63
+					bitsleft -= uint(e & 63)
+					win[wpos] = byte(e >> 16)
+					wpos++
+					continue
+				}
+			}
+			if e&fExceptional != 0 {
+				if e&fEOB != 0 {
+					bitbuf >>= e & 63
+					bitsleft -= uint(e & 63)
+					d.endBlock()
+					break
+				}
+				// Invalid symbol: let the exact path report it.
+				invalid = true
+				break
+			}
+		}
+		// Length: codeword and extra bits.
+		saved := bitbuf
+		bitbuf >>= e & 63
+		bitsleft -= uint(e & 63)
+		length := int(e>>16) + int((saved&(1<<(e&63)-1))>>((e>>8)&15))
+
+		// Refill for the distance (at most 15 + 13 bits).
+		bitbuf |= binary.LittleEndian.Uint64(in[ip:]) << (bitsleft & 63)
+		ip += 7 - int((bitsleft>>3)&7)
+		bitsleft |= 56
+
+		de := dt[bitbuf&(1<<distTableBits-1)]
+		if de&fExceptional != 0 {
+			if de&fSub != 0 {
+				bitbuf >>= de & 63
+				bitsleft -= uint(de & 63)
+				de = dt[de>>16+uint32(bitbuf)&(1<<((de>>8)&15)-1)]
+			}
+			if de&fExceptional != 0 {
+				err = CorruptInputError(d.inBase + int64(ip) - int64(bitsleft/8))
+				break
+			}
+		}
+		saved = bitbuf
+		bitbuf >>= de & 63
+		bitsleft -= uint(de & 63)
+		dist := int(de>>16) + int((saved&(1<<(de&63)-1))>>((de>>8)&15))
+		if dist > wpos-histBase {
+			err = CorruptInputError(d.inBase + int64(ip) - int64(bitsleft/8))
+			break
+		}
+
+		// Copy the match. Word copies may write up to 7 bytes past its end,
+		// which the output margin allows; those bytes are overwritten later.
+		src := wpos - dist
+		end := wpos + length
+		if dist >= 8 {
+			for wpos < end {
+				binary.LittleEndian.PutUint64(win[wpos:], binary.LittleEndian.Uint64(win[src:]))
+				wpos += 8
+				src += 8
+			}
+		} else if dist == 1 {
+			v := uint64(win[src]) * 0x0101010101010101
+			for wpos < end {
+				binary.LittleEndian.PutUint64(win[wpos:], v)
+				wpos += 8
+			}
+		} else {
+			for wpos < end {
+				win[wpos] = win[src]
+				wpos++
+				src++
+			}
+		}
+		wpos = end
+	}
+	d.ip = ip
+	d.wpos = wpos
+	d.bitbuf = bitbuf
+	d.bitsleft = bitsleft
+	if invalid {
+		return d.slowStep()
+	}
+	return err
+}
