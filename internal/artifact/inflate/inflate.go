@@ -33,8 +33,8 @@ const (
 	// 8-byte refills per iteration, each consuming at most 7 bytes) ...
 	fastInMargin = 32
 	// ... and while this much window space remains: two literals, a
-	// 258-byte match and the 8-byte overrun of word copies.
-	fastOutMargin = 2 + 258 + 8 + 8
+	// 258-byte match and the 16-byte overrun of word copies.
+	fastOutMargin = 2 + 258 + 16 + 8
 	winSize       = histSize + chunkSize + fastOutMargin
 )
 
@@ -59,7 +59,6 @@ const (
 // use NewReader or Reset.
 type Decompressor struct {
 	r      io.Reader
-	in     []byte
 	ip     int   // read position in in
 	iend   int   // end of buffered input
 	inBase int64 // stream offset of in[0]
@@ -68,7 +67,6 @@ type Decompressor struct {
 	bitbuf   uint64 // bits [0, bitsleft) are unread input; bits above are 0 or the input that follows
 	bitsleft uint
 
-	win      []byte
 	wpos     int // output written
 	rpos     int // output returned by Read
 	histBase int // start of this stream's output in win (distances may not reach before it)
@@ -86,6 +84,11 @@ type Decompressor struct {
 	dist    [distEnough]uint32
 	precode [precodeEnough]uint32
 	lens    [numLitlen + numDist]uint8
+
+	// The buffers are arrays so that the hot loop indexes them with
+	// constant bounds.
+	in  [inBufSize]byte
+	win [winSize]byte
 }
 
 // NewReader returns a decompressor for the raw DEFLATE stream r. It reads
@@ -99,10 +102,6 @@ func NewReader(r io.Reader) *Decompressor {
 // Reset discards all state and starts decoding a new stream from r,
 // reusing the buffers.
 func (d *Decompressor) Reset(r io.Reader) {
-	if d.in == nil {
-		d.in = make([]byte, inBufSize)
-		d.win = make([]byte, winSize)
-	}
 	d.r = r
 	d.ip, d.iend, d.inBase, d.rerr = 0, 0, 0, nil
 	d.wpos, d.rpos, d.histBase = 0, 0, 0
@@ -161,14 +160,14 @@ func (d *Decompressor) fill() {
 		return
 	}
 	if keep := d.ip - inKeepBack; keep > 0 {
-		n := copy(d.in, d.in[keep:d.iend])
+		n := copy(d.in[:], d.in[keep:d.iend])
 		d.inBase += int64(keep)
 		d.ip -= keep
 		d.iend = n
 	}
 	for tries := 0; tries < 100; tries++ {
 		n, err := d.r.Read(d.in[d.iend:])
-		if n < 0 || n > len(d.in)-d.iend {
+		if n < 0 || n > inBufSize-d.iend {
 			d.rerr = errors.New("inflate: reader returned an invalid count")
 			return
 		}
@@ -219,7 +218,7 @@ func (d *Decompressor) alignToByte() {
 // decode produces output into the window until it is nearly full, the
 // stream ends or an error occurs (d.err is set then).
 func (d *Decompressor) decode() {
-	if len(d.win)-d.wpos < fastOutMargin {
+	if winSize-d.wpos < fastOutMargin {
 		d.slide()
 	}
 	for d.err == nil {
@@ -254,7 +253,7 @@ func (d *Decompressor) decode() {
 func (d *Decompressor) slide() {
 	keep := min(d.wpos, histSize)
 	shift := d.wpos - keep
-	copy(d.win, d.win[shift:d.wpos])
+	copy(d.win[:], d.win[shift:d.wpos])
 	d.wpos -= shift
 	d.rpos -= shift
 	d.histBase = max(d.histBase-shift, 0)
@@ -316,7 +315,7 @@ func (d *Decompressor) storedHeader() error {
 // storedBlock copies stored bytes; full reports that the window is full.
 func (d *Decompressor) storedBlock() (full bool, err error) {
 	for d.storedLeft > 0 {
-		if d.wpos == len(d.win) {
+		if d.wpos == winSize {
 			return true, nil
 		}
 		if d.ip == d.iend {
@@ -326,14 +325,14 @@ func (d *Decompressor) storedBlock() (full bool, err error) {
 			d.fill()
 			continue
 		}
-		n := min(d.storedLeft, d.iend-d.ip, len(d.win)-d.wpos)
+		n := min(d.storedLeft, d.iend-d.ip, winSize-d.wpos)
 		copy(d.win[d.wpos:d.wpos+n], d.in[d.ip:d.ip+n])
 		d.ip += n
 		d.wpos += n
 		d.storedLeft -= n
 	}
 	d.endBlock()
-	return len(d.win)-d.wpos < fastOutMargin, nil
+	return winSize-d.wpos < fastOutMargin, nil
 }
 
 func (d *Decompressor) buildFixed() {
@@ -508,7 +507,7 @@ func (d *Decompressor) slowStep() error {
 // window is nearly full (full is true) or an error occurs.
 func (d *Decompressor) huffmanBlock() (full bool, err error) {
 	for d.state == stateHuffman {
-		if len(d.win)-d.wpos < fastOutMargin {
+		if winSize-d.wpos < fastOutMargin {
 			return true, nil
 		}
 		if d.iend-d.ip < fastInMargin+8 && d.rerr == nil {
@@ -525,52 +524,66 @@ func (d *Decompressor) huffmanBlock() (full bool, err error) {
 			return false, err
 		}
 	}
-	return len(d.win)-d.wpos < fastOutMargin, nil
+	return winSize-d.wpos < fastOutMargin, nil
 }
 
 // fastLoop decodes symbols while at least fastInMargin input bytes are
 // buffered and fastOutMargin bytes of window are free. It returns at the
 // end of the block (state changed), at those limits, or on an error.
+//
+// Refills load 8 bytes at once: afterwards bitsleft is in [56, 63] and the
+// bits above bitsleft hold the input that follows (so ORing the next load
+// over them is harmless). An iteration refills at most three times, each
+// consuming at most 7 bytes, hence fastInMargin.
 func (d *Decompressor) fastLoop() error {
-	in := d.in[:d.iend]
-	win := d.win
+	in := &d.in
+	win := &d.win
 	ip := d.ip
 	wpos := d.wpos
 	bitbuf := d.bitbuf
 	bitsleft := d.bitsleft
 	ll := &d.litlen
 	dt := &d.dist
-	inLimit := len(in) - fastInMargin
-	outLimit := len(win) - fastOutMargin
+	inLimit := d.iend - fastInMargin
+	const outLimit = winSize - fastOutMargin
 	histBase := d.histBase
 	var err error
 	invalid := false
 
+	if ip > inLimit || wpos > outLimit {
+		return nil
+	}
+	bitbuf |= binary.LittleEndian.Uint64(in[ip:ip+8]) << (bitsleft & 63)
+	ip += 7 - int((bitsleft>>3)&7)
+	bitsleft |= 56
+	// e is always the primary litlen entry for the next bits, looked up
+	// while at least 11 bits were available.
+	e := ll[bitbuf&(1<<litlenTableBits-1)]
+
 	for ip <= inLimit && wpos <= outLimit {
-		// Refill: afterwards bitsleft is in [56, 63].
-		bitbuf |= binary.LittleEndian.Uint64(in[ip:]) << (bitsleft & 63)
+		bitbuf |= binary.LittleEndian.Uint64(in[ip:ip+8]) << (bitsleft & 63)
 		ip += 7 - int((bitsleft>>3)&7)
 		bitsleft |= 56
 
-		e := ll[bitbuf&(1<<litlenTableBits-1)]
-		if e&fLiteral != 0 {
+		if int32(e) < 0 { // literal
 			// Up to three literals per refill (3 × 15 bits ≤ 56).
 			bitbuf >>= e & 63
 			bitsleft -= uint(e & 63)
 			win[wpos] = byte(e >> 16)
 			wpos++
 			e = ll[bitbuf&(1<<litlenTableBits-1)]
-			if e&fLiteral != 0 {
+			if int32(e) < 0 {
 				bitbuf >>= e & 63
 				bitsleft -= uint(e & 63)
 				win[wpos] = byte(e >> 16)
 				wpos++
 				e = ll[bitbuf&(1<<litlenTableBits-1)]
-				if e&fLiteral != 0 {
+				if int32(e) < 0 {
 					bitbuf >>= e & 63
 					bitsleft -= uint(e & 63)
 					win[wpos] = byte(e >> 16)
 					wpos++
+					e = ll[bitbuf&(1<<litlenTableBits-1)]
 					continue
 				}
 			}
@@ -581,11 +594,12 @@ func (d *Decompressor) fastLoop() error {
 				bitbuf >>= e & 63
 				bitsleft -= uint(e & 63)
 				e = ll[e>>16+uint32(bitbuf)&(1<<((e>>8)&15)-1)]
-				if e&fLiteral != 0 {
+				if int32(e) < 0 {
 					bitbuf >>= e & 63
 					bitsleft -= uint(e & 63)
 					win[wpos] = byte(e >> 16)
 					wpos++
+					e = ll[bitbuf&(1<<litlenTableBits-1)]
 					continue
 				}
 			}
@@ -608,7 +622,7 @@ func (d *Decompressor) fastLoop() error {
 		length := int(e>>16) + int((saved&(1<<(e&63)-1))>>((e>>8)&15))
 
 		// Refill for the distance (at most 15 + 13 bits).
-		bitbuf |= binary.LittleEndian.Uint64(in[ip:]) << (bitsleft & 63)
+		bitbuf |= binary.LittleEndian.Uint64(in[ip:ip+8]) << (bitsleft & 63)
 		ip += 7 - int((bitsleft>>3)&7)
 		bitsleft |= 56
 
@@ -628,25 +642,32 @@ func (d *Decompressor) fastLoop() error {
 		bitbuf >>= de & 63
 		bitsleft -= uint(de & 63)
 		dist := int(de>>16) + int((saved&(1<<(de&63)-1))>>((de>>8)&15))
+		// Preload the next entry (at least 28 bits remain) so the lookup
+		// overlaps the copy.
+		e = ll[bitbuf&(1<<litlenTableBits-1)]
 		if dist > wpos-histBase {
 			err = CorruptInputError(d.inBase + int64(ip) - int64(bitsleft/8))
 			break
 		}
 
-		// Copy the match. Word copies may write up to 7 bytes past its end,
-		// which the output margin allows; those bytes are overwritten later.
+		// Copy the match. Word copies may write up to 15 bytes past its
+		// end, which the output margin allows; those bytes are overwritten
+		// later.
 		src := wpos - dist
 		end := wpos + length
 		if dist >= 8 {
-			for wpos < end {
-				binary.LittleEndian.PutUint64(win[wpos:], binary.LittleEndian.Uint64(win[src:]))
-				wpos += 8
-				src += 8
+			binary.LittleEndian.PutUint64(win[wpos:wpos+8], binary.LittleEndian.Uint64(win[src:src+8]))
+			binary.LittleEndian.PutUint64(win[wpos+8:wpos+16], binary.LittleEndian.Uint64(win[src+8:src+16]))
+			for wpos+16 < end {
+				wpos += 16
+				src += 16
+				binary.LittleEndian.PutUint64(win[wpos:wpos+8], binary.LittleEndian.Uint64(win[src:src+8]))
+				binary.LittleEndian.PutUint64(win[wpos+8:wpos+16], binary.LittleEndian.Uint64(win[src+8:src+16]))
 			}
 		} else if dist == 1 {
 			v := uint64(win[src]) * 0x0101010101010101
 			for wpos < end {
-				binary.LittleEndian.PutUint64(win[wpos:], v)
+				binary.LittleEndian.PutUint64(win[wpos:wpos+8], v)
 				wpos += 8
 			}
 		} else {
