@@ -13,8 +13,8 @@ import (
 	"path"
 	"strings"
 
-	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+	"github.com/wardsec/ward/internal/artifact/inflate"
 	"github.com/wardsec/ward/pkg/sbom"
 )
 
@@ -101,11 +101,13 @@ func decompress(r io.Reader, compressedSize int64, opts *Options) (io.Reader, fu
 	)
 	switch {
 	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
-		zr, err := gzip.NewReader(br)
+		// Our own gzip reader: about twice as fast as klauspost's, and
+		// layers are mostly gzip, so inflating is most of an inventory's CPU.
+		zr, err := inflate.NewGzipReader(br)
 		if err != nil {
 			return nil, nil, fmt.Errorf("gzip: %w", err)
 		}
-		dr, close = zr, func() { zr.Close() }
+		dr = zr
 	case len(magic) == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd:
 		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true), zstd.WithDecoderMaxWindow(64<<20))
 		if err != nil {
