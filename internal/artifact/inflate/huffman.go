@@ -12,8 +12,16 @@ import "math/bits"
 //	bit  13     end of block
 //	bit  14     subtable pointer
 //	bit  15     exceptional: any of bits 12-14 is set
-//	bits 16-30  value: literal byte, length base, distance base, precode
-//	            symbol, or the subtable's start index
+//	bits 16-30  value: length base, distance base, precode symbol, or the
+//	            subtable's start index
+//
+// Literal entries differ (bit 31 tells them apart):
+//
+//	bits  0-5   bits to consume: one or two codewords
+//	bits  8-11  the first literal's codeword length
+//	bits 12-19  the first literal
+//	bits 20-27  the second literal, if bit 30 is set
+//	bit  30     two literals: the primary table's bits held both codewords
 //	bit  31     literal
 //
 // The extra bits of a length or distance are (bitbuf & mask(total)) >>
@@ -24,6 +32,7 @@ const (
 	fSub         = 1 << 14
 	fExceptional = 1 << 15
 	fLiteral     = 1 << 31
+	fDouble      = 1 << 30
 
 	litlenTableBits  = 11
 	distTableBits    = 8
@@ -62,7 +71,7 @@ var (
 
 func makeLitlenSyms() (t [numLitlen]uint32) {
 	for i := 0; i < 256; i++ {
-		t[i] = fLiteral | uint32(i)<<16
+		t[i] = fLiteral | uint32(i)<<12
 	}
 	t[256] = fExceptional | fEOB
 	for i := 257; i < 286; i++ {
@@ -215,4 +224,25 @@ func buildTable(table []uint32, lens []uint8, syms []uint32, tableBits uint) (mi
 		}
 	}
 	return minLen, true
+}
+
+// pairLiterals turns primary litlen entries for a literal whose following
+// bits, within the primary table's, hold a second literal's whole codeword
+// into two-literal entries. Text-like data is mostly short literal codes,
+// so this halves the decoding steps of literal runs.
+func pairLiterals(table *[litlenEnough]uint32) {
+	// From the top: entry i>>l1 (< i) is still a single literal when read.
+	for i := uint32(1<<litlenTableBits - 1); ; i-- {
+		e := table[i]
+		if e&(fLiteral|fDouble) == fLiteral {
+			l1 := e & 63
+			e2 := table[(i>>l1)&(1<<litlenTableBits-1)]
+			if e2&(fLiteral|fDouble) == fLiteral && l1+e2&63 <= litlenTableBits {
+				table[i] = e&^63 | fDouble | (e2>>12&0xff)<<20 | (l1 + e2&63)
+			}
+		}
+		if i == 0 {
+			return
+		}
+	}
 }

@@ -32,9 +32,9 @@ const (
 	// The fast loop runs while this many input bytes remain buffered (two
 	// 8-byte refills per iteration, each consuming at most 7 bytes) ...
 	fastInMargin = 32
-	// ... and while this much window space remains: two literals, a
+	// ... and while this much window space remains: three literal pairs, a
 	// 258-byte match and the 16-byte overrun of word copies.
-	fastOutMargin = 2 + 258 + 16 + 8
+	fastOutMargin = 6 + 258 + 16 + 8
 	winSize       = histSize + chunkSize + fastOutMargin
 )
 
@@ -420,6 +420,7 @@ func (d *Decompressor) dynamicHeader() error {
 	if !ok {
 		return d.corrupt()
 	}
+	pairLiterals(&d.litlen)
 	dmin, ok := buildTable(d.dist[:], lens[nlit:], distSyms[:], distTableBits)
 	if !ok {
 		return d.corrupt()
@@ -441,7 +442,7 @@ func (d *Decompressor) slowSym(table []uint32, tableBits uint, minBits uint) (ui
 	for {
 		e := table[d.bitbuf&(1<<tableBits-1)]
 		clen := uint(e>>8) & 15
-		if e&fSub != 0 {
+		if e&fLiteral == 0 && e&fSub != 0 {
 			sub := table[e>>16+uint32(d.bitbuf>>tableBits)&(1<<clen-1)]
 			e = sub
 			clen = tableBits + uint(sub>>8)&15
@@ -453,7 +454,7 @@ func (d *Decompressor) slowSym(table []uint32, tableBits uint, minBits uint) (ui
 			}
 			continue // look up again with the real bits
 		}
-		if e&fInvalid != 0 {
+		if e&fLiteral == 0 && e&fInvalid != 0 {
 			return 0, d.corrupt()
 		}
 		d.bits(clen)
@@ -469,7 +470,7 @@ func (d *Decompressor) slowStep() error {
 		return err
 	}
 	if e&fLiteral != 0 {
-		d.win[d.wpos] = byte(e >> 16)
+		d.win[d.wpos] = byte(e >> 12)
 		d.wpos++
 		return nil
 	}
@@ -569,20 +570,21 @@ func (d *Decompressor) fastLoop() error {
 			// Up to three literals per refill (3 × 15 bits ≤ 56).
 			bitbuf >>= e & 63
 			bitsleft -= uint(e & 63)
-			win[wpos] = byte(e >> 16)
-			wpos++
+			// One or two literals: store both bytes, advance by the count.
+			binary.LittleEndian.PutUint16(win[wpos:wpos+2], uint16(e>>12))
+			wpos += 1 + int(e>>30&1)
 			e = ll[bitbuf&(1<<litlenTableBits-1)]
 			if int32(e) < 0 {
 				bitbuf >>= e & 63
 				bitsleft -= uint(e & 63)
-				win[wpos] = byte(e >> 16)
-				wpos++
+				binary.LittleEndian.PutUint16(win[wpos:wpos+2], uint16(e>>12))
+				wpos += 1 + int(e>>30&1)
 				e = ll[bitbuf&(1<<litlenTableBits-1)]
 				if int32(e) < 0 {
 					bitbuf >>= e & 63
 					bitsleft -= uint(e & 63)
-					win[wpos] = byte(e >> 16)
-					wpos++
+					binary.LittleEndian.PutUint16(win[wpos:wpos+2], uint16(e>>12))
+					wpos += 1 + int(e>>30&1)
 					e = ll[bitbuf&(1<<litlenTableBits-1)]
 					continue
 				}
@@ -597,7 +599,7 @@ func (d *Decompressor) fastLoop() error {
 				if int32(e) < 0 {
 					bitbuf >>= e & 63
 					bitsleft -= uint(e & 63)
-					win[wpos] = byte(e >> 16)
+					win[wpos] = byte(e >> 12)
 					wpos++
 					e = ll[bitbuf&(1<<litlenTableBits-1)]
 					continue
