@@ -200,6 +200,14 @@ func (d *Decompressor) needBits(n uint) error {
 	return nil
 }
 
+// refill loads 8 bytes into the bit buffer, of which it consumes up to 7:
+// afterwards bitsleft is in [56, 63]. It needs d.ip+8 <= d.iend.
+func (d *Decompressor) refill() {
+	d.bitbuf |= binary.LittleEndian.Uint64(d.in[d.ip:d.ip+8]) << (d.bitsleft & 63)
+	d.ip += 7 - int((d.bitsleft>>3)&7)
+	d.bitsleft |= 56
+}
+
 // bits consumes and returns n bits; they must be available.
 func (d *Decompressor) bits(n uint) uint32 {
 	v := uint32(d.bitbuf & (1<<(n&63) - 1))
@@ -381,9 +389,18 @@ func (d *Decompressor) dynamicHeader() error {
 	}
 	lens := d.lens[:nlit+ndist]
 	for i := 0; i < len(lens); {
-		e, err := d.slowSym(d.precode[:], precodeTableBits, pmin)
-		if err != nil {
-			return err
+		var e uint32
+		if d.bitsleft < 14 && d.ip+8 <= d.iend {
+			d.refill()
+		}
+		if e = d.precode[d.bitbuf&(1<<precodeTableBits-1)]; d.bitsleft >= 14 && e&fInvalid == 0 {
+			// Enough real bits for any codeword and its extra bits.
+			d.bits(uint(e & 63))
+		} else {
+			var err error
+			if e, err = d.slowSym(d.precode[:], precodeTableBits, pmin); err != nil {
+				return err
+			}
 		}
 		sym := e >> 16
 		if sym < 16 {
