@@ -292,10 +292,10 @@ rule, list its priority, whether it is enabled, the event types it needs and
 				ts = append(ts, t.String())
 			}
 			fmt.Fprintf(w, "event types needed: %s\n", strings.Join(ts, ","))
-			if p, ok := eng.OpenPathPrefixes(); ok && len(p) > 0 {
-				fmt.Fprintf(w, "open path prefixes: %s\n", strings.Join(p, " "))
-			} else if !ok {
-				fmt.Fprintln(w, "open path prefixes: any (some rule matches opens of any path)")
+			if of := eng.OpenFilter(); of.All {
+				fmt.Fprintf(w, "open path filter: none (rule %q needs opens of any path)\n", termSafe(of.Why, false))
+			} else {
+				fmt.Fprintf(w, "open path filter: prefixes %s; suffixes %s\n", orNone(of.Prefixes), orNone(of.Suffixes))
 			}
 			for _, warn := range info.Warnings {
 				fmt.Fprintf(g.Stderr, "warning: %s\n", termSafe(warn, false))
@@ -306,4 +306,11 @@ rule, list its priority, whether it is enabled, the event types it needs and
 	check.Flags().BoolVarP(&verbose, "verbose", "v", false, "also list each rule's fields and tags")
 	cmd.AddCommand(check)
 	return cmd
+}
+
+func orNone(s []string) string {
+	if len(s) == 0 {
+		return "(none)"
+	}
+	return termSafe(strings.Join(s, " "), false)
 }

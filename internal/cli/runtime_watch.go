@@ -84,6 +84,7 @@ func newRuntimeWatchCmd(g *Globals) *cobra.Command {
 		ringBytes   int
 		duration    time.Duration
 		statsFile   string
+		noFilter    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "watch",
@@ -93,8 +94,11 @@ every process, file descriptor and container on the host, evaluates the rules
 (-r, Falco syntax; default: Ward's rules) on each event and prints alerts as
 they happen: Falco's JSON alert shape with --format json (one object per
 line), Falco's text lines otherwise. Only the event types the rules need are
-captured in the kernel. Needs Linux with BTF and root (or CAP_BPF,
-CAP_PERFMON and CAP_SYS_RESOURCE).
+captured in the kernel, and opens are filtered there by the paths the rules
+can match (relative and non-canonical paths and directories always pass;
+the closes of fds user space never saw are dropped too): see
+--no-kernel-filter. Needs Linux with BTF and root (or CAP_BPF, CAP_PERFMON
+and CAP_SYS_RESOURCE).
 
 Response actions are opt-in, per rule name or tag, in a policy file
 (--policy): kill the process, pause (freeze) or stop its container. Each
@@ -160,10 +164,11 @@ prints the counters (events, kernel drops, alerts, actions).
 				fmt.Fprintf(g.Stderr, "runtime watch: %d rules enabled, watching %d event types\n", len(eng.Enabled()), len(eng.EventTypes()))
 			}
 			st, err := watch.Run(ctx, watch.Options{
-				Engine: eng,
-				Sensor: sensor.Options{RingBufferBytes: ringBytes},
-				Policy: pol,
-				Logger: g.Logger,
+				Engine:         eng,
+				Sensor:         sensor.Options{RingBufferBytes: ringBytes},
+				Policy:         pol,
+				Logger:         g.Logger,
+				NoKernelFilter: noFilter,
 				OnMatch: func(m *rules.Match, recs []response.Record) {
 					d.Dispatch(ctx, m)
 					for _, r := range recs {
@@ -215,6 +220,7 @@ prints the counters (events, kernel drops, alerts, actions).
 	f.IntVar(&ringBytes, "ring-buffer", 8<<20, "ring buffer size in bytes (rounded up to a power of two)")
 	f.DurationVar(&duration, "duration", 0, "stop after this long (0: until SIGINT/SIGTERM)")
 	f.StringVar(&statsFile, "stats", "", "write the final counters to this JSON file")
+	f.BoolVar(&noFilter, "no-kernel-filter", false, "deliver every open and close to user space (no in-kernel path filter)")
 	// --format and --output here mean the alert stream, not a report.
 	return cmd
 }

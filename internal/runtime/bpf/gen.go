@@ -9,4 +9,4 @@
 package bpf
 
 //go:generate sh -c "bpftool btf dump file /sys/kernel/btf/vmlinux format c > src/vmlinux.h"
-//go:generate go tool bpf2go -cc clang -target amd64 -type spec Sensor src/sensor.bpf.c -- -Isrc -O2 -g -Wall -Werror
+//go:generate go tool bpf2go -cc clang -target amd64 -type spec -type ofilter Sensor src/sensor.bpf.c -- -Isrc -O2 -g -Wall -Werror

@@ -18,10 +18,38 @@ type SensorBuf struct {
 	Data [16384]uint8
 }
 
+type SensorOfilter struct {
+	_    structs.HostLayout
+	On   uint32
+	Np   uint32
+	Ns   uint32
+	Pad  uint32
+	Last [4]uint64
+	Pre  [32]struct {
+		_   structs.HostLayout
+		W   [8]uint64
+		Len uint32
+		Pad uint32
+	}
+	Suf [32]struct {
+		_   structs.HostLayout
+		W   [8]uint64
+		Len uint32
+		Pad uint32
+	}
+}
+
+type SensorPathbuf struct {
+	_ structs.HostLayout
+	D [264]uint8
+}
+
 type SensorSpec struct {
 	_     structs.HostLayout
 	Type  uint16
 	Kinds [6]uint8
+	Op    uint8
+	_     [1]byte
 }
 
 // Names of all BPF objects in the ELF.
@@ -30,12 +58,16 @@ type SensorSpec struct {
 const (
 	SensorMapCounters     = "counters"
 	SensorMapEvents       = "events"
+	SensorMapFdtrack      = "fdtrack"
+	SensorMapOpenFilter   = "open_filter"
+	SensorMapPathscratch  = "pathscratch"
 	SensorMapScratch      = "scratch"
 	SensorMapSyscallSpecs = "syscall_specs"
 	SensorMapWardConfig   = "ward_config"
 	SensorProgWardExec    = "ward_exec"
 	SensorProgWardExit    = "ward_exit"
 	SensorProgWardFork    = "ward_fork"
+	SensorProgWardSeed    = "ward_seed"
 	SensorProgWardSysExit = "ward_sys_exit"
 )
 
@@ -84,6 +116,7 @@ type SensorProgramSpecs struct {
 	WardExec    *ebpf.ProgramSpec `ebpf:"ward_exec"`
 	WardExit    *ebpf.ProgramSpec `ebpf:"ward_exit"`
 	WardFork    *ebpf.ProgramSpec `ebpf:"ward_fork"`
+	WardSeed    *ebpf.ProgramSpec `ebpf:"ward_seed"`
 	WardSysExit *ebpf.ProgramSpec `ebpf:"ward_sys_exit"`
 }
 
@@ -93,6 +126,9 @@ type SensorProgramSpecs struct {
 type SensorMapSpecs struct {
 	Counters     *ebpf.MapSpec `ebpf:"counters"`
 	Events       *ebpf.MapSpec `ebpf:"events"`
+	Fdtrack      *ebpf.MapSpec `ebpf:"fdtrack"`
+	OpenFilter   *ebpf.MapSpec `ebpf:"open_filter"`
+	Pathscratch  *ebpf.MapSpec `ebpf:"pathscratch"`
 	Scratch      *ebpf.MapSpec `ebpf:"scratch"`
 	SyscallSpecs *ebpf.MapSpec `ebpf:"syscall_specs"`
 	WardConfig   *ebpf.MapSpec `ebpf:"ward_config"`
@@ -126,6 +162,9 @@ func (o *SensorObjects) Close() error {
 type SensorMaps struct {
 	Counters     *ebpf.Map `ebpf:"counters"`
 	Events       *ebpf.Map `ebpf:"events"`
+	Fdtrack      *ebpf.Map `ebpf:"fdtrack"`
+	OpenFilter   *ebpf.Map `ebpf:"open_filter"`
+	Pathscratch  *ebpf.Map `ebpf:"pathscratch"`
 	Scratch      *ebpf.Map `ebpf:"scratch"`
 	SyscallSpecs *ebpf.Map `ebpf:"syscall_specs"`
 	WardConfig   *ebpf.Map `ebpf:"ward_config"`
@@ -135,6 +174,9 @@ func (m *SensorMaps) Close() error {
 	return _SensorClose(
 		m.Counters,
 		m.Events,
+		m.Fdtrack,
+		m.OpenFilter,
+		m.Pathscratch,
 		m.Scratch,
 		m.SyscallSpecs,
 		m.WardConfig,
@@ -154,6 +196,7 @@ type SensorPrograms struct {
 	WardExec    *ebpf.Program `ebpf:"ward_exec"`
 	WardExit    *ebpf.Program `ebpf:"ward_exit"`
 	WardFork    *ebpf.Program `ebpf:"ward_fork"`
+	WardSeed    *ebpf.Program `ebpf:"ward_seed"`
 	WardSysExit *ebpf.Program `ebpf:"ward_sys_exit"`
 }
 
@@ -162,6 +205,7 @@ func (p *SensorPrograms) Close() error {
 		p.WardExec,
 		p.WardExit,
 		p.WardFork,
+		p.WardSeed,
 		p.WardSysExit,
 	)
 }

@@ -292,3 +292,25 @@ func TestLoadProc(t *testing.T) {
 		t.Errorf("parent link missing")
 	}
 }
+
+// TestStateDupOfUnknownFD: dup2 from an fd the table does not know (opened
+// before the sensor, or filtered in the kernel) replaces what the target
+// held: a socket on fd 1 must not survive it.
+func TestStateDupOfUnknownFD(t *testing.T) {
+	sc := NewScenario()
+	p := sc.Init().Spawn(ExecSpec{Exe: "/bin/sh"})
+	sock := p.Socket(AFInet, 1)
+	p.Dup2(sock, 1)
+	p.Dup2(77, 1) // fd 77 is unknown
+	st := NewState(Options{})
+	for i := range sc.Events {
+		st.Apply(&sc.Events[i])
+	}
+	proc := st.Process(p.PID)
+	if proc.FD(sock) == nil {
+		t.Fatal("socket missing")
+	}
+	if f := proc.FD(1); f != nil {
+		t.Errorf("fd 1 after dup2 of an unknown fd = %+v, want unknown", f)
+	}
+}

@@ -291,6 +291,13 @@ func (s *State) AddGroup(gid uint32, name string) {
 	s.groups[gid] = name
 }
 
+// Processes calls fn for every process in the table.
+func (s *State) Processes(fn func(*Process)) {
+	for _, p := range s.procs {
+		fn(p)
+	}
+}
+
 // Current returns the process of the last applied event.
 func (s *State) Current() *Process { return s.cur }
 
@@ -632,6 +639,12 @@ func (s *State) Apply(ev *Event) {
 			s.curFD = f
 		}
 	case t.IsDup():
+		if p.FD(ev.FD) == nil && ev.Res >= 0 && ev.Res != ev.FD {
+			// The new fd now refers to something this table does not
+			// know (an fd opened before the sensor, or an open the
+			// kernel filtered): what it held before is gone.
+			p.closeFD(ev.Res)
+		}
 		if old := p.FD(ev.FD); old != nil {
 			s.dupFrom = *old
 			s.curFD = &s.dupFrom

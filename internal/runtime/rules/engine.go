@@ -20,7 +20,7 @@
 // trees for pmatch, and indexes rules by event type so an event is tested
 // only against rules that can match it. Engine.EventTypes lists the types
 // some enabled rule needs (for in-kernel filtering) and
-// Engine.OpenPathPrefixes the path prefixes open events can be limited to.
+// Engine.OpenFilter the paths open events can be limited to.
 //
 // Eval does not allocate for events that match no rule. An Engine is not
 // safe for concurrent Eval calls; use one per goroutine (Clone).
@@ -123,8 +123,9 @@ type Rule struct {
 
 	prog         prog
 	out          []outSeg
-	openPrefixes []string
-	openAll      bool
+	openPreds    pathPreds
+	readsFDTable bool
+	notFileFD    bool
 }
 
 // Info summarises what a load did.
@@ -324,7 +325,9 @@ func (e *Engine) compileRule(cp *compiler, rd *ruleDef) (*Rule, error) {
 		r.Fields = append(r.Fields, k)
 	}
 	sort.Strings(r.Fields)
-	r.openPrefixes, r.openAll = openPrefixes(cp, ast)
+	r.openPreds = openPathPreds(cp, ast)
+	r.readsFDTable = readsFDTable(r.Fields)
+	r.notFileFD = notFileFD(cp, ast)
 	return r, nil
 }
 
@@ -366,87 +369,6 @@ func (e *Engine) EventTypes() []event.Type {
 		}
 	}
 	return out
-}
-
-// OpenPathPrefixes returns path prefixes that open events must start with
-// for any enabled rule to match them, and ok=false when some rule can
-// match opens of any path (no filtering possible).
-func (e *Engine) OpenPathPrefixes() (prefixes []string, ok bool) {
-	seen := map[string]bool{}
-	any := false
-	for _, r := range e.rules {
-		can := r.EventTypes == nil
-		for _, t := range r.EventTypes {
-			if t.IsOpen() {
-				can = true
-			}
-		}
-		if !can {
-			continue
-		}
-		any = true
-		if r.openAll {
-			return nil, false
-		}
-		for _, p := range r.openPrefixes {
-			if !seen[p] {
-				seen[p] = true
-				prefixes = append(prefixes, p)
-			}
-		}
-	}
-	if !any {
-		return nil, true
-	}
-	sort.Strings(prefixes)
-	return prefixes, true
-}
-
-// openPrefixes derives, from a condition, the path prefixes fd.name must
-// have for it to hold. all=true means unconstrained.
-func openPrefixes(cp *compiler, n Node) ([]string, bool) {
-	switch n := n.(type) {
-	case *AndNode:
-		for _, k := range n.Kids {
-			if p, all := openPrefixes(cp, k); !all {
-				return p, false
-			}
-		}
-		return nil, true
-	case *OrNode:
-		var out []string
-		for _, k := range n.Kids {
-			p, all := openPrefixes(cp, k)
-			if all {
-				return nil, true
-			}
-			out = append(out, p...)
-		}
-		return out, false
-	case *MacroRef:
-		if m := cp.rs.macros[n.Name]; m != nil && m.ast != nil && len(cp.stack) < 32 {
-			cp.stack = append(cp.stack, n.Name)
-			p, all := openPrefixes(cp, m.ast)
-			cp.stack = cp.stack[:len(cp.stack)-1]
-			return p, all
-		}
-	case *CmpNode:
-		f := n.Field
-		if len(f.Trans) > 0 || f.HasArg || n.ValField != nil || (f.Name != "fd.name" && f.Name != "fd.directory") {
-			return nil, true
-		}
-		vals := cp.listValues(n.Vals)
-		switch n.Op {
-		case "=", "in", "startswith", "pmatch":
-			if f.Name == "fd.directory" {
-				for i, v := range vals {
-					vals[i] = strings.TrimSuffix(v, "/") + "/"
-				}
-			}
-			return vals, false
-		}
-	}
-	return nil, true
 }
 
 func compareVersions(a, b string) int {

@@ -278,9 +278,9 @@ func TestEventTypesAndPrefixes(t *testing.T) {
 	if got := strings.Join(names, ","); got != "open,openat,ptrace" {
 		t.Errorf("EventTypes = %s", got)
 	}
-	p, ok := eng.OpenPathPrefixes()
-	if !ok || strings.Join(p, ",") != "/etc/,/root/.ssh/" {
-		t.Errorf("OpenPathPrefixes = %v %v", p, ok)
+	of := eng.OpenFilter()
+	if of.All || strings.Join(of.Prefixes, ",") != "/etc/,/root/.ssh/" || len(of.Suffixes) != 0 {
+		t.Errorf("OpenFilter = %+v", of)
 	}
 }
 

@@ -38,11 +38,32 @@ type Options struct {
 	// RingBufferBytes sizes the ring buffer (rounded up to a power of two,
 	// at least one page). Default 8 MiB.
 	RingBufferBytes int
+	// OpenPaths, when set, drops in the kernel the opens no rule can match
+	// (rules.Engine.OpenFilter): canonical absolute paths that start with
+	// none of Prefixes, end with none of Suffixes and are not directories
+	// on the way to a prefix. Relative and non-canonical paths and opens
+	// of directories (O_DIRECTORY, O_PATH) are always delivered.
+	OpenPaths *OpenPaths
 	// Resolver finds container metadata; nil uses a Resolver on "/".
 	Resolver *Resolver
 	// Logger receives debug messages; nil is silent.
 	Logger *slog.Logger
 }
+
+// OpenPaths are the patterns of the in-kernel open filter. At most
+// MaxOpenPatterns of each; longer patterns are shortened (prefixes keep
+// their start, suffixes their end), which only lets more through.
+type OpenPaths struct {
+	Prefixes []string
+	Suffixes []string
+}
+
+// MaxOpenPatterns bounds each list of OpenPaths; with more, the filter is
+// off (every open is delivered).
+const MaxOpenPatterns = 32
+
+// maxPattern is the longest pattern the kernel compares.
+const maxPattern = 64
 
 // Stats are the sensor's counters.
 type Stats struct {

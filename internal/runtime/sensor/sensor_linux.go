@@ -4,6 +4,7 @@ package sensor
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -85,7 +86,7 @@ func New(opts Options) (*Sensor, error) {
 		}
 		return nil, fmt.Errorf("loading BPF programs: %w", err)
 	}
-	if err := s.configure(wantedTypes(opts.Types)); err != nil {
+	if err := s.configure(wantedTypes(opts.Types), opts.OpenPaths); err != nil {
 		s.objs.Close()
 		return nil, err
 	}
@@ -140,14 +141,14 @@ func lastLines(s string, n int) string {
 	return strings.Join(lines, "; ")
 }
 
-// configure fills the system call spec map and tells the programs to ignore
-// the sensor's own process.
-func (s *Sensor) configure(want map[event.Type]bool) error {
+// configure fills the system call spec map and the open filter, and tells
+// the programs to ignore the sensor's own process.
+func (s *Sensor) configure(want map[event.Type]bool, op *OpenPaths) error {
 	for _, sc := range syscalls {
 		if !want[sc.typ] {
 			continue
 		}
-		v := bpf.SensorSpec{Type: uint16(sc.typ), Kinds: sc.kinds}
+		v := bpf.SensorSpec{Type: uint16(sc.typ), Kinds: sc.kinds, Op: sc.op}
 		if err := s.objs.SyscallSpecs.Put(uint32(sc.nr), &v); err != nil {
 			return fmt.Errorf("configuring system call %d: %w", sc.nr, err)
 		}
@@ -160,6 +161,86 @@ func (s *Sensor) configure(want map[event.Type]bool) error {
 	// polls every PollInterval.
 	wake := uint64(s.objs.Events.MaxEntries() / 8)
 	if err := s.objs.WardConfig.Put(uint32(1), wake); err != nil {
+		return fmt.Errorf("configuring the sensor: %w", err)
+	}
+	// Every close is delivered until the caller has seeded the fds it
+	// already knows (SeedFDs) and calls FDTrackingReady.
+	if err := s.objs.WardConfig.Put(uint32(2), uint64(1)); err != nil {
+		return fmt.Errorf("configuring the sensor: %w", err)
+	}
+	if f, ok := openFilter(op); ok {
+		if err := s.objs.OpenFilter.Put(uint32(0), f); err != nil {
+			return fmt.Errorf("configuring the open filter: %w", err)
+		}
+		s.log.Debug("open filter", "prefixes", len(op.Prefixes), "suffixes", len(op.Suffixes))
+	}
+	return nil
+}
+
+// openFilter builds the kernel's filter; ok=false leaves it off.
+func openFilter(op *OpenPaths) (*bpf.SensorOfilter, bool) {
+	if op == nil || len(op.Prefixes) > MaxOpenPatterns || len(op.Suffixes) > MaxOpenPatterns {
+		return nil, false
+	}
+	f := &bpf.SensorOfilter{On: 1, Np: uint32(len(op.Prefixes)), Ns: uint32(len(op.Suffixes))}
+	put := func(w *[8]uint64, l *uint32, p string) {
+		var b [maxPattern]byte
+		copy(b[:], p)
+		for i := range w {
+			w[i] = binary.LittleEndian.Uint64(b[i*8:])
+		}
+		*l = uint32(len(p))
+	}
+	for i, p := range op.Prefixes {
+		if p == "" {
+			return nil, false
+		}
+		if len(p) > maxPattern {
+			p = p[:maxPattern]
+		}
+		put(&f.Pre[i].W, &f.Pre[i].Len, p)
+	}
+	for i, p := range op.Suffixes {
+		if p == "" {
+			return nil, false
+		}
+		if len(p) > maxPattern {
+			p = p[len(p)-maxPattern:]
+		}
+		put(&f.Suf[i].W, &f.Suf[i].Len, p)
+		c := p[len(p)-1]
+		f.Last[c>>6] |= 1 << (c & 63)
+	}
+	return f, true
+}
+
+// SeedFDs tells the kernel that user space has these fds of process pid in
+// its table (from a /proc snapshot), so that their closes are delivered.
+func (s *Sensor) SeedFDs(pid uint32, fds []int32) error {
+	var bits uint64
+	for _, fd := range fds {
+		if fd >= 0 {
+			bits |= 1 << min(uint(fd), 63)
+		}
+	}
+	if bits == 0 {
+		return nil
+	}
+	ret, err := s.objs.WardSeed.Run(&ebpf.RunOptions{Context: []uint64{uint64(pid), bits}})
+	if err != nil {
+		return fmt.Errorf("seeding fd tracking: %w", err)
+	}
+	if ret != 0 {
+		return fmt.Errorf("seeding fd tracking: the tracking map is full")
+	}
+	return nil
+}
+
+// FDTrackingReady ends the start-up period in which every close is
+// delivered: from now on, closes of fds user space cannot know are dropped
+// in the kernel. Call it after SeedFDs for every fd of the snapshot.
+func (s *Sensor) FDTrackingReady() error {
+	if err := s.objs.WardConfig.Put(uint32(2), uint64(0)); err != nil {
 		return fmt.Errorf("configuring the sensor: %w", err)
 	}
 	return nil

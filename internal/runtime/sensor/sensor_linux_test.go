@@ -3,9 +3,13 @@
 package sensor
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +24,9 @@ func startSensor(t *testing.T, opts Options) *Sensor {
 	s, err := New(opts)
 	if err != nil {
 		if errors.Is(err, ErrNotSupported) {
+			if os.Getenv("WARD_REQUIRE_SENSOR") != "" {
+				t.Fatalf("WARD_REQUIRE_SENSOR is set: %v", err)
+			}
 			t.Skipf("sensor not supported here: %v", err)
 		}
 		t.Fatal(err)
@@ -114,5 +121,108 @@ func TestSensorSeesExecOpenConnect(t *testing.T) {
 	st := s.Stats()
 	if st.Events == 0 || st.Delivered == 0 || st.DecodeErrors != 0 {
 		t.Errorf("stats = %+v", st)
+	}
+}
+
+// TestKernelFilters checks the in-kernel open path filter and close
+// tracking: opens no pattern can match never leave the kernel, nor do
+// their closes; opens a pattern matches, directories on the way to a
+// prefix, directories opened as such, non-canonical and relative paths are
+// delivered with their closes; SeedFDs makes a close deliverable.
+func TestKernelFilters(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "opener")
+	if out, err := exec.Command("go", "build", "-o", bin, "./testdata/opener").CombinedOutput(); err != nil {
+		t.Fatalf("build opener: %v\n%s", err, out)
+	}
+	suffixFile := filepath.Join(t.TempDir(), "ward-suffix")
+	if err := os.WriteFile(suffixFile, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := startSensor(t, Options{OpenPaths: &OpenPaths{Prefixes: []string{"/etc/shadow"}, Suffixes: []string{"/ward-suffix"}}})
+	if err := s.FDTrackingReady(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c := &collector{}
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx, c.add) }()
+
+	args := []string{"/etc/hostname", "/etc/os-release", "/etc/shadow", "/etc", "/etc/./hostname", "dir:/usr", suffixFile, "cd:/etc", "hostname"}
+	cmd := exec.Command(bin, args...)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	fds := map[string]int64{}
+	sc := bufio.NewScanner(stdout)
+	for len(fds) < len(args)-1 && sc.Scan() {
+		var p string
+		var fd int64
+		if _, err := fmt.Sscan(sc.Text(), &p, &fd); err != nil {
+			t.Fatalf("opener said %q: %v", sc.Text(), err)
+		}
+		fds[strings.TrimPrefix(p, "dir:")] = fd
+	}
+	pid := int32(cmd.Process.Pid)
+	// The kernel never saw /etc/os-release's fd delivered: seed it.
+	if err := s.SeedFDs(uint32(pid), []int32{int32(fds["/etc/os-release"])}); err != nil {
+		t.Fatal(err)
+	}
+	stdin.Write([]byte("\n"))
+	if err := cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, c, "exit", func(ev *event.Event) bool { return ev.Type == event.TypeProcExit && ev.PID == pid })
+
+	opened := map[string]bool{}
+	closed := map[int64]bool{}
+	c.mu.Lock()
+	for _, ev := range c.events {
+		if ev.PID != pid {
+			continue
+		}
+		switch {
+		case ev.Type.IsOpen() && ev.Res >= 0:
+			opened[ev.Path] = true
+		case ev.Type == event.TypeClose:
+			closed[ev.FD] = true
+		}
+	}
+	c.mu.Unlock()
+	for _, tc := range []struct {
+		path         string
+		open, closed bool
+	}{
+		{"/etc/hostname", false, false},  // matches nothing
+		{"/etc/os-release", false, true}, // filtered, but its fd was seeded
+		{"/etc/shadow", true, true},      // a prefix
+		{"/etc", true, true},             // a directory on the way to a prefix
+		{"/etc/./hostname", true, true},  // not canonical
+		{"/usr", true, true},             // O_DIRECTORY
+		{suffixFile, true, true},         // a suffix
+		{"hostname", true, true},         // relative
+	} {
+		fd, ok := fds[tc.path]
+		if !ok {
+			t.Fatalf("opener did not report %s", tc.path)
+		}
+		if opened[tc.path] != tc.open {
+			t.Errorf("open of %s delivered = %v, want %v", tc.path, opened[tc.path], tc.open)
+		}
+		if closed[fd] != tc.closed {
+			t.Errorf("close of %s (fd %d) delivered = %v, want %v", tc.path, fd, closed[fd], tc.closed)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

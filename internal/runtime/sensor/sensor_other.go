@@ -29,3 +29,9 @@ func (*Sensor) Stats() Stats { return Stats{} }
 
 // Close does nothing.
 func (*Sensor) Close() error { return nil }
+
+// SeedFDs does nothing.
+func (*Sensor) SeedFDs(uint32, []int32) error { return nil }
+
+// FDTrackingReady does nothing.
+func (*Sensor) FDTrackingReady() error { return nil }

@@ -151,6 +151,9 @@ func startWatch(t *testing.T, e *rules.Engine, pol *response.Policy, log *alertL
 	case <-started:
 	case err := <-done:
 		if errors.Is(err, sensor.ErrNotSupported) {
+			if os.Getenv("WARD_REQUIRE_SENSOR") != "" {
+				t.Fatalf("WARD_REQUIRE_SENSOR is set: %v", err)
+			}
 			t.Skipf("sensor not supported: %v", err)
 		}
 		t.Fatal(err)

@@ -34,7 +34,11 @@ type Options struct {
 	OnStart func()
 	// NoSnapshot skips the /proc snapshot (tests).
 	NoSnapshot bool
-	Logger     *slog.Logger
+	// NoKernelFilter delivers every open and close to user space instead
+	// of dropping, in the kernel, the opens no rule can match and the
+	// closes of fds user space cannot know.
+	NoKernelFilter bool
+	Logger         *slog.Logger
 }
 
 // Stats summarise a watch.
@@ -60,6 +64,10 @@ func Run(ctx context.Context, opts Options) (Stats, error) {
 	}
 	if opts.Engine == nil {
 		so.Types = nil // recording: everything
+	} else if so.OpenPaths == nil && !opts.NoKernelFilter {
+		if of := opts.Engine.OpenFilter(); !of.All {
+			so.OpenPaths = &sensor.OpenPaths{Prefixes: of.Prefixes, Suffixes: of.Suffixes}
+		}
 	}
 	if so.Resolver == nil {
 		so.Resolver = &sensor.Resolver{}
@@ -81,6 +89,23 @@ func Run(ctx context.Context, opts Options) (Stats, error) {
 			log.Debug("proc snapshot", "err", err)
 		}
 		stats.Proc = ps
+	}
+	if opts.Engine != nil && !opts.NoKernelFilter {
+		// Closes of fds user space cannot know are dropped in the kernel
+		// from now on; the snapshot's fds are known.
+		var seedErr error
+		st.Processes(func(p *event.Process) {
+			var fds []int32
+			p.FDs(func(f *event.FD) { fds = append(fds, f.Num) })
+			if err := s.SeedFDs(uint32(p.PID), fds); err != nil && seedErr == nil {
+				seedErr = err
+			}
+		})
+		if seedErr != nil {
+			log.Debug("fd tracking: every close is delivered", "err", seedErr)
+		} else if err := s.FDTrackingReady(); err != nil {
+			return stats, err
+		}
 	}
 	if opts.OnStart != nil {
 		opts.OnStart()

@@ -86,10 +86,51 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define AF_INET 2
 #define AF_INET6 10
 
+/* What the program does beyond building the record (sensor/syscalls.go). */
+#define OP_NONE 0
+#define OP_OPEN 1  /* an open: the open path filter applies; ret is a new fd */
+#define OP_CLOSE 2 /* close: delivered only for fds user space may track */
+#define OP_NEWFD 3 /* ret is a new fd */
+#define OP_FDARG 4 /* the first argument is an fd user space may add (connect) */
+#define OP_PIPE 5  /* two new fds written to the int[2] of the first argument */
+
 struct spec {
 	__u16 type;
 	__u8 kinds[6];
+	__u8 op;
 };
+
+/* The open path filter (rules.OpenFilter): an open of a canonical absolute
+ * path that starts with no prefix, ends with no suffix and is not a
+ * directory on the way to a prefix is dropped in the kernel. */
+#define NPAT 32
+#define PATW 8 /* a pattern holds up to 8 words (64 bytes) */
+#define PATHBUF 256
+
+struct pat {
+	__u64 w[PATW];
+	__u32 len;
+	__u32 pad;
+};
+
+struct ofilter {
+	__u32 on;
+	__u32 np;
+	__u32 ns;
+	__u32 pad;
+	__u64 last[4]; /* bitmap of the suffixes' last bytes */
+	struct pat pre[NPAT];
+	struct pat suf[NPAT];
+};
+
+struct pathbuf {
+	__u8 d[PATHBUF + 8];
+};
+
+/* fdtrack: per process (tgid), the fds user space may have in its fd
+ * table: bit n for fd n < 63, bit 63 for any fd >= 63. A close of an fd
+ * whose bit is clear cannot change user space's state and is dropped. */
+#define FD_HIGH 63
 
 struct buf {
 	__u8 data[SCRATCH * 2];
@@ -107,6 +148,9 @@ struct buf {
  * event under load. */
 #define CFG_SELF 0
 #define CFG_WAKEUP 1
+/* [2] non-zero: deliver every close (fd tracking not ready, or a tracking
+ * map update failed). */
+#define CFG_CLOSES_ALL 2
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -140,6 +184,27 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } ward_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ofilter);
+} open_filter SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pathbuf);
+} pathscratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u64);
+} fdtrack SEC(".maps");
 
 struct ectx {
 	struct buf *b;
@@ -279,11 +344,11 @@ static __always_inline int begin(struct ectx *e, __u16 type, __s64 res, __u32 tg
 	return 1;
 }
 
-static __always_inline void finish(struct ectx *e)
+static __always_inline int finish(struct ectx *e)
 {
 	__u32 len = e->off;
 	if (len < HDR || len > SCRATCH)
-		return;
+		return 0;
 	*(__u32 *)&e->b->data[0] = len;
 	*(__u16 *)&e->b->data[6] = e->n;
 	__u32 k = CFG_WAKEUP;
@@ -291,10 +356,186 @@ static __always_inline void finish(struct ectx *e)
 	__u64 flags = BPF_RB_NO_WAKEUP;
 	if (!wake || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= *wake)
 		flags = BPF_RB_FORCE_WAKEUP;
-	if (bpf_ringbuf_output(&events, e->b->data, len & (2 * SCRATCH - 1), flags) != 0)
+	if (bpf_ringbuf_output(&events, e->b->data, len & (2 * SCRATCH - 1), flags) != 0) {
 		count(C_DROPS);
+		return 0;
+	}
+	count(C_EVENTS);
+	return 1;
+}
+
+static __always_inline void closes_all(void)
+{
+	__u32 k = CFG_CLOSES_ALL;
+	__u64 *v = bpf_map_lookup_elem(&ward_config, &k);
+	if (v)
+		*v = 1;
+}
+
+/* mark_fd records that user space may now have fd in tgid's table. */
+static __always_inline void mark_fd(__u32 tgid, __s64 fd)
+{
+	if (fd < 0)
+		return;
+	__u64 bit = 1ULL << (fd < FD_HIGH ? fd : FD_HIGH);
+	__u64 *v = bpf_map_lookup_elem(&fdtrack, &tgid);
+	if (v) {
+		__sync_fetch_and_or(v, bit);
+		return;
+	}
+	if (bpf_map_update_elem(&fdtrack, &tgid, &bit, BPF_NOEXIST) == 0)
+		return;
+	v = bpf_map_lookup_elem(&fdtrack, &tgid);
+	if (v)
+		__sync_fetch_and_or(v, bit);
 	else
-		count(C_EVENTS);
+		closes_all(); /* the map is full: stay correct, stop filtering closes */
+}
+
+/* close_wanted says whether a close of fd by tgid must be delivered, and
+ * clears the fd's bit when it is. */
+static __always_inline int close_wanted(__u32 tgid, __s64 fd)
+{
+	__u32 k = CFG_CLOSES_ALL;
+	__u64 *all = bpf_map_lookup_elem(&ward_config, &k);
+	if (!all || *all)
+		return 1;
+	if (fd < 0)
+		return 0;
+	__u64 *v = bpf_map_lookup_elem(&fdtrack, &tgid);
+	if (!v)
+		return 0;
+	if (fd >= FD_HIGH)
+		return (*v >> FD_HIGH) & 1;
+	__u64 bit = 1ULL << fd;
+	if (!(*v & bit))
+		return 0;
+	__sync_fetch_and_and(v, ~bit);
+	return 1;
+}
+
+#define O_DIRECTORY_ 0200000
+#define O_PATH_ 010000000
+
+/* prefix_rest compares bytes 8..m of the path and the pattern. */
+__noinline int prefix_rest(const struct pathbuf *pb, __u32 m, const struct pat *q)
+{
+	if (!pb || !q)
+		return 1;
+#pragma unroll
+	for (int i = 1; i < PATW; i++) {
+		__u32 off = i * 8;
+		if (off >= m)
+			break;
+		__u64 a = *(const __u64 *)(pb->d + off);
+		__u64 b = q->w[i];
+		__u32 rem = m - off;
+		if (rem < 8) {
+			__u64 mask = (1ULL << (rem * 8)) - 1;
+			a &= mask;
+			b &= mask;
+		}
+		if (a != b)
+			return 0;
+	}
+	return 1;
+}
+
+/* suffix_hit: the path (n bytes) ends with the pattern. */
+__noinline int suffix_hit(const struct pathbuf *pb, __u32 n, const struct pat *q)
+{
+	if (!pb || !q)
+		return 1;
+	const __u8 *d = pb->d;
+	__u32 L = q->len;
+	if (L == 0 || L > PATW * 8)
+		return 1;
+	if (L > n)
+		return 0;
+	const __u8 *qb = (const __u8 *)q->w;
+	for (__u32 i = 1; i <= PATW * 8; i++) {
+		if (i > L)
+			return 1;
+		if (d[(n - i) & (PATHBUF - 1)] != qb[(L - i) & (PATW * 8 - 1)])
+			return 0;
+	}
+	return 1;
+}
+
+/* open_wanted applies the open path filter to a path in user memory. The
+ * helpers are global functions so that the verifier checks each once. */
+__noinline int open_wanted(__u64 upath, __u64 flags)
+{
+	__u32 zero = 0;
+	struct ofilter *f = bpf_map_lookup_elem(&open_filter, &zero);
+	if (!f || !f->on)
+		return 1;
+	if (flags & (O_DIRECTORY_ | O_PATH_))
+		return 1; /* a directory: a base for later *at calls and fchdir */
+	struct pathbuf *pb = bpf_map_lookup_elem(&pathscratch, &zero);
+	if (!pb || !upath)
+		return 1;
+	long r = bpf_probe_read_user_str(pb->d, PATHBUF, (const void *)upath);
+	if (r <= 1 || r >= PATHBUF)
+		return 1; /* unreadable, empty or longer than the buffer */
+	__u32 n = r - 1;
+	const __u8 *d = pb->d;
+	if (d[0] != '/' || d[(n - 1) & (PATHBUF - 1)] == '/')
+		return 1; /* relative (or dirfd-relative), or a trailing slash */
+	/* "/." and "//" make a path non-canonical: user space cleans it. */
+	for (__u32 i = 0; i < PATHBUF - 1; i++) {
+		if (i >= n)
+			break;
+		if (d[i] == '/') {
+			__u8 c = d[i + 1];
+			if (c == '/' || c == '.')
+				return 1;
+		}
+	}
+	/* Prefixes: the path starts with the pattern, or is a directory on the
+	 * way to it (the pattern continues with '/' right after the path), which
+	 * later *at calls and fchdir can use as a base. The first word decides
+	 * for almost every pattern. */
+	__u32 np = f->np, ns = f->ns;
+	__u64 w0 = *(const __u64 *)d;
+	for (__u32 i = 0; i < NPAT; i++) {
+		if (i >= np)
+			break;
+		const struct pat *q = &f->pre[i];
+		__u32 L = q->len;
+		if (L == 0 || L > PATW * 8)
+			return 1;
+		__u32 m = n < L ? n : L;
+		__u64 a = w0, b = q->w[0];
+		if (m < 8) {
+			__u64 mask = (1ULL << (m * 8)) - 1;
+			a &= mask;
+			b &= mask;
+		}
+		if (a != b)
+			continue;
+		if (m > 8 && !prefix_rest(pb, m, q))
+			continue;
+		if (n >= L || ((const __u8 *)q->w)[n & (PATW * 8 - 1)] == '/')
+			return 1;
+	}
+	/* Suffixes, when the path's last byte ends one. */
+	__u8 c = d[(n - 1) & (PATHBUF - 1)];
+	if (!(f->last[(c >> 6) & 3] & (1ULL << (c & 63))))
+		return 0;
+	for (__u32 i = 0; i < NPAT; i++) {
+		if (i >= ns)
+			break;
+		const struct pat *q = &f->suf[i];
+		__u32 L = q->len;
+		if (L == 0 || L > PATW * 8)
+			return 1;
+		if (((const __u8 *)q->w)[(L - 1) & (PATW * 8 - 1)] != c)
+			continue;
+		if (suffix_hit(pb, n, q))
+			return 1;
+	}
+	return 0;
 }
 
 /* put_sockaddr writes P_ADDR (and P_PATH for AF_UNIX) from a user sockaddr. */
@@ -442,31 +683,88 @@ int ward_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	if (!sp || sp->type == 0)
 		return 0;
 	__u64 id = bpf_get_current_pid_tgid();
-	if (ignored(id >> 32))
+	__u32 tgid = id >> 32;
+	if (ignored(tgid))
 		return 0;
-	__s64 ret = BPF_CORE_READ(regs, ax);
+	__s64 ret = (__s64)ctx->args[1];
 	/* A successful exec is reported by sched_process_exec, with the new image. */
 	if ((nr == NR_EXECVE || nr == NR_EXECVEAT) && ret == 0)
 		return 0;
 	/* On x86-64 the saved user registers still hold the arguments when the
 	 * call returns (only ax changes), so no entry probe is needed. */
-	__u64 args[6];
-	args[0] = BPF_CORE_READ(regs, di);
-	args[1] = BPF_CORE_READ(regs, si);
-	args[2] = BPF_CORE_READ(regs, dx);
-	args[3] = BPF_CORE_READ(regs, r10);
-	args[4] = BPF_CORE_READ(regs, r8);
-	args[5] = BPF_CORE_READ(regs, r9);
-	struct ectx e;
-	if (!begin(&e, sp->type, ret, id >> 32, (__u32)id))
+	struct pt_regs r;
+	if (bpf_probe_read_kernel(&r, sizeof(r), regs) != 0)
 		return 0;
+	__u64 args[6] = {r.di, r.si, r.dx, r.r10, r.r8, r.r9};
 	struct spec s = *sp;
+	if (s.op == OP_CLOSE) {
+		if (!close_wanted(tgid, (__s64)args[0]))
+			return 0;
+	} else if (s.op == OP_OPEN) {
+		__u64 upath = 0;
+		__u64 flags = 0;
+#pragma unroll
+		for (int i = 0; i < 6; i++) {
+			if (s.kinds[i] == K_PATH)
+				upath = args[i];
+			else if (s.kinds[i] == K_FLAGS)
+				flags = args[i];
+			else if (s.kinds[i] == K_OPENHOW && args[i])
+				bpf_probe_read_user(&flags, sizeof(flags), (const void *)args[i]);
+		}
+		if (!open_wanted(upath, flags))
+			return 0;
+	}
+	struct ectx e;
+	if (!begin(&e, s.type, ret, tgid, (__u32)id))
+		return 0;
 #pragma unroll
 	for (int i = 0; i < 6; i++) {
 		if (s.kinds[i] != K_NONE)
 			put_arg(&e, s.kinds[i], args[i], i < 5 ? args[i + 1] : 0, ret);
 	}
-	finish(&e);
+	if (!finish(&e))
+		return 0;
+	switch (s.op) {
+	case OP_OPEN:
+	case OP_NEWFD:
+		mark_fd(tgid, ret);
+		break;
+	case OP_FDARG:
+		mark_fd(tgid, (__s64)args[0]);
+		break;
+	case OP_PIPE: {
+		int fds[2] = {};
+		if (ret == 0 && bpf_probe_read_user(fds, sizeof(fds), (const void *)args[0]) == 0) {
+			mark_fd(tgid, fds[0]);
+			mark_fd(tgid, fds[1]);
+		}
+		break;
+	}
+	}
+	return 0;
+}
+
+/* ward_seed is never attached: user space runs it (BPF_PROG_TEST_RUN) to
+ * add the fds of its /proc snapshot to fdtrack, atomically with respect to
+ * the programs' own updates. args: tgid, fd bits. */
+SEC("raw_tracepoint/ward_seed")
+int ward_seed(struct bpf_raw_tracepoint_args *ctx)
+{
+	__u32 tgid = (__u32)ctx->args[0];
+	__u64 bits = ctx->args[1];
+	__u64 *v = bpf_map_lookup_elem(&fdtrack, &tgid);
+	if (v) {
+		__sync_fetch_and_or(v, bits);
+		return 0;
+	}
+	if (bpf_map_update_elem(&fdtrack, &tgid, &bits, BPF_NOEXIST) == 0)
+		return 0;
+	v = bpf_map_lookup_elem(&fdtrack, &tgid);
+	if (v)
+		__sync_fetch_and_or(v, bits);
+	else
+		return 1;
 	return 0;
 }
 
@@ -638,6 +936,23 @@ int ward_fork(struct bpf_raw_tracepoint_args *ctx)
 	if (ctgid != ptgid)
 		put_cgroup(&e, child);
 	finish(&e);
+	if (ctgid != ptgid) {
+		/* The child inherits its parent's fds, and user space copies the
+		 * parent's table: so do the fd bits. A child sharing the parent's
+		 * table (CLONE_FILES without CLONE_THREAD) gets every close of
+		 * both delivered. */
+		__u64 *pv = bpf_map_lookup_elem(&fdtrack, &ptgid);
+		__u64 bits = pv ? *pv : 0;
+		if (BPF_CORE_READ(child, files) == BPF_CORE_READ(parent, files)) {
+			bits = ~0ULL;
+			if (pv)
+				*pv = ~0ULL;
+			else if (bpf_map_update_elem(&fdtrack, &ptgid, &bits, BPF_ANY) != 0)
+				closes_all();
+		}
+		if (bits && bpf_map_update_elem(&fdtrack, &ctgid, &bits, BPF_ANY) != 0)
+			closes_all();
+	}
 	return 0;
 }
 
@@ -651,6 +966,7 @@ int ward_exit(struct bpf_raw_tracepoint_args *ctx)
 	if (pid != tgid || ignored(tgid))
 		return 0;
 	struct ectx e;
+	bpf_map_delete_elem(&fdtrack, &tgid);
 	if (!begin(&e, T_PROCEXIT, BPF_CORE_READ(t, exit_code), tgid, pid))
 		return 0;
 	finish(&e);
