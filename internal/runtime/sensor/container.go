@@ -88,12 +88,14 @@ func ShortID(full string) string {
 
 // Resolver finds container metadata (name, image, labels, pod) from the
 // files container runtimes keep on the host. It never runs a runtime's CLI
-// and never talks to a socket: it reads bounded JSON files.
+// and never talks to a socket: it reads bounded JSON files (and Podman's
+// state database, read-only).
 //
 //   - Podman and CRI-O: containers/storage's containers.json (names, image
 //     name and ID) and the container's OCI config.json (annotations:
 //     privileged flag, Kubernetes pod name, namespace, UID and labels as
-//     CRI-O records them).
+//     CRI-O records them); for Podman also its BoltDB state database
+//     (container labels), opened read-only.
 //   - Docker: /var/lib/docker/containers/<id>/config.v2.json (name, image,
 //     labels, privileged, host network/PID from hostconfig.json).
 //   - containerd (Kubernetes): the task bundle's config.json under
@@ -150,7 +152,10 @@ func (r *Resolver) Lookup(full, runtime string) *event.Container {
 	}
 	c := &event.Container{ID: full, Type: runtime}
 	switch runtime {
-	case "podman", "cri-o":
+	case "podman":
+		r.fromStorage(c, full)
+		r.fromLibpod(c, full)
+	case "cri-o":
 		r.fromStorage(c, full)
 	case "docker":
 		r.fromDocker(c, full)
@@ -159,6 +164,7 @@ func (r *Resolver) Lookup(full, runtime string) *event.Container {
 	default:
 		// Unknown runtime (e.g. a process from the /proc snapshot): try each.
 		r.fromStorage(c, full)
+		r.fromLibpod(c, full)
 		if c.Image == "" {
 			r.fromDocker(c, full)
 		}

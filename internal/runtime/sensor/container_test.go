@@ -1,9 +1,15 @@
 package sensor
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/wardsec/ward/internal/runtime/event"
 )
 
 const id64 = "4edf6f359a25933a4d9d17c95488093687ca558245475242a115aa68f47dace1"
@@ -100,5 +106,114 @@ func FuzzContainerFromCgroup(f *testing.F) {
 		if (full == "") != (rt == "") || (full != "" && len(full) != 64) {
 			t.Fatalf("ContainerFromCgroup(%q) = %q, %q", s, full, rt)
 		}
+	})
+}
+
+// writeLibpod writes a Podman BoltDB state file with one container config.
+func writeLibpod(t testing.TB, root, id, config string) {
+	t.Helper()
+	p := filepath.Join(root, libpodDB)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bolt.Open(p, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.Update(func(tx *bolt.Tx) error {
+		ctr, err := tx.CreateBucketIfNotExists([]byte("ctr"))
+		if err != nil {
+			return err
+		}
+		b, err := ctr.CreateBucket([]byte(id))
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte("config"), []byte(config))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestResolverPodmanLabels(t *testing.T) {
+	root := t.TempDir()
+	writeFile(t, root, "var/lib/containers/storage/overlay-containers/containers.json",
+		`[{"id":"`+id64+`","names":["web"],"image":"c489","metadata":"{\"image-name\":\"localhost/ward-bb:1\",\"image-id\":\"c48947d7\",\"name\":\"web\"}"}]`)
+	writeLibpod(t, root, id64, `{"name":"web","labels":{"tier":"front","app":"shop"},"privileged":true,"rootfsImageName":"localhost/other:2"}`)
+	c := (&Resolver{Root: root}).Lookup(id64, "podman")
+	if c.Image != "localhost/ward-bb:1" || !c.Privileged || len(c.Labels) != 2 || c.Labels[0] != (event.KV{Key: "app", Value: "shop"}) || c.Labels[1].Value != "front" {
+		t.Errorf("container = %+v", c)
+	}
+	// Another container: not in the database, so no labels.
+	other := strings.Repeat("b", 64)
+	if c := (&Resolver{Root: root}).Lookup(other, "podman"); len(c.Labels) != 0 {
+		t.Errorf("labels for an unknown container: %+v", c.Labels)
+	}
+}
+
+func TestResolverLibpodDamaged(t *testing.T) {
+	for name, data := range map[string][]byte{
+		"garbage":   []byte(strings.Repeat("not a bolt database ", 500)),
+		"truncated": nil,
+	} {
+		t.Run(name, func(t *testing.T) {
+			root := t.TempDir()
+			if data == nil {
+				writeLibpod(t, root, id64, `{"labels":{"a":"b"}}`)
+				p := filepath.Join(root, libpodDB)
+				b, err := os.ReadFile(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				data = b[:len(b)/3]
+			}
+			writeFile(t, root, libpodDB[1:], string(data))
+			if _, err := readLibpod(filepath.Join(root, libpodDB), id64); err == nil {
+				t.Error("damaged database: no error")
+			}
+			c := (&Resolver{Root: root}).Lookup(id64, "podman")
+			if c.ID != id64 || len(c.Labels) != 0 {
+				t.Errorf("container = %+v", c)
+			}
+		})
+	}
+	if _, err := readLibpod(filepath.Join(t.TempDir(), "missing.db"), id64); err == nil {
+		t.Error("missing database: no error")
+	}
+	root := t.TempDir()
+	writeLibpod(t, root, id64, `{"labels": not json}`)
+	if _, err := readLibpod(filepath.Join(root, libpodDB), id64); err == nil || !strings.Contains(err.Error(), "4edf6f359a25") {
+		t.Errorf("bad config JSON: %v", err)
+	}
+}
+
+// FuzzReadLibpod: any file in place of Podman's database gives an error or
+// a configuration, never a crash (bbolt maps the file; faults must become
+// errors).
+func FuzzReadLibpod(f *testing.F) {
+	root := f.TempDir()
+	writeLibpod(f, root, id64, `{"name":"web","labels":{"a":"b"}}`)
+	good, err := os.ReadFile(filepath.Join(root, libpodDB))
+	if err != nil {
+		f.Fatal(err)
+	}
+	// (A truncated database is in TestResolverLibpodDamaged: the fault it
+	// causes, turned into a panic, upsets the fuzzing engine's worker.)
+	f.Add(good)
+	f.Add([]byte("not a database"))
+	dir := f.TempDir()
+	n := 0
+	f.Fuzz(func(t *testing.T, data []byte) {
+		// A new file each time: bbolt maps the file, and rewriting a file
+		// that is still mapped is not what Podman does.
+		n++
+		p := filepath.Join(dir, fmt.Sprintf("bolt_state-%d.db", n))
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Remove(p)
+		readLibpod(p, id64)
 	})
 }

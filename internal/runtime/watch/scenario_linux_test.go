@@ -334,3 +334,30 @@ func TestResponseStopContainer(t *testing.T) {
 		t.Fatalf("alert/actions = %+v", a)
 	}
 }
+
+// TestContainerLabels: a rule on container.label[...] fires for a Podman
+// container run with that label (read from Podman's state database), and
+// not for one without it.
+func TestContainerLabels(t *testing.T) {
+	image := buildImage(t)
+	src := "- rule: Labelled container shell\n  desc: d\n  condition: evt.type in (execve, execveat) and container.label[ward.test] = labelled and proc.name = sh\n" +
+		"  output: label=%container.label[ward.test] labels=%container.labels\n  priority: NOTICE\n"
+	e, err := rules.LoadSources([]rules.Source{{Name: "labels.yaml", Data: []byte(src)}}, rules.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := &alertLog{}
+	startWatch(t, e, nil, log)
+	plain := runContainer(t, image, nil, []string{"sh", "-c", "true"})
+	labelled := runContainer(t, image, []string{"--label", "ward.test=labelled", "--label", "tier=web"}, []string{"sh", "-c", "true"})
+	a := waitAlert(log, "Labelled container shell", labelled, 5*time.Second)
+	if a == nil {
+		t.Fatalf("no alert for the labelled container %s", labelled[:12])
+	}
+	if !strings.Contains(a.Output, "label=labelled") || !strings.Contains(a.Output, "tier:web") {
+		t.Errorf("output = %q", a.Output)
+	}
+	if waitAlert(log, "Labelled container shell", plain, 200*time.Millisecond) != nil {
+		t.Errorf("alert for the container without the label")
+	}
+}
