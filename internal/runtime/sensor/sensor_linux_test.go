@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -96,6 +97,13 @@ func TestSensorSeesExecOpenConnect(t *testing.T) {
 	})
 	if execEv.Path != "/bin/cat" || len(execEv.Args) != 3 || execEv.Args[1] != "/etc/hostname" || execEv.Comm != "cat" {
 		t.Errorf("exec event = path %q args %q comm %q", execEv.Path, execEv.Args, execEv.Comm)
+	}
+	var fi syscall.Stat_t
+	if err := syscall.Stat("/bin/cat", &fi); err != nil {
+		t.Fatal(err)
+	}
+	if execEv.ExeIno != fi.Ino || execEv.ExeCtime != fi.Ctim.Nano() || execEv.ExeMtime != fi.Mtim.Nano() {
+		t.Errorf("exe inode %d ctime %d mtime %d, want %d %d %d", execEv.ExeIno, execEv.ExeCtime, execEv.ExeMtime, fi.Ino, fi.Ctim.Nano(), fi.Mtim.Nano())
 	}
 	if execEv.ContainerID != HostID {
 		t.Errorf("container id = %q, want host", execEv.ContainerID)

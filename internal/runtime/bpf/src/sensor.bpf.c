@@ -861,6 +861,40 @@ static __always_inline void put_task(struct ectx *e, struct task_struct *t)
 	put_cgroup(e, t);
 }
 
+/* The inode's change and modification times moved across kernel versions:
+ * i_ctime_sec/i_ctime_nsec (6.11+), __i_ctime (6.6-6.10), i_ctime (older). */
+struct inode___v66 {
+	struct timespec64 __i_ctime;
+	struct timespec64 i_mtime;
+} __attribute__((preserve_access_index));
+
+struct inode___old {
+	struct timespec64 i_ctime;
+	struct timespec64 i_mtime;
+} __attribute__((preserve_access_index));
+
+static __always_inline void inode_times(struct inode *ino, __s64 *ct, __s64 *mt)
+{
+	if (bpf_core_field_exists(ino->i_ctime_sec)) {
+		/* Multigrain timestamps (6.13+) keep a flag in the top bit of
+		 * i_ctime_nsec (I_CTIME_QUERIED); nanoseconds fit in 30 bits. */
+		*ct = BPF_CORE_READ(ino, i_ctime_sec) * 1000000000LL + (BPF_CORE_READ(ino, i_ctime_nsec) & 0x3fffffff);
+		*mt = BPF_CORE_READ(ino, i_mtime_sec) * 1000000000LL + (BPF_CORE_READ(ino, i_mtime_nsec) & 0x3fffffff);
+		return;
+	}
+	struct inode___v66 *v = (void *)ino;
+	if (bpf_core_field_exists(v->__i_ctime)) {
+		*ct = BPF_CORE_READ(v, __i_ctime.tv_sec) * 1000000000LL + BPF_CORE_READ(v, __i_ctime.tv_nsec);
+		*mt = BPF_CORE_READ(v, i_mtime.tv_sec) * 1000000000LL + BPF_CORE_READ(v, i_mtime.tv_nsec);
+		return;
+	}
+	struct inode___old *o = (void *)ino;
+	if (bpf_core_field_exists(o->i_ctime)) {
+		*ct = BPF_CORE_READ(o, i_ctime.tv_sec) * 1000000000LL + BPF_CORE_READ(o, i_ctime.tv_nsec);
+		*mt = BPF_CORE_READ(o, i_mtime.tv_sec) * 1000000000LL + BPF_CORE_READ(o, i_mtime.tv_nsec);
+	}
+}
+
 static __always_inline void put_exe(struct ectx *e, struct task_struct *t, const struct cred *cred)
 {
 	struct file *f = BPF_CORE_READ(t, mm, exe_file);
@@ -891,8 +925,10 @@ static __always_inline void put_exe(struct ectx *e, struct task_struct *t, const
 	*(__u32 *)p = flags;
 	*(__u32 *)(p + 4) = 0;
 	*(__u64 *)(p + 8) = BPF_CORE_READ(ino, i_ino);
-	*(__u64 *)(p + 16) = 0;
-	*(__u64 *)(p + 24) = 0;
+	__s64 ct = 0, mt = 0;
+	inode_times(ino, &ct, &mt);
+	*(__s64 *)(p + 16) = ct;
+	*(__s64 *)(p + 24) = mt;
 	e->off = o + 36;
 	e->n++;
 }
