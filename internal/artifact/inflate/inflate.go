@@ -551,7 +551,7 @@ func (d *Decompressor) huffmanBlock() (full bool, err error) {
 //
 // Refills load 8 bytes at once: afterwards bitsleft is in [56, 63] and the
 // bits above bitsleft hold the input that follows (so ORing the next load
-// over them is harmless). An iteration refills at most three times, each
+// over them is harmless). An iteration refills at most twice, each
 // consuming at most 7 bytes, hence fastInMargin.
 func (d *Decompressor) fastLoop() error {
 	in := &d.in
@@ -582,9 +582,12 @@ func (d *Decompressor) fastLoop() error {
 		bitbuf |= binary.LittleEndian.Uint64(in[ip:ip+8]) << (bitsleft & 63)
 		ip += 7 - int((bitsleft>>3)&7)
 		bitsleft |= 56
+		// All 64 bits of bitbuf are input now (the bits above bitsleft
+		// belong to the next byte), so after consuming n bits, 64-n bits
+		// remain valid for table lookups even where bitsleft is lower.
 
 		if int32(e) < 0 { // literal
-			// Up to three literals per refill (3 × 15 bits ≤ 56).
+			// Up to three literal entries per refill (3 × 15 bits ≤ 56).
 			bitbuf >>= e & 63
 			bitsleft -= uint(e & 63)
 			// One or two literals: store both bytes, advance by the count.
@@ -606,7 +609,11 @@ func (d *Decompressor) fastLoop() error {
 					continue
 				}
 			}
-			// At least 26 bits remain: enough to resolve e fully.
+			// Refill so that the match below needs no refill (e stays
+			// valid: refills only add bits above bitsleft).
+			bitbuf |= binary.LittleEndian.Uint64(in[ip:ip+8]) << (bitsleft & 63)
+			ip += 7 - int((bitsleft>>3)&7)
+			bitsleft |= 56
 		}
 		if e&fExceptional != 0 {
 			if e&fSub != 0 {
@@ -634,16 +641,12 @@ func (d *Decompressor) fastLoop() error {
 				break
 			}
 		}
-		// Length: codeword and extra bits.
+		// Length: codeword and extra bits (at most 20 bits; with the
+		// distance's 28 at most 48 bits since the refill).
 		saved := bitbuf
 		bitbuf >>= e & 63
 		bitsleft -= uint(e & 63)
 		length := int(e>>16) + int((saved&(1<<(e&63)-1))>>((e>>8)&15))
-
-		// Refill for the distance (at most 15 + 13 bits).
-		bitbuf |= binary.LittleEndian.Uint64(in[ip:ip+8]) << (bitsleft & 63)
-		ip += 7 - int((bitsleft>>3)&7)
-		bitsleft |= 56
 
 		de := dt[bitbuf&(1<<distTableBits-1)]
 		if de&fExceptional != 0 {
@@ -661,8 +664,8 @@ func (d *Decompressor) fastLoop() error {
 		bitbuf >>= de & 63
 		bitsleft -= uint(de & 63)
 		dist := int(de>>16) + int((saved&(1<<(de&63)-1))>>((de>>8)&15))
-		// Preload the next entry (at least 28 bits remain) so the lookup
-		// overlaps the copy.
+		// Preload the next entry (at least 16 valid bits remain) so the
+		// lookup overlaps the copy.
 		e = ll[bitbuf&(1<<litlenTableBits-1)]
 		if dist > wpos-histBase {
 			err = CorruptInputError(d.inBase + int64(ip) - int64(bitsleft/8))
