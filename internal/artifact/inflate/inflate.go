@@ -679,6 +679,10 @@ func (d *Decompressor) fastLoop() error {
 		end := wpos + length
 		if dist >= 8 {
 			binary.LittleEndian.PutUint64(win[wpos:wpos+8], binary.LittleEndian.Uint64(win[src:src+8]))
+			if length <= 8 {
+				wpos = end
+				continue
+			}
 			binary.LittleEndian.PutUint64(win[wpos+8:wpos+16], binary.LittleEndian.Uint64(win[src+8:src+16]))
 			for wpos+16 < end {
 				wpos += 16
