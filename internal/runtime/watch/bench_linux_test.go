@@ -15,6 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/link"
+
 	"github.com/wardsec/ward/internal/runtime/response"
 	"github.com/wardsec/ward/internal/runtime/rules"
 	"github.com/wardsec/ward/internal/runtime/sensor"
@@ -91,6 +95,16 @@ func BenchmarkOverhead(b *testing.B) {
 		n    int
 	}{{"files", 20000}, {"spawn", 200}} {
 		b.Run(wl.kind+"/sensor=off", func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				runWorkload(b, bin, wl.kind, wl.n)
+			}
+		})
+		// The floor: a program that does nothing, on the same hook. Every
+		// system call pays for it, whatever the program does.
+		b.Run(wl.kind+"/noop-sys_exit-program", func(b *testing.B) {
+			detach := attachNoop(b)
+			defer detach()
+			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				runWorkload(b, bin, wl.kind, wl.n)
 			}
@@ -177,5 +191,28 @@ func BenchmarkDropPoint(b *testing.B) {
 				b.ReportMetric(float64(st.Sensor.Events+st.Sensor.KernelDrops)/elapsed.Seconds(), "offered/s")
 			})
 		}
+	}
+}
+
+// attachNoop attaches a BPF program that returns at once to the sys_exit
+// raw tracepoint, the hook the sensor uses.
+func attachNoop(b *testing.B) func() {
+	b.Helper()
+	if err := sensor.Supported(); err != nil {
+		b.Skip(err)
+	}
+	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{Type: ebpf.RawTracepoint, License: "GPL",
+		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: "sys_exit", Program: prog})
+	if err != nil {
+		prog.Close()
+		b.Fatal(err)
+	}
+	return func() {
+		l.Close()
+		prog.Close()
 	}
 }
