@@ -226,23 +226,64 @@ func buildTable(table []uint32, lens []uint8, syms []uint32, tableBits uint) (mi
 	return minLen, true
 }
 
-// pairLiterals turns primary litlen entries for a literal whose following
-// bits, within the primary table's, hold a second literal's whole codeword
-// into two-literal entries. Text-like data is mostly short literal codes,
-// so this halves the decoding steps of literal runs.
-func pairLiterals(table *[litlenEnough]uint32) {
-	// From the top: entry i>>l1 (< i) is still a single literal when read.
-	for i := uint32(1<<litlenTableBits - 1); ; i-- {
-		e := table[i]
-		if e&(fLiteral|fDouble) == fLiteral {
-			l1 := e & 63
-			e2 := table[(i>>l1)&(1<<litlenTableBits-1)]
-			if e2&(fLiteral|fDouble) == fLiteral && l1+e2&63 <= litlenTableBits {
-				table[i] = e&^63 | fDouble | (e2>>12&0xff)<<20 | (l1 + e2&63)
-			}
+// pairLiterals adds two-literal entries to a litlen table built from lens:
+// wherever the primary table's bits hold a literal's codeword followed by
+// another literal's whole codeword, one lookup yields both. Text-like data
+// is mostly short literal codes, so this halves the decoding steps of
+// literal runs.
+func pairLiterals(table *[litlenEnough]uint32, lens []uint8) {
+	// Canonical codes of the literals (RFC 1951 3.2.2): they come first
+	// in symbol order among the codewords of each length.
+	var count [maxCodeLen + 1]uint16
+	for _, l := range lens {
+		count[l&15]++
+	}
+	count[0] = 0
+	var next [maxCodeLen + 1]uint16
+	code := uint16(0)
+	for l := 1; l <= maxCodeLen; l++ {
+		code = (code + count[l-1]) << 1
+		next[l] = code
+	}
+	// The literals short enough to pair, sorted by length.
+	var start [litlenTableBits + 2]uint16
+	for s := 0; s < 256 && s < len(lens); s++ {
+		if l := lens[s]; l != 0 && l < litlenTableBits {
+			start[l+1]++
 		}
-		if i == 0 {
-			return
+	}
+	for l := 1; l <= litlenTableBits; l++ {
+		start[l] += start[l-1]
+	}
+	var syms [256]uint16
+	var revs [256]uint16
+	pos := start
+	for s := 0; s < 256 && s < len(lens); s++ {
+		l := lens[s]
+		if l == 0 {
+			continue
+		}
+		c := next[l]
+		next[l]++
+		if l >= litlenTableBits {
+			continue
+		}
+		syms[pos[l]] = uint16(s)
+		revs[pos[l]] = bits.Reverse16(c) >> (16 - l)
+		pos[l]++
+	}
+	for l1 := uint32(1); l1 < litlenTableBits; l1++ {
+		for a := start[l1]; a < start[l1+1]; a++ {
+			s1, r1 := uint32(syms[a]), uint32(revs[a])
+			for l2 := uint32(1); l1+l2 <= litlenTableBits; l2++ {
+				l := l1 + l2
+				for b := start[l2]; b < start[l2+1]; b++ {
+					e := fLiteral | fDouble | s1<<12 | uint32(syms[b])<<20 | l1<<8 | l
+					for i := r1 | uint32(revs[b])<<l1; i < 1<<litlenTableBits; i += 1 << l {
+						table[i] = e
+					}
+				}
+			}
 		}
 	}
 }

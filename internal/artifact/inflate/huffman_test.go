@@ -149,3 +149,52 @@ func TestBuildTableAcceptsWhatCompressFlateAccepts(t *testing.T) {
 		}
 	}
 }
+
+// pairLiteralsRef is the obvious form of pairLiterals: an entry for a
+// literal pairs with the entry its remaining bits index, if that is a
+// literal whose codeword fits.
+func pairLiteralsRef(table *[litlenEnough]uint32) {
+	single := *table
+	for i := range 1 << litlenTableBits {
+		e := single[i]
+		if e&fLiteral == 0 {
+			continue
+		}
+		l1 := e & 63
+		e2 := single[i>>l1]
+		if e2&fLiteral != 0 && l1+e2&63 <= litlenTableBits {
+			table[i] = e&^63 | fDouble | (e2>>12&0xff)<<20 | (l1 + e2&63)
+		}
+	}
+}
+
+func TestPairLiterals(t *testing.T) {
+	rng := rand.New(rand.NewSource(4))
+	pairs := 0
+	for trial := 0; trial < 500; trial++ {
+		maxLen := uint8(4 + rng.Intn(12))
+		lens := randomComplete(rng, 257+rng.Intn(30), maxLen)
+		var got, want [litlenEnough]uint32
+		if _, ok := buildTable(got[:], lens, litlenSyms[:], litlenTableBits); !ok {
+			t.Fatalf("trial %d: refused", trial)
+		}
+		want = got
+		pairLiterals(&got, lens)
+		pairLiteralsRef(&want)
+		if got != want {
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("trial %d: entry %d is %#x, want %#x (lens %v)", trial, i, got[i], want[i], lens)
+				}
+			}
+		}
+		for _, e := range got[:1<<litlenTableBits] {
+			if e&fDouble != 0 {
+				pairs++
+			}
+		}
+	}
+	if pairs == 0 {
+		t.Fatal("no pairs made")
+	}
+}

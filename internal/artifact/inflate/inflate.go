@@ -437,7 +437,7 @@ func (d *Decompressor) dynamicHeader() error {
 	if !ok {
 		return d.corrupt()
 	}
-	pairLiterals(&d.litlen)
+	pairLiterals(&d.litlen, lens[:nlit])
 	dmin, ok := buildTable(d.dist[:], lens[nlit:], distSyms[:], distTableBits)
 	if !ok {
 		return d.corrupt()
