@@ -158,7 +158,8 @@ func buildTable(table []uint32, lens []uint8, syms []uint32, tableBits uint) (mi
 	// Reversed codes of the symbols too long for the primary table, and
 	// the subtable size needed under each primary index.
 	var subBits [1 << litlenTableBits]uint8
-	long := false
+	var prefixes [numLitlen]uint16 // primary indices with a subtable
+	nprefixes := 0
 	for sym, l8 := range lens {
 		l := uint(l8)
 		if l == 0 {
@@ -174,22 +175,22 @@ func buildTable(table []uint32, lens []uint8, syms []uint32, tableBits uint) (mi
 			}
 			continue
 		}
-		long = true
 		p := rev & (1<<tableBits - 1)
+		if subBits[p] == 0 {
+			prefixes[nprefixes] = uint16(p)
+			nprefixes++
+		}
 		if sb := uint8(l - tableBits); sb > subBits[p] {
 			subBits[p] = sb
 		}
 	}
-	if !long {
+	if nprefixes == 0 {
 		return minLen, true
 	}
 	// Lay out the subtables after the primary table.
 	pos := uint32(len(primary))
-	for p := range primary {
+	for _, p := range prefixes[:nprefixes] {
 		sb := uint32(subBits[p])
-		if sb == 0 {
-			continue
-		}
 		if int(pos+1<<sb) > len(table) {
 			return 0, false // cannot happen for complete codes
 		}
