@@ -5,10 +5,11 @@
 // refilled with unaligned 8-byte loads from a large input buffer, decode
 // tables whose entries carry the symbol's value and the number of bits to
 // consume (literal/length base and extra-bit counts included), a literal
-// fast path that decodes several literals per refill, and word-at-a-time
+// fast path that decodes several literals per refill (and two literals per
+// lookup where both codewords fit the primary table), and word-at-a-time
 // match copies. Unlike libdeflate it streams: input is read through a
 // fixed buffer and output goes through a window (32 KiB of history plus an
-// output chunk), so memory stays bounded (about 450 KiB per reader)
+// output chunk), so memory stays bounded (about 430 KiB per reader)
 // whatever the stream's size.
 //
 // What it accepts and rejects matches compress/flate, including its output
