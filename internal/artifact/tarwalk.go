@@ -101,7 +101,7 @@ func decompress(r io.Reader, compressedSize int64, opts *Options) (io.Reader, fu
 	)
 	switch {
 	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
-		// Our own gzip reader: about twice as fast as klauspost's, and
+		// Our own gzip reader: more than twice as fast as klauspost's, and
 		// layers are mostly gzip, so inflating is most of an inventory's CPU.
 		zr, err := inflate.NewGzipReader(br)
 		if err != nil {
