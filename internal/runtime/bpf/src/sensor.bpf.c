@@ -670,12 +670,48 @@ static __always_inline void put_arg(struct ectx *e, __u8 kind, __u64 v, __u64 ne
 #define NR_EXECVE 59
 #define NR_EXECVEAT 322
 
+/* prefilter decides, from the first three arguments only, whether a close or
+ * an open is wanted (the other calls always are). A global function: the
+ * verifier checks it once, and the caller learns nothing from its result
+ * that would split its own states. */
+__noinline int prefilter(__u64 op_tgid, __u64 a0, __u64 a1, __u64 a2, __u64 kinds)
+{
+	__u32 op = op_tgid >> 32;
+	__u32 tgid = (__u32)op_tgid;
+	if (op == OP_CLOSE)
+		return close_wanted(tgid, (__s64)a0);
+	if (op != OP_OPEN)
+		return 1;
+	__u64 a[3] = {a0, a1, a2};
+	__u64 upath = 0, flags = 0;
+#pragma unroll
+	for (int i = 0; i < 3; i++) {
+		__u8 k = (kinds >> (8 * i)) & 0xff;
+		if (k == K_PATH)
+			upath = a[i];
+		else if (k == K_FLAGS)
+			flags = a[i];
+		else if (k == K_OPENHOW && a[i])
+			bpf_probe_read_user(&flags, sizeof(flags), (const void *)a[i]);
+	}
+	return open_wanted(upath, flags);
+}
+
+/* The tail of struct pt_regs on x86-64, from dx: one read gets the system
+ * call number and the first three arguments. */
+struct regs_tail {
+	__u64 dx, si, di, orig_ax;
+};
+
 SEC("raw_tracepoint/sys_exit")
 int ward_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 {
 	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+	struct regs_tail rt;
+	if (bpf_probe_read_kernel(&rt, sizeof(rt), (void *)regs + __builtin_offsetof(struct pt_regs, dx)) != 0)
+		return 0;
 	/* Most system calls are not wanted: one array lookup and out. */
-	__u64 nr = BPF_CORE_READ(regs, orig_ax);
+	__u64 nr = rt.orig_ax;
 	if (nr >= NR_MAX)
 		return 0;
 	__u32 key = nr;
@@ -690,6 +726,9 @@ int ward_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	/* A successful exec is reported by sched_process_exec, with the new image. */
 	if ((nr == NR_EXECVE || nr == NR_EXECVEAT) && ret == 0)
 		return 0;
+	__u64 kinds = sp->kinds[0] | (__u64)sp->kinds[1] << 8 | (__u64)sp->kinds[2] << 16;
+	if (!prefilter((__u64)sp->op << 32 | tgid, rt.di, rt.si, rt.dx, kinds))
+		return 0;
 	/* On x86-64 the saved user registers still hold the arguments when the
 	 * call returns (only ax changes), so no entry probe is needed. */
 	struct pt_regs r;
@@ -697,24 +736,6 @@ int ward_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	__u64 args[6] = {r.di, r.si, r.dx, r.r10, r.r8, r.r9};
 	struct spec s = *sp;
-	if (s.op == OP_CLOSE) {
-		if (!close_wanted(tgid, (__s64)args[0]))
-			return 0;
-	} else if (s.op == OP_OPEN) {
-		__u64 upath = 0;
-		__u64 flags = 0;
-#pragma unroll
-		for (int i = 0; i < 6; i++) {
-			if (s.kinds[i] == K_PATH)
-				upath = args[i];
-			else if (s.kinds[i] == K_FLAGS)
-				flags = args[i];
-			else if (s.kinds[i] == K_OPENHOW && args[i])
-				bpf_probe_read_user(&flags, sizeof(flags), (const void *)args[i]);
-		}
-		if (!open_wanted(upath, flags))
-			return 0;
-	}
 	struct ectx e;
 	if (!begin(&e, s.type, ret, tgid, (__u32)id))
 		return 0;
