@@ -24,7 +24,7 @@ type SensorOfilter struct {
 	Np   uint32
 	Ns   uint32
 	Pad  uint32
-	Last [4]uint64
+	Cand [256]uint32
 	Pre  [32]struct {
 		_   structs.HostLayout
 		W   [8]uint64

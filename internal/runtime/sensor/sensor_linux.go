@@ -208,8 +208,7 @@ func openFilter(op *OpenPaths) (*bpf.SensorOfilter, bool) {
 			p = p[len(p)-maxPattern:]
 		}
 		put(&f.Suf[i].W, &f.Suf[i].Len, p)
-		c := p[len(p)-1]
-		f.Last[c>>6] |= 1 << (c & 63)
+		f.Cand[p[len(p)-1]] |= 1 << i
 	}
 	return f, true
 }

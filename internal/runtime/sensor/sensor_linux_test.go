@@ -156,7 +156,8 @@ func TestKernelFilters(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx, c.add) }()
 
-	args := []string{"/etc/hostname", "/etc/os-release", "/etc/shadow", "/etc", "/etc/./hostname", "dir:/usr", suffixFile, "cd:/etc", "hostname"}
+	args := []string{"/etc/hostname", "/etc/os-release", "/etc/shadow", "/etc", "/etc/./hostname", "/etc//hostname", "/proc/1/../1/status",
+		"dir:/usr", suffixFile, "cd:/etc", "hostname"}
 	cmd := exec.Command(bin, args...)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

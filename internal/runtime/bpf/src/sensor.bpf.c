@@ -118,7 +118,7 @@ struct ofilter {
 	__u32 np;
 	__u32 ns;
 	__u32 pad;
-	__u64 last[4]; /* bitmap of the suffixes' last bytes */
+	__u32 cand[256]; /* by last byte: the suffixes (bit i: suf[i]) ending with it */
 	struct pat pre[NPAT];
 	struct pat suf[NPAT];
 };
@@ -462,6 +462,17 @@ __noinline int suffix_hit(const struct pathbuf *pb, __u32 n, const struct pat *q
 	return 1;
 }
 
+#define ONES 0x0101010101010101ULL
+#define LOW7 0x7f7f7f7f7f7f7f7fULL
+
+/* zero_bytes has the top bit set in each byte of x that is zero (exactly:
+ * no false positives). */
+static __always_inline __u64 zero_bytes(__u64 x)
+{
+	__u64 t = (x & LOW7) + LOW7;
+	return ~(t | x | LOW7);
+}
+
 /* open_wanted applies the open path filter to a path in user memory. The
  * helpers are global functions so that the verifier checks each once. */
 __noinline int open_wanted(__u64 upath, __u64 flags)
@@ -482,15 +493,20 @@ __noinline int open_wanted(__u64 upath, __u64 flags)
 	const __u8 *d = pb->d;
 	if (d[0] != '/' || d[(n - 1) & (PATHBUF - 1)] == '/')
 		return 1; /* relative (or dirfd-relative), or a trailing slash */
-	/* "/." and "//" make a path non-canonical: user space cleans it. */
-	for (__u32 i = 0; i < PATHBUF - 1; i++) {
-		if (i >= n)
+	/* "/." and "//" make a path non-canonical: user space cleans it. Eight
+	 * bytes at a time: a '/' whose next byte is '/' or '.'. */
+	for (__u32 k = 0; k < PATHBUF / 8; k++) {
+		__u32 off = k * 8;
+		if (off >= n)
 			break;
-		if (d[i] == '/') {
-			__u8 c = d[i + 1];
-			if (c == '/' || c == '.')
-				return 1;
-		}
+		__u64 w = *(const __u64 *)(d + off);
+		__u64 nx = *(const __u64 *)(d + off + 1);
+		__u64 bad = zero_bytes(w ^ (ONES * '/')) & (zero_bytes(nx ^ (ONES * '/')) | zero_bytes(nx ^ (ONES * '.')));
+		__u32 rem = n - off;
+		if (rem < 8)
+			bad &= (1ULL << (rem * 8)) - 1;
+		if (bad)
+			return 1;
 	}
 	/* Prefixes: the path starts with the pattern, or is a directory on the
 	 * way to it (the pattern continues with '/' right after the path), which
@@ -519,20 +535,12 @@ __noinline int open_wanted(__u64 upath, __u64 flags)
 		if (n >= L || ((const __u8 *)q->w)[n & (PATW * 8 - 1)] == '/')
 			return 1;
 	}
-	/* Suffixes, when the path's last byte ends one. */
-	__u8 c = d[(n - 1) & (PATHBUF - 1)];
-	if (!(f->last[(c >> 6) & 3] & (1ULL << (c & 63))))
-		return 0;
+	/* Suffixes: only those ending with the path's last byte. */
+	__u32 cand = f->cand[d[(n - 1) & (PATHBUF - 1)]];
 	for (__u32 i = 0; i < NPAT; i++) {
-		if (i >= ns)
+		if (i >= ns || !(cand >> i))
 			break;
-		const struct pat *q = &f->suf[i];
-		__u32 L = q->len;
-		if (L == 0 || L > PATW * 8)
-			return 1;
-		if (((const __u8 *)q->w)[(L - 1) & (PATW * 8 - 1)] != c)
-			continue;
-		if (suffix_hit(pb, n, q))
+		if (((cand >> i) & 1) && suffix_hit(pb, n, &f->suf[i]))
 			return 1;
 	}
 	return 0;
