@@ -554,26 +554,32 @@ func (d *Decompressor) huffmanBlock() (full bool, err error) {
 // bits above bitsleft hold the input that follows (so ORing the next load
 // over them is harmless). An iteration refills at most twice, each
 // consuming at most 7 bytes, hence fastInMargin.
+//
+// Only the low 6 bits of bitsleft are meaningful inside the loop: it is
+// decremented by whole table entries (whose low 6 bits are the bits
+// consumed), which saves masking them, as libdeflate does; every use
+// masks it or looks only at bits 3-5.
 func (d *Decompressor) fastLoop() error {
 	in := &d.in
 	win := &d.win
-	ip := d.ip
-	wpos := d.wpos
+	if d.iend-d.ip < fastInMargin || d.wpos > winSize-fastOutMargin {
+		return nil
+	}
+	// Unsigned positions let the compiler drop most bounds checks.
+	ip := uint(d.ip)
+	wpos := uint(d.wpos)
 	bitbuf := d.bitbuf
 	bitsleft := d.bitsleft
 	ll := &d.litlen
 	dt := &d.dist
-	inLimit := d.iend - fastInMargin
+	inLimit := min(uint(d.iend-fastInMargin), inBufSize-fastInMargin)
 	const outLimit = winSize - fastOutMargin
-	histBase := d.histBase
+	histBase := uint(d.histBase)
 	var err error
 	invalid := false
 
-	if ip > inLimit || wpos > outLimit {
-		return nil
-	}
 	bitbuf |= binary.LittleEndian.Uint64(in[ip:ip+8]) << (bitsleft & 63)
-	ip += 7 - int((bitsleft>>3)&7)
+	ip += ^bitsleft >> 3 & 7
 	bitsleft |= 56
 	// e is always the primary litlen entry for the next bits, looked up
 	// while at least 11 bits were available.
@@ -581,7 +587,7 @@ func (d *Decompressor) fastLoop() error {
 
 	for ip <= inLimit && wpos <= outLimit {
 		bitbuf |= binary.LittleEndian.Uint64(in[ip:ip+8]) << (bitsleft & 63)
-		ip += 7 - int((bitsleft>>3)&7)
+		ip += ^bitsleft >> 3 & 7
 		bitsleft |= 56
 		// All 64 bits of bitbuf are input now (the bits above bitsleft
 		// belong to the next byte), so after consuming n bits, 64-n bits
@@ -590,22 +596,22 @@ func (d *Decompressor) fastLoop() error {
 		if int32(e) < 0 { // literal
 			// Up to three literal entries per refill (3 × 15 bits ≤ 56).
 			bitbuf >>= e & 63
-			bitsleft -= uint(e & 63)
+			bitsleft -= uint(e)
 			// One or two literals: store both bytes, advance by the count.
 			binary.LittleEndian.PutUint16(win[wpos:wpos+2], uint16(e>>12))
-			wpos += 1 + int(e>>30&1)
+			wpos += 1 + uint(e>>30&1)
 			e = ll[bitbuf&(1<<litlenTableBits-1)]
 			if int32(e) < 0 {
 				bitbuf >>= e & 63
-				bitsleft -= uint(e & 63)
+				bitsleft -= uint(e)
 				binary.LittleEndian.PutUint16(win[wpos:wpos+2], uint16(e>>12))
-				wpos += 1 + int(e>>30&1)
+				wpos += 1 + uint(e>>30&1)
 				e = ll[bitbuf&(1<<litlenTableBits-1)]
 				if int32(e) < 0 {
 					bitbuf >>= e & 63
-					bitsleft -= uint(e & 63)
+					bitsleft -= uint(e)
 					binary.LittleEndian.PutUint16(win[wpos:wpos+2], uint16(e>>12))
-					wpos += 1 + int(e>>30&1)
+					wpos += 1 + uint(e>>30&1)
 					e = ll[bitbuf&(1<<litlenTableBits-1)]
 					continue
 				}
@@ -613,17 +619,17 @@ func (d *Decompressor) fastLoop() error {
 			// Refill so that the match below needs no refill (e stays
 			// valid: refills only add bits above bitsleft).
 			bitbuf |= binary.LittleEndian.Uint64(in[ip:ip+8]) << (bitsleft & 63)
-			ip += 7 - int((bitsleft>>3)&7)
+			ip += ^bitsleft >> 3 & 7
 			bitsleft |= 56
 		}
 		if e&fExceptional != 0 {
 			if e&fSub != 0 {
 				bitbuf >>= e & 63
-				bitsleft -= uint(e & 63)
+				bitsleft -= uint(e)
 				e = ll[e>>16+uint32(bitbuf)&(1<<((e>>8)&15)-1)]
 				if int32(e) < 0 {
 					bitbuf >>= e & 63
-					bitsleft -= uint(e & 63)
+					bitsleft -= uint(e)
 					win[wpos] = byte(e >> 12)
 					wpos++
 					e = ll[bitbuf&(1<<litlenTableBits-1)]
@@ -633,7 +639,7 @@ func (d *Decompressor) fastLoop() error {
 			if e&fExceptional != 0 {
 				if e&fEOB != 0 {
 					bitbuf >>= e & 63
-					bitsleft -= uint(e & 63)
+					bitsleft -= uint(e)
 					d.endBlock()
 					break
 				}
@@ -646,45 +652,53 @@ func (d *Decompressor) fastLoop() error {
 		// distance's 28 at most 48 bits since the refill).
 		saved := bitbuf
 		bitbuf >>= e & 63
-		bitsleft -= uint(e & 63)
-		length := int(e>>16) + int((saved&(1<<(e&63)-1))>>((e>>8)&15))
+		bitsleft -= uint(e)
+		length := uint(e>>16) + uint((saved&(1<<(e&63)-1))>>((e>>8)&15))
 
 		de := dt[bitbuf&(1<<distTableBits-1)]
 		if de&fExceptional != 0 {
 			if de&fSub != 0 {
 				bitbuf >>= de & 63
-				bitsleft -= uint(de & 63)
+				bitsleft -= uint(de)
 				de = dt[de>>16+uint32(bitbuf)&(1<<((de>>8)&15)-1)]
 			}
 			if de&fExceptional != 0 {
-				err = CorruptInputError(d.inBase + int64(ip) - int64(bitsleft/8))
+				err = CorruptInputError(d.inBase + int64(ip) - int64(bitsleft&63/8))
 				break
 			}
 		}
 		saved = bitbuf
 		bitbuf >>= de & 63
-		bitsleft -= uint(de & 63)
-		dist := int(de>>16) + int((saved&(1<<(de&63)-1))>>((de>>8)&15))
+		bitsleft -= uint(de)
+		dist := uint(de>>16) + uint((saved&(1<<(de&63)-1))>>((de>>8)&15))
 		// Preload the next entry (at least 16 valid bits remain) so the
 		// lookup overlaps the copy.
 		e = ll[bitbuf&(1<<litlenTableBits-1)]
 		if dist > wpos-histBase {
-			err = CorruptInputError(d.inBase + int64(ip) - int64(bitsleft/8))
+			err = CorruptInputError(d.inBase + int64(ip) - int64(bitsleft&63/8))
 			break
 		}
 
 		// Copy the match. Word copies may write up to 15 bytes past its
 		// end, which the output margin allows; those bytes are overwritten
-		// later.
+		// later. Matches of up to 16 bytes (most of them) take two word
+		// copies and one well-predicted branch.
 		src := wpos - dist
+		if wpos > outLimit+6 || src > wpos || length > 258 {
+			// Cannot happen (at most three literal pairs since the loop
+			// check, dist was checked above); stating it lets the
+			// compiler drop the bounds checks of the first word copies.
+			err = CorruptInputError(d.inBase + int64(ip) - int64(bitsleft&63/8))
+			break
+		}
 		end := wpos + length
 		if dist >= 8 {
 			binary.LittleEndian.PutUint64(win[wpos:wpos+8], binary.LittleEndian.Uint64(win[src:src+8]))
-			if length <= 8 {
+			binary.LittleEndian.PutUint64(win[wpos+8:wpos+16], binary.LittleEndian.Uint64(win[src+8:src+16]))
+			if length <= 16 {
 				wpos = end
 				continue
 			}
-			binary.LittleEndian.PutUint64(win[wpos+8:wpos+16], binary.LittleEndian.Uint64(win[src+8:src+16]))
 			for wpos+16 < end {
 				wpos += 16
 				src += 16
@@ -706,10 +720,10 @@ func (d *Decompressor) fastLoop() error {
 		}
 		wpos = end
 	}
-	d.ip = ip
-	d.wpos = wpos
+	d.ip = int(ip)
+	d.wpos = int(wpos)
 	d.bitbuf = bitbuf
-	d.bitsleft = bitsleft
+	d.bitsleft = bitsleft & 63
 	if invalid {
 		return d.slowStep()
 	}
