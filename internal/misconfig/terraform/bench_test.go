@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"github.com/wardsec/ward/internal/testutil/cputime"
 )
 
 // genCorpus writes n .tf files (about 90 lines and 6 resources each: EKS,
@@ -109,7 +111,7 @@ func BenchmarkScanDir1000(b *testing.B) {
 	b.SetBytes(size)
 	b.ResetTimer()
 	var n int
-	start := cpuTime()
+	start := cputime.Process()
 	for b.Loop() {
 		fs, errs := ScanDir(dir, dir)
 		if len(errs) > 0 {
@@ -118,7 +120,7 @@ func BenchmarkScanDir1000(b *testing.B) {
 		n = len(fs)
 	}
 	b.ReportMetric(float64(n), "findings/op")
-	if c := cpuTime() - start; c > 0 {
+	if c := cputime.Process() - start; c > 0 {
 		b.ReportMetric(c.Seconds()/float64(b.N), "cpu-s/op")
 	}
 }
