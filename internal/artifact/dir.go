@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
 
 	"github.com/wardsec/ward/pkg/sbom"
 )
@@ -81,8 +80,8 @@ func (d *dirArtifact) WalkLayer(ctx context.Context, i int, fn WalkFunc) error {
 			return nil
 		}
 		f := &File{Path: p, Mode: info.Mode(), Size: info.Size()}
-		if st, ok := info.Sys().(*syscall.Stat_t); ok {
-			f.UID, f.GID = int(st.Uid), int(st.Gid)
+		if uid, gid, ok := fileOwner(info); ok {
+			f.UID, f.GID = uid, gid
 		}
 		switch {
 		case info.Mode().IsRegular():

@@ -20,7 +20,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -199,10 +198,7 @@ func (p *Policy) Do(a Action, rule string, pid, ppid int, containerID string) Re
 	var err error
 	switch a {
 	case Kill:
-		// A process that already exited is not an error to report loudly.
-		if err = syscall.Kill(pid, syscall.SIGKILL); errors.Is(err, syscall.ESRCH) {
-			err = fmt.Errorf("process %d already exited", pid)
-		}
+		err = killProcess(pid)
 		rec.Affected = []int{pid}
 	case Pause:
 		rec.Affected, err = p.freeze(pid, ppid, containerID)
@@ -358,7 +354,7 @@ func (p *Policy) killCgroup(pid, ppid int, containerID string) ([]int, error) {
 		}
 		for _, q := range pids {
 			if q != p.Self && q > 1 {
-				syscall.Kill(q, syscall.SIGKILL)
+				killProcess(q)
 				all = append(all, q)
 			}
 		}
