@@ -20,6 +20,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/wardsec/ward/internal/fsutil"
 )
 
 // Explicit target prefixes; without one, Open guesses from the file system.
@@ -235,10 +237,11 @@ type dirBlobs struct{ root *os.Root }
 func (d dirBlobs) open(name string) (io.ReadCloser, int64, error) {
 	// A blob that is a FIFO would block open(2) forever, a device would
 	// never end: only regular files are blobs.
-	if st, err := d.root.Stat(name); err == nil && !st.Mode().IsRegular() {
+	f, err := fsutil.OpenRegularIn(d.root, name)
+	var nr *fsutil.NotRegularError
+	if errors.As(err, &nr) {
 		return nil, 0, fmt.Errorf("%s: not a regular file", name)
 	}
-	f, err := d.root.Open(name)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -20,6 +20,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/wardsec/ward/internal/fsutil"
 	"github.com/wardsec/ward/internal/misconfig/k8s"
 )
 
@@ -237,10 +238,11 @@ func (idx *Index) collect(dir string, lim k8s.Limits, seen map[string]bool, dept
 
 func readFile(p string, lim k8s.Limits) ([]byte, error) {
 	// Never open a FIFO (blocks forever) or a device.
-	if st, err := os.Stat(p); err == nil && !st.Mode().IsRegular() {
-		return nil, &k8s.PosError{Path: p, Msg: fmt.Sprintf("not a regular file (%s)", st.Mode().Type()), Err: errNotRegular}
+	f, err := fsutil.OpenRegular(p)
+	var nr *fsutil.NotRegularError
+	if errors.As(err, &nr) {
+		return nil, &k8s.PosError{Path: p, Msg: nr.Error(), Err: errNotRegular}
 	}
-	f, err := os.Open(p)
 	if err != nil {
 		return nil, err
 	}
