@@ -373,22 +373,25 @@ static __always_inline void closes_all(void)
 }
 
 /* mark_fd records that user space may now have fd in tgid's table. */
+/* or_fd_bits adds bits to tgid's entry, creating it; 0 when the map is full. */
+static __always_inline int or_fd_bits(__u32 tgid, __u64 bits)
+{
+	__u64 *v = bpf_map_lookup_elem(&fdtrack, &tgid);
+	if (!v && bpf_map_update_elem(&fdtrack, &tgid, &bits, BPF_NOEXIST) == 0)
+		return 1;
+	if (!v)
+		v = bpf_map_lookup_elem(&fdtrack, &tgid); /* created meanwhile */
+	if (!v)
+		return 0;
+	__sync_fetch_and_or(v, bits);
+	return 1;
+}
+
 static __always_inline void mark_fd(__u32 tgid, __s64 fd)
 {
 	if (fd < 0)
 		return;
-	__u64 bit = 1ULL << (fd < FD_HIGH ? fd : FD_HIGH);
-	__u64 *v = bpf_map_lookup_elem(&fdtrack, &tgid);
-	if (v) {
-		__sync_fetch_and_or(v, bit);
-		return;
-	}
-	if (bpf_map_update_elem(&fdtrack, &tgid, &bit, BPF_NOEXIST) == 0)
-		return;
-	v = bpf_map_lookup_elem(&fdtrack, &tgid);
-	if (v)
-		__sync_fetch_and_or(v, bit);
-	else
+	if (!or_fd_bits(tgid, 1ULL << (fd < FD_HIGH ? fd : FD_HIGH)))
 		closes_all(); /* the map is full: stay correct, stop filtering closes */
 }
 
@@ -417,6 +420,12 @@ static __always_inline int close_wanted(__u32 tgid, __s64 fd)
 #define O_DIRECTORY_ 0200000
 #define O_PATH_ 010000000
 
+/* low_bytes keeps the first n bytes of a little-endian word (all for n >= 8). */
+static __always_inline __u64 low_bytes(__u64 x, __u32 n)
+{
+	return n < 8 ? x & ((1ULL << (n * 8)) - 1) : x;
+}
+
 /* prefix_rest compares bytes 8..m of the path and the pattern. */
 __noinline int prefix_rest(const struct pathbuf *pb, __u32 m, const struct pat *q)
 {
@@ -427,15 +436,8 @@ __noinline int prefix_rest(const struct pathbuf *pb, __u32 m, const struct pat *
 		__u32 off = i * 8;
 		if (off >= m)
 			break;
-		__u64 a = *(const __u64 *)(pb->d + off);
-		__u64 b = q->w[i];
 		__u32 rem = m - off;
-		if (rem < 8) {
-			__u64 mask = (1ULL << (rem * 8)) - 1;
-			a &= mask;
-			b &= mask;
-		}
-		if (a != b)
+		if (low_bytes(*(const __u64 *)(pb->d + off), rem) != low_bytes(q->w[i], rem))
 			return 0;
 	}
 	return 1;
@@ -502,10 +504,7 @@ __noinline int open_wanted(__u64 upath, __u64 flags)
 		__u64 w = *(const __u64 *)(d + off);
 		__u64 nx = *(const __u64 *)(d + off + 1);
 		__u64 bad = zero_bytes(w ^ (ONES * '/')) & (zero_bytes(nx ^ (ONES * '/')) | zero_bytes(nx ^ (ONES * '.')));
-		__u32 rem = n - off;
-		if (rem < 8)
-			bad &= (1ULL << (rem * 8)) - 1;
-		if (bad)
+		if (low_bytes(bad, n - off))
 			return 1;
 	}
 	/* Prefixes: the path starts with the pattern, or is a directory on the
@@ -522,13 +521,7 @@ __noinline int open_wanted(__u64 upath, __u64 flags)
 		if (L == 0 || L > PATW * 8)
 			return 1;
 		__u32 m = n < L ? n : L;
-		__u64 a = w0, b = q->w[0];
-		if (m < 8) {
-			__u64 mask = (1ULL << (m * 8)) - 1;
-			a &= mask;
-			b &= mask;
-		}
-		if (a != b)
+		if (low_bytes(w0, m) != low_bytes(q->w[0], m))
 			continue;
 		if (m > 8 && !prefix_rest(pb, m, q))
 			continue;
@@ -780,21 +773,7 @@ int ward_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 SEC("raw_tracepoint/ward_seed")
 int ward_seed(struct bpf_raw_tracepoint_args *ctx)
 {
-	__u32 tgid = (__u32)ctx->args[0];
-	__u64 bits = ctx->args[1];
-	__u64 *v = bpf_map_lookup_elem(&fdtrack, &tgid);
-	if (v) {
-		__sync_fetch_and_or(v, bits);
-		return 0;
-	}
-	if (bpf_map_update_elem(&fdtrack, &tgid, &bits, BPF_NOEXIST) == 0)
-		return 0;
-	v = bpf_map_lookup_elem(&fdtrack, &tgid);
-	if (v)
-		__sync_fetch_and_or(v, bits);
-	else
-		return 1;
-	return 0;
+	return or_fd_bits((__u32)ctx->args[0], ctx->args[1]) ? 0 : 1;
 }
 
 static __always_inline __u32 pid_nr_ns(struct pid *pid)
