@@ -401,16 +401,23 @@ func typeFromPURL(s string) string {
 	return ""
 }
 
-// setDependsOn fills each package's DependsOn from the depends-on
-// relationships, in their order. Indexed by package ID: the nested loop it
-// replaces was quadratic, minutes for a 200k-component SBOM.
-func setDependsOn(inv *Inventory) {
+// dependsOn indexes the depends-on relationships by the depending ID, in
+// their order.
+func dependsOn(inv *Inventory) map[string][]string {
 	deps := map[string][]string{}
 	for _, r := range inv.Relationships {
 		if r.Type == RelDependsOn {
 			deps[r.From] = append(deps[r.From], r.To)
 		}
 	}
+	return deps
+}
+
+// setDependsOn fills each package's DependsOn from the depends-on
+// relationships, in their order. Indexed by package ID: the nested loop it
+// replaces was quadratic, minutes for a 200k-component SBOM.
+func setDependsOn(inv *Inventory) {
+	deps := dependsOn(inv)
 	for i := range inv.Packages {
 		p := &inv.Packages[i]
 		p.DependsOn = append(p.DependsOn, deps[p.ID]...)

@@ -87,12 +87,7 @@ func WriteCycloneDXOptions(w io.Writer, inv *Inventory, o WriteOptions) error {
 	if inv.OS != nil {
 		bom.Components = append(bom.Components, cdxComponent{BOMRef: "ward-os", Type: "operating-system", Name: strings.ToLower(inv.OS.Family), Version: inv.OS.Version})
 	}
-	deps := map[string][]string{}
-	for _, r := range inv.Relationships {
-		if r.Type == RelDependsOn {
-			deps[r.From] = append(deps[r.From], r.To)
-		}
-	}
+	deps := dependsOn(inv)
 	for i := range inv.Packages {
 		p := &inv.Packages[i]
 		c := cdxComponent{BOMRef: p.ID, Type: "library", Name: p.Name, Version: p.Version, PURL: p.PURL}
