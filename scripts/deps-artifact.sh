@@ -7,16 +7,8 @@
 #   debootstrap      a real Debian root file system: the dpkg ground truth
 set -euo pipefail
 
-pkgs=(docker-registry apache2-utils rpm debootstrap dpkg)
-missing=()
-for p in "${pkgs[@]}"; do
-	dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq
-	apt-get install -y --no-install-recommends "${missing[@]}"
-fi
+source "$(dirname "$0")/lib/apt.sh"
+apt_install_missing docker-registry apache2-utils rpm debootstrap dpkg
 
 # Debian 12 minbase root file system for TestDebootstrapRootfs (about 200 MB,
 # cached; the test skips when it is absent).

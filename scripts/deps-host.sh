@@ -5,20 +5,5 @@
 # Idempotent: installs only what is missing.
 set -euo pipefail
 
-pkgs=(debootstrap lynis)
-missing=()
-for p in "${pkgs[@]}"; do
-	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
-		missing+=("$p")
-	fi
-done
-if [ "${#missing[@]}" -eq 0 ]; then
-	exit 0
-fi
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-	SUDO="sudo"
-fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq || true
-$SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+source "$(dirname "$0")/lib/apt.sh"
+apt_install_missing debootstrap lynis

@@ -3,11 +3,5 @@
 # regenerate the BPF objects (go generate ./internal/runtime/bpf), podman and
 # runc for the container scenarios, busybox-static for the test image.
 set -euo pipefail
-pkgs=(clang llvm libbpf-dev bpftool podman runc busybox-static)
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
-fi
+source "$(dirname "$0")/lib/apt.sh"
+apt_install_missing clang llvm libbpf-dev bpftool podman runc busybox-static

@@ -5,13 +5,5 @@
 #   tar  testscript building a .tar.gz fixture
 set -euo pipefail
 
-pkgs=(git tar)
-missing=()
-for p in "${pkgs[@]}"; do
-	dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq
-	apt-get install -y --no-install-recommends "${missing[@]}"
-fi
+source "$(dirname "$0")/lib/apt.sh"
+apt_install_missing git tar
