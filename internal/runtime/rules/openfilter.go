@@ -83,8 +83,8 @@ func (e *Engine) OpenFilter() OpenFilter {
 	return f
 }
 
-// fdTableFields are fields whose value comes from the process's fd table
-// (filled by earlier opens) rather than from the event itself.
+// readsFDTable reports whether one of the fields takes its value from the
+// process's fd table (filled by earlier opens) rather than from the event.
 func readsFDTable(fields []string) bool {
 	for _, f := range fields {
 		if strings.HasPrefix(f, "fd.") || strings.HasPrefix(f, "proc.stdin.") || strings.HasPrefix(f, "proc.stdout.") ||
