@@ -6,7 +6,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"unicode/utf8"
 
@@ -133,36 +132,6 @@ func (g *Globals) Emit(r *report.Report) error {
 				return &ExitError{Code: g.ExitCode}
 			}
 		}
-	}
-	return nil
-}
-
-// writeOutput writes through fn to --output atomically (a temporary file
-// in the same directory renamed into place, so a failed run never leaves a
-// half-written report) or to standard output.
-func (g *Globals) writeOutput(fn func(io.Writer) error) error {
-	if g.Output == "" || g.Output == "-" {
-		return fn(g.Stdout)
-	}
-	dir := filepath.Dir(g.Output)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(g.Output)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("output: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := fn(tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("output %s: %w", g.Output, err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return fmt.Errorf("output %s: %w", g.Output, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("output %s: %w", g.Output, err)
-	}
-	if err := os.Rename(tmp.Name(), g.Output); err != nil {
-		return fmt.Errorf("output: %w", err)
 	}
 	return nil
 }
