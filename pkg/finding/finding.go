@@ -94,6 +94,8 @@ type ObjectRef struct {
 	Kind       string `json:"kind"`
 	Namespace  string `json:"namespace,omitempty"`
 	Name       string `json:"name"`
+	// UID is the object's metadata.uid when it was read from a live API server.
+	UID string `json:"uid,omitempty"`
 	// FieldPath is the path to the offending field, e.g.
 	// spec.template.spec.containers[0].securityContext.privileged.
 	FieldPath string `json:"field_path,omitempty"`
