@@ -3,6 +3,7 @@ package signing
 import (
 	"context"
 	"crypto"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -101,3 +102,5 @@ func readPub(t testing.TB, path string) crypto.PublicKey {
 	}
 	return pub
 }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

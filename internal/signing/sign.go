@@ -160,7 +160,7 @@ func Attest(ctx context.Context, ref string, opts AttestOptions) (*SignResult, e
 			return nil, fmt.Errorf("attest: %w", err)
 		}
 		layer := static.NewLayer(env, DSSEMediaType)
-		tag, err := appendToTag(ctx, &opts.Registry, d, ".att", layer, map[string]string{PredicateTypeAnnotation: opts.PredicateType})
+		tag, err := appendToTag(ctx, &opts.Registry, d, ".att", layer, map[string]string{SignatureAnnotation: "", PredicateTypeAnnotation: opts.PredicateType})
 		if err != nil {
 			return nil, err
 		}
