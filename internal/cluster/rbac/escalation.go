@@ -297,14 +297,29 @@ func (g *Graph) EscalationPaths(opts Options) []Path {
 				rule := &b.role.rules[ri].rule
 				gr := b.grant(ig.si, ri)
 				names := rule.ResourceNames
-				for _, ns := range scopes(b.ns) {
-					for _, w := range workloadCreate {
-						if ruleCovers(rule, "create", w.group, w.resource, "") {
-							e.add(eedge{from: from, to: nsAll(ns), action: "create " + w.resource + " in " + ns + " running as its service account", grant: gr})
-							break
-						}
+				createW := ""
+				for _, w := range workloadCreate {
+					if ruleCovers(rule, "create", w.group, w.resource, "") {
+						createW = w.resource
+						break
 					}
-					if ruleCovers(rule, "create", "", "serviceaccounts", "token") {
+				}
+				token := ruleCovers(rule, "create", "", "serviceaccounts", "token")
+				exec := ruleCovers(rule, "create", "", "pods", "exec") || ruleCovers(rule, "create", "", "pods", "attach")
+				listSecrets := ruleCovers(rule, "list", "", "secrets", "") || ruleCovers(rule, "watch", "", "secrets", "")
+				getSecrets := ruleCovers(rule, "get", "", "secrets", "")
+				impSA := ruleCovers(rule, "impersonate", "", "serviceaccounts", "")
+				createRB := ruleCovers(rule, "create", rbacv1.GroupName, "rolebindings", "")
+				bind := ruleCovers(rule, "bind", rbacv1.GroupName, "clusterroles", "") || ruleCovers(rule, "bind", rbacv1.GroupName, "roles", "") ||
+					ruleCovers(rule, "escalate", rbacv1.GroupName, "roles", "")
+				if createW == "" && !token && !exec && !listSecrets && !getSecrets && !impSA && !createRB && !bind && b.ns != "" {
+					continue
+				}
+				for _, ns := range scopes(b.ns) {
+					if createW != "" {
+						e.add(eedge{from: from, to: nsAll(ns), action: "create " + createW + " in " + ns + " running as its service account", grant: gr})
+					}
+					if token {
 						if len(names) == 0 {
 							e.add(eedge{from: from, to: nsAll(ns), action: "create service account tokens in " + ns, grant: gr})
 						} else {
@@ -313,15 +328,15 @@ func (g *Graph) EscalationPaths(opts Options) []Path {
 							}
 						}
 					}
-					if ruleCovers(rule, "create", "", "pods", "exec") || ruleCovers(rule, "create", "", "pods", "attach") {
+					if exec {
 						e.add(eedge{from: from, to: nsPods(ns), action: "exec into pods in " + ns, grant: gr})
 					}
-					if ruleCovers(rule, "list", "", "secrets", "") || ruleCovers(rule, "watch", "", "secrets", "") {
+					if listSecrets {
 						e.add(eedge{from: from, to: nsTokens(ns, nil), action: "read service account token secrets in " + ns, grant: gr})
-					} else if ruleCovers(rule, "get", "", "secrets", "") {
+					} else if getSecrets {
 						e.add(eedge{from: from, to: nsTokens(ns, names), action: "get service account token secrets in " + ns, grant: gr})
 					}
-					if ruleCovers(rule, "impersonate", "", "serviceaccounts", "") {
+					if impSA {
 						if len(names) == 0 {
 							e.add(eedge{from: from, to: nsAll(ns), action: "impersonate service accounts in " + ns, grant: gr})
 						} else {
@@ -330,11 +345,10 @@ func (g *Graph) EscalationPaths(opts Options) []Path {
 							}
 						}
 					}
-					if ruleCovers(rule, "create", rbacv1.GroupName, "rolebindings", "") {
+					if createRB {
 						rbCreate[ns] = true
 					}
-					if ruleCovers(rule, "bind", rbacv1.GroupName, "clusterroles", "") || ruleCovers(rule, "bind", rbacv1.GroupName, "roles", "") ||
-						ruleCovers(rule, "escalate", rbacv1.GroupName, "roles", "") {
+					if bind {
 						binds = append(binds, bindG{ns, gr})
 					}
 				}

@@ -82,11 +82,25 @@ func RuleAllows(r Request, rule *rbacv1.PolicyRule) bool {
 // at least one object name (resourceNames only narrow it). It is what the
 // risk checks ask: "can this subject exec into some pod".
 func ruleCovers(rule *rbacv1.PolicyRule, verb, group, resource, sub string) bool {
-	combined := resource
-	if sub != "" {
-		combined += "/" + sub
+	if !verbMatches(rule, verb) || !apiGroupMatches(rule, group) {
+		return false
 	}
-	return verbMatches(rule, verb) && apiGroupMatches(rule, group) && resourceMatches(rule, combined, sub)
+	for _, r := range rule.Resources {
+		if r == rbacv1.ResourceAll {
+			return true
+		}
+		if sub == "" {
+			if r == resource {
+				return true
+			}
+			continue
+		}
+		// r == resource+"/"+sub, or r == "*/"+sub, without building strings.
+		if n := len(r) - len(sub) - 1; n > 0 && r[n] == '/' && r[n+1:] == sub && (r[:n] == resource || r[:n] == "*") {
+			return true
+		}
+	}
+	return false
 }
 
 // appliesTo reports whether a binding subject matches the identity, as
