@@ -17,10 +17,10 @@ import (
 // and OIDC issuer, each exact or a regular expression (cosign's
 // --certificate-identity[-regexp], --certificate-oidc-issuer[-regexp]).
 type Identity struct {
-	Subject       string `json:"subject,omitempty"`
-	SubjectRegexp string `json:"subjectRegExp,omitempty"`
-	Issuer        string `json:"issuer,omitempty"`
-	IssuerRegexp  string `json:"issuerRegExp,omitempty"`
+	Subject       string `json:"subject,omitempty" yaml:"subject"`
+	SubjectRegexp string `json:"subjectRegExp,omitempty" yaml:"subjectRegExp"`
+	Issuer        string `json:"issuer,omitempty" yaml:"issuer"`
+	IssuerRegexp  string `json:"issuerRegExp,omitempty" yaml:"issuerRegExp"`
 }
 
 func (id Identity) String() string {
