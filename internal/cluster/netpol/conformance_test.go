@@ -152,11 +152,6 @@ func namedPort(n string, proto *corev1.Protocol) networkingv1.NetworkPolicyPort 
 	return networkingv1.NetworkPolicyPort{Port: &v, Protocol: proto}
 }
 
-// denyIngress is SetSpecIngressRules() with no rules: policyTypes [Ingress].
-func denyIngress() []networkingv1.PolicyType {
-	return []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}
-}
-
 type probe struct {
 	port  int32
 	proto corev1.Protocol

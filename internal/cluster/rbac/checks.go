@@ -97,6 +97,17 @@ type want struct {
 	sub      string
 }
 
+// clusterScoped are the resources of the checks that have no namespace: a
+// RoleBinding cannot grant them (the request's namespace is empty).
+var clusterScoped = map[string]bool{
+	"nodes": true, "certificatesigningrequests": true, "signers": true,
+	"users": true, "groups": true, "uids": true, "userextras": true,
+	"mutatingwebhookconfigurations": true, "validatingwebhookconfigurations": true,
+	"validatingadmissionpolicies": true, "validatingadmissionpolicybindings": true,
+	"mutatingadmissionpolicies": true, "mutatingadmissionpolicybindings": true,
+	"clusterrolebindings": true,
+}
+
 // risk is a per-rule check: the rule grants one of wants.
 type risk struct {
 	id    string
@@ -147,11 +158,18 @@ var risks = []risk{
 	}},
 }
 
-// matches reports whether rule grants the risk, and the verbs it grants.
-func (k *risk) matches(rule *rbacv1.PolicyRule) (string, []string, bool) {
+// matches reports whether rule grants the risk, and the verbs it grants;
+// namespaced is set for a rule bound by a RoleBinding.
+func (k *risk) matches(rule *rbacv1.PolicyRule, namespaced bool) (string, []string, bool) {
 	for _, w := range k.wants {
+		if namespaced && clusterScoped[w.resource] {
+			continue
+		}
 		var got []string
 		for _, v := range w.verbs {
+			if namespaced && v == "escalate" && w.resource == "clusterroles" {
+				continue // escalation on ClusterRoles is checked cluster-wide
+			}
 			if ruleCovers(rule, v, w.group, w.resource, w.sub) {
 				got = append(got, v)
 			}

@@ -74,7 +74,7 @@ func rankGrants(gs []identGrant) Rank {
 				writeCRB = writeCRB || bindCRB
 			}
 			for ki := range risks {
-				if _, _, ok := risks[ki].matches(rule); ok {
+				if _, _, ok := risks[ki].matches(rule, !cluster); ok {
 					if cluster {
 						best = max(best, RankCluster)
 					} else {

@@ -116,7 +116,7 @@ func (g *Graph) bindingFindings(opts *Options) []finding.Finding {
 				k := &risks[ki]
 				for ri := range rules {
 					rule := &rules[ri].rule
-					res, verbs, ok := k.matches(rule)
+					res, verbs, ok := k.matches(rule, b.ns != "")
 					if !ok {
 						continue
 					}

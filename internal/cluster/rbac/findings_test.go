@@ -73,6 +73,16 @@ func TestFindings(t *testing.T) {
 			RoleBindings: []rbacv1.RoleBinding{rb("a", "d", "Role", "view", subj("ServiceAccount", "app", ""))}}, nil, 0},
 		{"namespaced secrets read is one lower", Input{ClusterRoles: []rbacv1.ClusterRole{cr("sr", rule(l("get"), l(""), l("secrets")))},
 			RoleBindings: []rbacv1.RoleBinding{rb("a", "d", "ClusterRole", "sr", subj("User", "jane", ""))}}, l(RuleSecretsRead), finding.SeverityMedium},
+		{"nodes/proxy through a RoleBinding grants nothing", Input{ClusterRoles: []rbacv1.ClusterRole{cr("np", rule(l("get"), l(""), l("nodes/proxy")))},
+			RoleBindings: []rbacv1.RoleBinding{rb("a", "d", "ClusterRole", "np", subj("User", "jane", ""))}}, nil, 0},
+		{"webhook writes through a RoleBinding grant nothing", Input{ClusterRoles: []rbacv1.ClusterRole{cr("wh", rule(l("create"), l("admissionregistration.k8s.io"), l("mutatingwebhookconfigurations")))},
+			RoleBindings: []rbacv1.RoleBinding{rb("a", "d", "ClusterRole", "wh", subj("User", "jane", ""))}}, nil, 0},
+		{"escalate on clusterroles through a RoleBinding grants nothing", Input{ClusterRoles: []rbacv1.ClusterRole{cr("esc", rule(l("escalate"), l("rbac.authorization.k8s.io"), l("clusterroles")))},
+			RoleBindings: []rbacv1.RoleBinding{rb("a", "d", "ClusterRole", "esc", subj("User", "jane", ""))}}, nil, 0},
+		{"bind on clusterroles through a RoleBinding is namespaced", Input{ClusterRoles: []rbacv1.ClusterRole{cr("bind", rule(l("bind"), l("rbac.authorization.k8s.io"), l("clusterroles")))},
+			RoleBindings: []rbacv1.RoleBinding{rb("a", "d", "ClusterRole", "bind", subj("User", "jane", ""))}}, l(RuleEscalateBind), finding.SeverityHigh},
+		{"create limited by resourceNames never allows a create", userCRB("named-create", rule(l("create"), l(""), l("pods"), "x")), nil, 0},
+		{"exec limited by resourceNames is one lower", userCRB("named-exec", rule(l("create"), l(""), l("pods/exec"), "debug")), l(RulePodExec), finding.SeverityMedium},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -81,8 +81,14 @@ func RuleAllows(r Request, rule *rbacv1.PolicyRule) bool {
 // ruleCovers reports whether rule allows verb on group/resource[/sub] for
 // at least one object name (resourceNames only narrow it). It is what the
 // risk checks ask: "can this subject exec into some pod".
+//
+// A create of a top-level resource carries no object name in the
+// authorizer's attributes, so a rule limited by resourceNames never allows it.
 func ruleCovers(rule *rbacv1.PolicyRule, verb, group, resource, sub string) bool {
 	if !verbMatches(rule, verb) || !apiGroupMatches(rule, group) {
+		return false
+	}
+	if (verb == "create" || verb == "deletecollection") && sub == "" && len(rule.ResourceNames) > 0 {
 		return false
 	}
 	for _, r := range rule.Resources {
@@ -99,28 +105,6 @@ func ruleCovers(rule *rbacv1.PolicyRule, verb, group, resource, sub string) bool
 		if n := len(r) - len(sub) - 1; n > 0 && r[n] == '/' && r[n+1:] == sub && (r[:n] == resource || r[:n] == "*") {
 			return true
 		}
-	}
-	return false
-}
-
-// appliesTo reports whether a binding subject matches the identity, as
-// the authorizer's appliesToUser; ns is the binding's namespace ("" for a
-// ClusterRoleBinding), the default for a service account subject without one.
-func appliesTo(u *UserInfo, s *rbacv1.Subject, ns string) bool {
-	switch s.Kind {
-	case rbacv1.UserKind:
-		return u.Name == s.Name
-	case rbacv1.GroupKind:
-		return slices.Contains(u.Groups, s.Name)
-	case rbacv1.ServiceAccountKind:
-		saNS := ns
-		if s.Namespace != "" {
-			saNS = s.Namespace
-		}
-		if saNS == "" {
-			return false
-		}
-		return u.Name == serviceAccountUserPfx+saNS+":"+s.Name
 	}
 	return false
 }
