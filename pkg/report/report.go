@@ -57,6 +57,9 @@ type Report struct {
 	// HiddenSuppressed counts suppressed findings left out of Findings
 	// (shown only with --show-suppressed); the summary adds them.
 	HiddenSuppressed int `json:"-"`
+	// Spool, when set, holds the findings instead of Findings (which is
+	// then empty): large reports stream through it (see Spool).
+	Spool *Spool `json:"-"`
 }
 
 // Summary counts the findings shown, by severity and kind.
@@ -112,6 +115,11 @@ func (r *Report) Finalize() {
 	if r.Errors == nil {
 		r.Errors = []finding.ScanError{}
 	}
+	if r.Spool != nil && r.Spool.enc == nil && len(r.Findings) == 0 {
+		// Table and JUnit read values.
+		r.Findings = r.Spool.Values()
+		r.Spool = nil
+	}
 	finding.Sort(r.Findings)
 	sort.SliceStable(r.Errors, func(i, j int) bool {
 		a, b := r.Errors[i], r.Errors[j]
@@ -123,23 +131,16 @@ func (r *Report) Finalize() {
 		}
 		return a.Message < b.Message
 	})
-	s := Summary{BySeverity: map[string]int{}, ByKind: map[string]int{}, Errors: len(r.Errors), Suppressed: r.HiddenSuppressed}
-	for _, sev := range finding.Severities {
-		s.BySeverity[sev.String()] = 0
+	t := newTally()
+	if r.Spool != nil {
+		t = r.Spool.tally
 	}
 	for i := range r.Findings {
-		f := &r.Findings[i]
-		if f.Suppressed != nil {
-			s.Suppressed++
-			continue
-		}
-		if f.Kind == finding.KindBenchmark && f.Benchmark != nil && f.Benchmark.Status != finding.StatusFail && f.Benchmark.Status != finding.StatusError {
-			continue
-		}
-		s.Total++
-		s.BySeverity[f.Severity.String()]++
-		s.ByKind[string(f.Kind)]++
+		t.add(&r.Findings[i])
 	}
+	s := t.summary
+	s.Errors = len(r.Errors)
+	s.Suppressed += r.HiddenSuppressed
 	r.Summary = s
 }
 

@@ -1,10 +1,13 @@
 package report
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -171,88 +174,63 @@ func sarifURI(p string) string {
 	return out
 }
 
-// Write renders r.
+// Write renders r, one result at a time: the findings of a Spool stream
+// from it.
 func (SARIFWriter) Write(w io.Writer, r *Report) error {
 	r.Finalize()
+	s := r.Spool
+	if s == nil || s.enc == nil {
+		var err error
+		if s, err = spoolOf(r.Findings, newSARIFEncoder()); err != nil {
+			return err
+		}
+		defer s.Close()
+	}
+	se, ok := s.enc.(*sarifEncoder)
+	if !ok {
+		return fmt.Errorf("report: the findings were rendered for another format")
+	}
 	log := sarifLog{Schema: sarifSchema, Version: "2.1.0", Runs: []sarifRun{}}
-	runs := map[finding.Kind]*sarifRun{}
-	ruleIdx := map[finding.Kind]map[string]int{}
 	uri := r.Tool.URI
 	if uri == "" {
 		uri = "https://github.com/wardsec/ward"
 	}
-	getRun := func(k finding.Kind) *sarifRun {
-		if run, ok := runs[k]; ok {
-			return run
+	// One run per kind with results, its rules in the order of their first
+	// result; the results are streamed in where the skeleton has null.
+	var groups []uint8
+	ruleIdx := map[uint8]map[string]int{}
+	for g, k := range finding.Kinds {
+		aggs := se.byKind[k]
+		if len(aggs) == 0 {
+			continue
 		}
-		run := &sarifRun{
+		slices.SortFunc(aggs, func(a, b *sarifRuleAgg) int {
+			if a.first.less(&b.first) {
+				return -1
+			}
+			return 1
+		})
+		run := sarifRun{
 			Tool: sarifTool{Driver: sarifDriver{
 				Name:           "ward",
 				Version:        r.Tool.Version,
 				InformationURI: uri,
-				Rules:          []sarifRule{},
+				Rules:          make([]sarifRule, 0, len(aggs)),
 			}},
 			AutomationDetails: &sarifAutomation{ID: "ward/" + string(k) + "/"},
-			Results:           []sarifResult{},
 			Properties:        map[string]any{"component": string(k), "artifact": r.Artifact.Name},
 		}
-		runs[k] = run
-		ruleIdx[k] = map[string]int{}
-		return run
-	}
-	for i := range r.Findings {
-		f := &r.Findings[i]
-		if f.Kind == finding.KindBenchmark && f.Benchmark != nil && f.Benchmark.Status != finding.StatusFail {
-			continue
+		idx := map[string]int{}
+		for i, a := range aggs {
+			rule := a.rule
+			rule.Properties["security-severity"] = strconv.FormatFloat(a.bestScore, 'f', 1, 64)
+			rule.DefaultConfiguration.Level = a.bestLevel
+			run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, rule)
+			idx[a.id] = i
 		}
-		run := getRun(f.Kind)
-		idx, ok := ruleIdx[f.Kind][f.RuleID]
-		if !ok {
-			idx = len(run.Tool.Driver.Rules)
-			ruleIdx[f.Kind][f.RuleID] = idx
-			run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sarifRuleFor(f))
-		} else {
-			// A rule's security-severity is the highest of its results.
-			rule := &run.Tool.Driver.Rules[idx]
-			if s := securityScore(f); s > parseScore(rule.Properties["security-severity"]) {
-				rule.Properties["security-severity"] = strconv.FormatFloat(s, 'f', 1, 64)
-				rule.DefaultConfiguration.Level = SARIFLevel(f.Severity)
-			}
-		}
-		res := sarifResult{
-			RuleID:    f.RuleID,
-			RuleIndex: idx,
-			Level:     SARIFLevel(f.Severity),
-			Message:   sarifText{Text: resultMessage(f)},
-			Locations: []sarifLocation{sarifLoc(f, r.Artifact.Name)},
-		}
-		if f.Fingerprint != "" {
-			res.PartialFingerprints = map[string]string{"wardFingerprint/v1": f.Fingerprint}
-		}
-		if f.Suppressed != nil {
-			kind := "external"
-			if f.Suppressed.Kind == "inline" {
-				kind = "inSource"
-			}
-			res.Suppressions = []sarifSuppression{{Kind: kind, Justification: f.Suppressed.Reason}}
-		}
-		props := map[string]any{"severity": f.Severity.String()}
-		if f.Package != nil {
-			props["package"] = f.Package.Name + "@" + f.Package.Version
-			if f.Package.PURL != "" {
-				props["purl"] = f.Package.PURL
-			}
-		}
-		if f.Location.LayerDigest != "" {
-			props["layer_digest"] = f.Location.LayerDigest
-		}
-		res.Properties = props
-		run.Results = append(run.Results, res)
-	}
-	for _, k := range finding.Kinds {
-		if run, ok := runs[k]; ok {
-			log.Runs = append(log.Runs, *run)
-		}
+		groups = append(groups, uint8(g))
+		ruleIdx[uint8(g)] = idx
+		log.Runs = append(log.Runs, run)
 	}
 	if len(r.Errors) > 0 || len(log.Runs) == 0 {
 		// Scan errors travel as tool notifications of a run of their own
@@ -277,10 +255,160 @@ func (SARIFWriter) Write(w io.Writer, r *Report) error {
 		run.Invocations = []sarifInvocation{inv}
 		log.Runs = append(log.Runs, run)
 	}
-	enc := json.NewEncoder(w)
+	var skel bytes.Buffer
+	enc := json.NewEncoder(&skel)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(log)
+	if err := enc.Encode(log); err != nil {
+		return err
+	}
+	const marker = "\n      \"results\": "
+	pieces := bytes.Split(skel.Bytes(), []byte(marker+"null"))
+	if len(pieces) != len(groups)+1 {
+		return fmt.Errorf("report: SARIF skeleton has %d result lists for %d runs", len(pieces)-1, len(groups))
+	}
+	artifactURI := []byte(sarifURI(r.Artifact.Name))
+	bw := bufio.NewWriterSize(w, 256<<10)
+	bw.Write(pieces[0])
+	cur := -1
+	var num []byte
+	err := s.each(func(e *entry, chunk []byte) error {
+		if cur < 0 || groups[cur] != e.key.group {
+			if cur >= 0 {
+				bw.WriteString("\n      ]")
+				bw.Write(pieces[cur+1])
+			}
+			cur++
+			if cur >= len(groups) || groups[cur] != e.key.group {
+				return fmt.Errorf("report: SARIF results out of order")
+			}
+			bw.WriteString(marker + "[\n")
+		} else {
+			bw.WriteString(",\n")
+		}
+		if e.flags&sarifArtifactPath != 0 {
+			chunk = bytes.Replace(chunk, []byte(sarifArtifactToken), artifactURI, 1)
+		}
+		bw.Write(chunk[:e.split])
+		num = strconv.AppendInt(num[:0], int64(ruleIdx[e.key.group][e.key.rule]), 10)
+		bw.Write(num)
+		_, err := bw.Write(chunk[e.split+1:])
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if cur >= 0 {
+		bw.WriteString("\n      ]")
+		bw.Write(pieces[cur+1])
+	}
+	return bw.Flush()
+}
+
+// sarifEncoder renders findings as results and gathers their rules.
+type sarifEncoder struct {
+	c      compactEncoder
+	rules  map[sarifRuleRef]*sarifRuleAgg
+	byKind map[finding.Kind][]*sarifRuleAgg
+}
+
+type sarifRuleRef struct {
+	kind finding.Kind
+	id   string
+}
+
+// sarifRuleAgg is a rule of a run: described by its first result, scored
+// by its highest.
+type sarifRuleAgg struct {
+	id        string
+	first     sortKey
+	rule      sarifRule
+	bestScore float64
+	bestKey   sortKey
+	bestLevel string
+}
+
+const (
+	// sarifArtifactPath flags a result located at the artifact itself,
+	// whose URI is only known when the report is written.
+	sarifArtifactPath = 1
+	// sarifArtifactToken stands for that URI in the chunk (JSON escapes
+	// the NUL, which no path holds).
+	sarifArtifactToken = `\u0000artifact`
+)
+
+func newSARIFEncoder() *sarifEncoder {
+	return &sarifEncoder{c: newCompactEncoder(), rules: map[sarifRuleRef]*sarifRuleAgg{}, byKind: map[finding.Kind][]*sarifRuleAgg{}}
+}
+
+func (se *sarifEncoder) encode(dst []byte, f *finding.Finding, e *entry) ([]byte, bool, error) {
+	if f.Kind == finding.KindBenchmark && f.Benchmark != nil && f.Benchmark.Status != finding.StatusFail {
+		return dst, false, nil
+	}
+	g := slices.Index(finding.Kinds, f.Kind)
+	if g < 0 {
+		return dst, false, nil
+	}
+	e.key.group = uint8(g)
+	ref := sarifRuleRef{f.Kind, f.RuleID}
+	score := securityScore(f)
+	a := se.rules[ref]
+	if a == nil {
+		a = &sarifRuleAgg{id: f.RuleID, first: e.key, rule: sarifRuleFor(f), bestScore: score, bestKey: e.key, bestLevel: SARIFLevel(f.Severity)}
+		se.rules[ref] = a
+		se.byKind[f.Kind] = append(se.byKind[f.Kind], a)
+	} else {
+		if e.key.less(&a.first) {
+			a.first, a.rule = e.key, sarifRuleFor(f)
+		}
+		if score > a.bestScore || (score == a.bestScore && e.key.less(&a.bestKey)) {
+			a.bestScore, a.bestKey, a.bestLevel = score, e.key, SARIFLevel(f.Severity)
+		}
+	}
+	res := sarifResult{
+		RuleID:    f.RuleID,
+		Level:     SARIFLevel(f.Severity),
+		Message:   sarifText{Text: resultMessage(f)},
+		Locations: []sarifLocation{sarifLoc(f, "")},
+	}
+	if f.Location.Path == "" && (f.Package == nil || f.Package.Path == "") {
+		res.Locations[0].PhysicalLocation.ArtifactLocation.URI = "\x00artifact"
+		e.flags |= sarifArtifactPath
+	}
+	if f.Fingerprint != "" {
+		res.PartialFingerprints = map[string]string{"wardFingerprint/v1": f.Fingerprint}
+	}
+	if f.Suppressed != nil {
+		kind := "external"
+		if f.Suppressed.Kind == "inline" {
+			kind = "inSource"
+		}
+		res.Suppressions = []sarifSuppression{{Kind: kind, Justification: f.Suppressed.Reason}}
+	}
+	props := map[string]any{"severity": f.Severity.String()}
+	if f.Package != nil {
+		props["package"] = f.Package.Name + "@" + f.Package.Version
+		if f.Package.PURL != "" {
+			props["purl"] = f.Package.PURL
+		}
+	}
+	if f.Location.LayerDigest != "" {
+		props["layer_digest"] = f.Location.LayerDigest
+	}
+	res.Properties = props
+	b, err := se.c.marshal(&res)
+	if err != nil {
+		return dst, false, err
+	}
+	start := len(dst)
+	dst = appendIndent(dst, b, "        ")
+	const idx = "\n          \"ruleIndex\": 0"
+	i := bytes.Index(dst[start:], []byte(idx))
+	if i < 0 {
+		return dst[:start], false, fmt.Errorf("no rule index in the SARIF result")
+	}
+	e.split = i + len(idx) - 1
+	return dst, true, nil
 }
 
 func parseScore(v any) float64 {

@@ -95,7 +95,12 @@ func (t *TableWriter) Write(w io.Writer, r *Report) error {
 		tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "SECTION\tTITLE\tPASS\tFAIL\tMANUAL\tN/A\tSCORE")
 		for _, s := range r.Sections {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%.1f%%\n", s.ID, s.Title, s.Pass, s.Fail, s.Manual, s.NA, s.Score)
+			// A section where nothing passed or failed has no score.
+			score := "-"
+			if s.Pass+s.Fail > 0 {
+				score = fmt.Sprintf("%.1f%%", s.Score)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%s\n", s.ID, s.Title, s.Pass, s.Fail, s.Manual, s.NA, score)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
