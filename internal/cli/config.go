@@ -65,7 +65,11 @@ k8s-pss-restricted, k8s-cis, k8s-nsa or docker-cis.`,
 			if framework != "" && !compliance.Known(framework) {
 				return usagef("--compliance: unknown framework %q (want %s)", framework, strings.Join(compliance.Frameworks(), ", "))
 			}
-			fs, errs := misconfig.Scan(cmd.Context(), strings.Join(args, ","), args, misconfig.Options{
+			col, err := g.newCollector()
+			if err != nil {
+				return err
+			}
+			_, errs := misconfig.Scan(cmd.Context(), strings.Join(args, ","), args, misconfig.Options{
 				HelmValues:    helmValues,
 				HelmSet:       helmSet,
 				HelmNamespace: helmNS,
@@ -73,10 +77,10 @@ k8s-pss-restricted, k8s-cis, k8s-nsa or docker-cis.`,
 				PolicyDirs:    policyDirs,
 				Logger:        g.Logger,
 				Stdin:         g.Stdin,
+				Sink:          col.Add,
 			})
 			r := g.NewReport(strings.Join(args, ","), "config")
 			r.Scanners = []string{"misconfig"}
-			r.Findings = fs
 			r.Errors = errs
 			r.Rules = map[string]report.RuleMeta{}
 			cat := misconfig.Catalog()
@@ -88,13 +92,14 @@ k8s-pss-restricted, k8s-cis, k8s-nsa or docker-cis.`,
 				r.Rules[m.ID] = report.RuleMeta{ID: m.ID, Title: m.Title, Description: m.Description, Severity: m.Severity, HelpURI: help, Kind: finding.KindMisconfiguration}
 			}
 			if framework != "" {
-				ctrls, err := compliance.Build(framework, cat, fs)
+				ctrls, err := compliance.BuildCounts(framework, cat, col.rules)
 				if err != nil {
+					col.spool.Close()
 					return usagef("--compliance: %v", err)
 				}
 				r.Compliance = ctrls
 			}
-			return g.Emit(r)
+			return col.Emit(r)
 		},
 	}
 	f := cmd.Flags()

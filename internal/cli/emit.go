@@ -61,46 +61,103 @@ func (g *Globals) loadIgnore(flagChanged bool) (*ignore.File, error) {
 	return f, nil
 }
 
+// collector filters findings as a scan makes them (severity, ignore
+// file, suppressed) and keeps what the report shows in a report.Spool, so
+// that a scan with millions of findings streams them to the report
+// instead of holding them.
+type collector struct {
+	g        *Globals
+	keep     map[finding.Severity]bool
+	ign      *ignore.File
+	spool    *report.Spool
+	hidden   int
+	warnings []string
+	// rules counts the findings of each rule not suppressed (inline or by
+	// the ignore file), before the severity filter: compliance views.
+	rules map[string]int
+	err   error
+}
+
+// newCollector checks the filter and format flags and starts a collector.
+func (g *Globals) newCollector() (*collector, error) {
+	keep, err := g.severityFilter()
+	if err != nil {
+		return nil, err
+	}
+	ign, err := g.loadIgnore(g.ignoreExplicit)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := report.New(g.Format, report.Options{}); err != nil {
+		return nil, &UsageError{Err: fmt.Errorf("--format: %v", err)}
+	}
+	spool, err := report.NewSpool(g.Format, report.SpoolOptions{Dir: g.outputDir()})
+	if err != nil {
+		return nil, &UsageError{Err: fmt.Errorf("--format: %v", err)}
+	}
+	c := &collector{g: g, keep: keep, ign: ign, spool: spool, rules: map[string]int{}}
+	if ign != nil {
+		c.warnings = ign.Apply(nil, g.Now())
+	}
+	return c, nil
+}
+
+// Add filters a batch of findings and keeps the ones the report shows
+// (the batch is marked in place: suppressions of the ignore file).
+func (c *collector) Add(fs []finding.Finding) {
+	if c.ign != nil {
+		c.ign.Apply(fs, c.g.Now())
+	}
+	for i := range fs {
+		f := &fs[i]
+		if f.Suppressed == nil {
+			c.rules[f.RuleID]++
+		}
+		if c.keep != nil && !c.keep[f.Severity] {
+			// Passing benchmark controls keep their row whatever the filter.
+			if !(f.Kind == finding.KindBenchmark && !report.Failing(f)) {
+				continue
+			}
+		}
+		if f.Suppressed != nil && !c.g.ShowSuppressed {
+			c.hidden++
+			continue
+		}
+		if err := c.spool.Add(f); err != nil && c.err == nil {
+			c.err = err
+		}
+	}
+}
+
 // Emit filters the report's findings (severity, ignore file, suppressed),
 // writes it in the chosen format to --output or standard output, and
 // returns an ExitError carrying the exit code when it is not 0: 3 when the
 // report has scan errors, else --exit-code when failing findings remain.
 func (g *Globals) Emit(r *report.Report) error {
-	keep, err := g.severityFilter()
+	c, err := g.newCollector()
 	if err != nil {
 		return err
 	}
-	ign, err := g.loadIgnore(g.ignoreExplicit)
-	if err != nil {
-		return err
+	c.Add(r.Findings)
+	r.Findings = nil
+	return c.Emit(r)
+}
+
+// Emit writes r with the collected findings (r.Findings must be empty:
+// they went through Add) and decides the exit code as Globals.Emit does.
+func (c *collector) Emit(r *report.Report) error {
+	g := c.g
+	defer c.spool.Close()
+	if c.err != nil {
+		return &ExitError{Code: ExitScanError, Err: fmt.Errorf("report: %w", c.err)}
 	}
-	fs := r.Findings[:0]
-	for _, f := range r.Findings {
-		if keep != nil && !keep[f.Severity] {
-			// Passing benchmark controls keep their row whatever the filter.
-			if !(f.Kind == finding.KindBenchmark && !report.Failing(&f)) {
-				continue
-			}
-		}
-		fs = append(fs, f)
+	if len(r.Findings) > 0 {
+		c.Add(r.Findings)
+		r.Findings = nil
 	}
-	r.Findings = fs
-	if ign != nil {
-		r.Warnings = append(r.Warnings, ign.Apply(r.Findings, g.Now())...)
-	}
-	hidden := 0
-	if !g.ShowSuppressed {
-		fs := r.Findings[:0]
-		for _, f := range r.Findings {
-			if f.Suppressed != nil {
-				hidden++
-				continue
-			}
-			fs = append(fs, f)
-		}
-		r.Findings = fs
-	}
-	r.HiddenSuppressed = hidden
+	r.Spool = c.spool
+	r.Warnings = append(r.Warnings, c.warnings...)
+	r.HiddenSuppressed = c.hidden
 	r.Finalize()
 
 	color := g.StdoutTTY && g.Output == "" && g.Getenv("NO_COLOR") == ""
@@ -126,12 +183,8 @@ func (g *Globals) Emit(r *report.Report) error {
 		}
 		return &ExitError{Code: ExitScanError}
 	}
-	if g.ExitCode != 0 {
-		for i := range r.Findings {
-			if report.Failing(&r.Findings[i]) {
-				return &ExitError{Code: g.ExitCode}
-			}
-		}
+	if g.ExitCode != 0 && c.spool.Failing() > 0 {
+		return &ExitError{Code: g.ExitCode}
 	}
 	return nil
 }

@@ -53,6 +53,9 @@ type Options struct {
 	Helm helm.Renderer
 	// Kustomize builds kustomizations; nil uses DefaultKustomize.
 	Kustomize kustomize.Builder
+	// Sink, when set, receives the findings as they are made (Scan and
+	// Finish then return none), so a large scan need not hold them all.
+	Sink func([]finding.Finding)
 }
 
 // skipDirs are never descended into while walking.
@@ -141,7 +144,7 @@ func (ss *Session) Finish() ([]finding.Finding, []finding.ScanError) {
 			f.finish(s)
 		}
 	}
-	s.out = append(s.out, s.k8s.Finish()...)
+	s.addFindings(s.k8s.Finish())
 	return s.out, s.errs
 }
 
@@ -325,8 +328,18 @@ func isYAMLName(p string) bool {
 }
 
 func (s *scanner) add(fs []finding.Finding, es []finding.ScanError) {
-	s.out = append(s.out, fs...)
+	s.addFindings(fs)
 	s.errs = append(s.errs, es...)
+}
+
+func (s *scanner) addFindings(fs []finding.Finding) {
+	if s.opts.Sink != nil {
+		if len(fs) > 0 {
+			s.opts.Sink(fs)
+		}
+		return
+	}
+	s.out = append(s.out, fs...)
 }
 
 // rendered scans rendered documents whose objects are reported at a

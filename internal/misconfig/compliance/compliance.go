@@ -48,6 +48,18 @@ const (
 // cat maps to: "fail" with the number of unsuppressed findings of its
 // checks when there are any, else "pass".
 func Build(name string, cat []check.Meta, fs []finding.Finding) ([]report.ComplianceControl, error) {
+	counts := map[string]int{}
+	for i := range fs {
+		if fs[i].Suppressed == nil {
+			counts[fs[i].RuleID]++
+		}
+	}
+	return BuildCounts(name, cat, counts)
+}
+
+// BuildCounts is Build from the number of unsuppressed findings of each
+// check (for a caller that streams its findings instead of holding them).
+func BuildCounts(name string, cat []check.Meta, counts map[string]int) ([]report.ComplianceControl, error) {
 	fws, ok := frameworks[name]
 	if !ok {
 		return nil, fmt.Errorf("unknown framework %q", name)
@@ -82,13 +94,9 @@ func Build(name string, cat []check.Meta, fs []finding.Finding) ([]report.Compli
 		}
 	}
 	failures := map[string]int{}
-	for i := range fs {
-		f := &fs[i]
-		if f.Suppressed != nil {
-			continue
-		}
-		for _, c := range byCheck[f.RuleID] {
-			failures[c]++
+	for id, n := range counts {
+		for _, c := range byCheck[id] {
+			failures[c] += n
 		}
 	}
 	out := make([]report.ComplianceControl, 0, len(ctrls))
