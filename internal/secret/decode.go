@@ -22,6 +22,15 @@ const (
 	cNonHex             // base64 character that is not a hex digit
 )
 
+// inB64 is charClass&cB64 != 0 as a table of its own (the skip loop's
+// only test).
+var inB64 = func() (t [256]bool) {
+	for c := range t {
+		t[c] = charClass[c]&cB64 != 0
+	}
+	return t
+}()
+
 var charClass = func() (t [256]uint8) {
 	for c := '0'; c <= '9'; c++ {
 		t[c] = cB64 | cHex | cDigit
@@ -132,25 +141,32 @@ func (e *engine) detectEncoded(data []byte, path string, sub *scratch, depth, ma
 			})
 		}
 	}
-	// Skip loop: a run of at least minBase64Run characters that starts at
-	// or after i must cover data[i+minBase64Run-1]; when that byte is not
-	// in the alphabet, jump. Invariant: i == 0 or data[i-1] is not in the
-	// alphabet.
+	// Skip loop (Horspool-like): a run of at least minBase64Run characters
+	// that starts at or after i must cover data[i+minBase64Run-1]. When
+	// that byte is not in the alphabet, jump past it; when the run holding
+	// it starts at j > i, no run starting before j is long enough: probe
+	// again from j. Invariant: i == 0 or data[i-1] is not in the alphabet.
 	n := len(data)
 	const L = minBase64Run
 	for i := 0; i+L <= n; {
-		if charClass[data[i+L-1]]&cB64 == 0 {
-			i += L
+		p := i + L - 1
+		if !inB64[data[p]] {
+			i = p + 1
 			continue
 		}
-		j := i + L - 1
-		for j > i && charClass[data[j-1]]&cB64 != 0 {
+		j := p
+		for j > i && inB64[data[j-1]] {
 			j--
 		}
+		if j > i {
+			i = j
+			continue
+		}
 		k := i + L
-		for k < n && charClass[data[k]]&cB64 != 0 {
+		for k < n && inB64[data[k]] {
 			k++
 		}
+		j = i
 		if k-j >= L {
 			mask := uint8(0)
 			for _, c := range data[j:k] {

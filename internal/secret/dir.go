@@ -119,6 +119,18 @@ func (s *Scanner) ScanDir(ctx context.Context, target, dir string) ([]finding.Fi
 }
 
 func relPath(root, p string) string {
+	// WalkDir hands out root-prefixed paths: trim the prefix (filepath.Rel
+	// cleans both paths and was a visible share of a directory walk).
+	if p == root {
+		return "."
+	}
+	prefix := root
+	if !strings.HasSuffix(prefix, string(filepath.Separator)) {
+		prefix += string(filepath.Separator)
+	}
+	if root != "." && strings.HasPrefix(p, prefix) {
+		return filepath.ToSlash(p[len(prefix):])
+	}
 	rel, err := filepath.Rel(root, p)
 	if err != nil {
 		return filepath.ToSlash(p)

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"regexp/syntax"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/wardsec/ward/internal/secret/rules"
 	"github.com/wardsec/ward/pkg/finding"
@@ -125,10 +127,14 @@ func (c *compiledAllowlist) allows(path, secret, match, line string) bool {
 
 type compiledRule struct {
 	rules.Rule
-	idx      int
+	idx int
+	// pattern is compiled into re on first use (regex).
+	pattern  string
+	once     sync.Once
 	re       *regexp.Regexp
+	reErr    error
 	group    int // -1: first non-empty group
-	path     *regexp.Regexp
+	path     *pathMatcher
 	severity finding.Severity
 	allow    []compiledAllowlist
 	pathOnly bool
@@ -210,23 +216,26 @@ func compileEngine(f *rules.File) (*engine, error) {
 			cr.Title = r.ID
 		}
 		if pat := r.Pattern(); pat != "" {
-			re, err := regexp.Compile(pat)
+			// Parse now (errors and the group count), compile on first
+			// use: most rules never see their keyword in a given tree, and
+			// compiling all of them was half of New.
+			t, err := syntax.Parse(pat, syntax.Perl)
 			if err != nil {
 				return nil, fmt.Errorf("rule %s: %w", r.ID, err)
 			}
-			cr.re = re
-			if cr.group == 0 && re.NumSubexp() > 0 {
+			cr.pattern = pat
+			if cr.group == 0 && t.MaxCap() > 0 {
 				cr.group = -1
 			}
 		} else {
 			cr.pathOnly = true
 		}
 		if r.Path != "" {
-			re, err := regexp.Compile(r.Path)
+			pm, err := newPathMatcher(r.Path)
 			if err != nil {
 				return nil, fmt.Errorf("rule %s: path: %w", r.ID, err)
 			}
-			cr.path = re
+			cr.path = pm
 		}
 		for _, a := range append([]rules.Allowlist{r.Allowlist}, r.Allowlists...) {
 			c, err := compileAllowlist(a)
@@ -312,6 +321,13 @@ type scratch struct {
 
 func (e *engine) newScratch() *scratch {
 	return &scratch{windows: make([][]window, len(e.rules)), pathState: make([]int8, len(e.rules)), ac: e.ac.clone()}
+}
+
+// regex returns the rule's compiled regex (nil if it does not compile:
+// the pattern parsed in compileEngine, so that does not happen).
+func (r *compiledRule) regex() *regexp.Regexp {
+	r.once.Do(func() { r.re, r.reErr = regexp.Compile(r.pattern) })
+	return r.re
 }
 
 // ruleApplies reports whether rule r may run on path (path regex).
@@ -426,7 +442,11 @@ func (e *engine) runRule(r *compiledRule, data []byte, lo, hi int, out []rawMatc
 	if r.requires != nil && !bytes.Contains(seg, r.requires) {
 		return out
 	}
-	for _, m := range r.re.FindAllSubmatchIndex(seg, -1) {
+	re := r.regex()
+	if re == nil {
+		return out
+	}
+	for _, m := range re.FindAllSubmatchIndex(seg, -1) {
 		ss, se := m[0], m[1]
 		switch {
 		case r.group > 0:
@@ -478,6 +498,23 @@ func shannon(s string) float64 {
 	return h
 }
 
+// placeholderLevel says how a rule's matches are checked for placeholders
+// (ok false: only documented example keys are dropped).
+func placeholderLevel(r *compiledRule, m rawMatch) (int, bool) {
+	switch {
+	case r.CredentialStore:
+		return levelStore, true
+	case r.Generic:
+		if i := strings.Index(m.match, m.secret); i > 0 && nameIsPassword(m.match[:i]) {
+			return levelGenericValue, true
+		}
+		return levelGeneric, true
+	case r.Placeholders:
+		return levelRule, true
+	}
+	return 0, false
+}
+
 // filter drops matches that fail entropy, allowlists or placeholder checks,
 // and resolves overlaps: a generic rule yields to a specific one over the
 // same text; a match in decoded content yields to a direct match over the
@@ -489,8 +526,8 @@ func (e *engine) filter(path string, ms []rawMatch) []rawMatch {
 		if r.Entropy > 0 && shannon(m.secret) < r.Entropy {
 			continue
 		}
-		if r.Generic || r.Placeholders {
-			if isPlaceholder(m.secret, r.Generic) {
+		if lvl, ok := placeholderLevel(r, m); ok {
+			if isPlaceholderLevel(m.secret, lvl) {
 				continue
 			}
 		} else if isDocumentedExample(m.secret) {

@@ -106,11 +106,17 @@ type Rule struct {
 	// run (a cheap pre-check, e.g. "@" for credentials in URLs).
 	Requires string `yaml:"requires,omitempty"`
 	// Placeholders turns on placeholder filtering for a non-generic rule.
-	Placeholders bool        `yaml:"placeholders,omitempty"`
-	Allowlist    Allowlist   `yaml:"allowlist,omitempty"`
-	Allowlists   []Allowlist `yaml:"allowlists,omitempty"`
-	Tests        Tests       `yaml:"tests,omitempty"`
-	References   []string    `yaml:"references,omitempty"`
+	Placeholders bool `yaml:"placeholders,omitempty"`
+	// CredentialStore marks a rule for a format that exists to hold
+	// credentials (.pgpass, FileZilla sites, a shadow file): only template
+	// references and obvious placeholders (changeme, <password>, ${VAR},
+	// xxx) are dropped; weak values such as "admin" or "password" are the
+	// real credential there and are reported.
+	CredentialStore bool        `yaml:"credential_store,omitempty"`
+	Allowlist       Allowlist   `yaml:"allowlist,omitempty"`
+	Allowlists      []Allowlist `yaml:"allowlists,omitempty"`
+	Tests           Tests       `yaml:"tests,omitempty"`
+	References      []string    `yaml:"references,omitempty"`
 	// Source names where the rule came from: "builtin", a file path.
 	Source string `yaml:"-"`
 }
