@@ -1,8 +1,12 @@
 package netpol
 
 import (
+	"encoding/json"
 	"net/netip"
 	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 )
 
 func TestParsePort(t *testing.T) {
@@ -92,5 +96,33 @@ func FuzzParseIPBlock(f *testing.F) {
 				t.Fatalf("%v contains excepted %v", b, a)
 			}
 		}
+	})
+}
+
+// FuzzEngine feeds arbitrary NetworkPolicy objects (JSON) to the engine:
+// whatever they hold, building, reach and findings must not panic.
+func FuzzEngine(f *testing.F) {
+	f.Add(`{"metadata":{"namespace":"x","name":"p"},"spec":{"podSelector":{},"policyTypes":["Ingress","Egress"]}}`)
+	f.Add(`{"metadata":{"namespace":"x","name":"p"},"spec":{"podSelector":{"matchExpressions":[{"key":"pod","operator":"In","values":[]}]},"ingress":[{"from":[{"ipBlock":{"cidr":"10.0.0.0/8","except":["10.1.0.0/16","zz"]}},{"namespaceSelector":{"matchLabels":{"ns":"y"}},"podSelector":null}],"ports":[{"port":"serve-80-tcp"},{"port":80,"endPort":81,"protocol":"UDP"}]}]}}`)
+	f.Add(`{"metadata":{"namespace":"y","name":"q"},"spec":{"podSelector":{"matchLabels":{"":"x"}},"egress":[{"to":[{}],"ports":[{"port":0,"endPort":-5}]}],"policyTypes":["Bogus"]}}`)
+	model := e2eModel(nil, nil)
+	f.Fuzz(func(t *testing.T, doc string) {
+		var np networkingv1.NetworkPolicy
+		if err := json.Unmarshal([]byte(doc), &np); err != nil {
+			return
+		}
+		in := model
+		in.Policies = []networkingv1.NetworkPolicy{np}
+		e, _ := NewEngine(in)
+		for _, from := range in.Pods {
+			for _, to := range in.Pods {
+				v := e.Reach(PodEndpoint(from.Namespace, from.Name), PodEndpoint(to.Namespace, to.Name), 80, corev1.ProtocolTCP)
+				if v.Err != nil {
+					t.Fatal(v.Err)
+				}
+			}
+			e.Reach(PodEndpoint(from.Namespace, from.Name), IPEndpoint(netip.MustParseAddr("10.1.0.7")), 81, corev1.ProtocolUDP)
+		}
+		e.Findings(Options{})
 	})
 }

@@ -209,7 +209,7 @@ func TestEscalationPaths(t *testing.T) {
 	}{
 		{"User dave", "system:serviceaccount:ci:admin-bot", RankAdmin, "create deployments in ci"},
 		{"User eve", "system:serviceaccount:web:web-sa", RankCluster, "exec into pods in web"},
-		{"User oscar", "system:serviceaccount:ops:robot", RankAdmin, "impersonate ops/robot"},
+		{"User oscar", "system:serviceaccount:ops:robot", RankAdmin, "impersonate service accounts in ops"},
 		{"User bea", "system:serviceaccount:dev:ci-bot", RankAdmin, "bind itself a role"},
 	}
 	for _, tt := range tests {
@@ -285,5 +285,32 @@ func TestHostileObjects(t *testing.T) {
 	_ = g.EscalationPaths(Options{IncludeSystem: true})
 	if PodFromCore(nil) != (PodInfo{}) || SecretFromCore(nil) != (SecretInfo{}) || ServiceAccountFromCore(nil) != (ServiceAccountInfo{}) {
 		t.Error("nil conversions")
+	}
+}
+
+func TestEscalationThroughGroup(t *testing.T) {
+	in := Input{
+		ClusterRoles: []rbacv1.ClusterRole{cr("cluster-admin", rule(l("*"), l("*"), l("*"))), cr("pods", rule(l("create"), l(""), l("pods")))},
+		ClusterRoleBindings: []rbacv1.ClusterRoleBinding{crb("adm", "cluster-admin", subj("ServiceAccount", "admin", "kube-system"))},
+		RoleBindings:        []rbacv1.RoleBinding{rb("kube-system", "dev-pods", "ClusterRole", "pods", subj("Group", "system:serviceaccounts:dev", ""))},
+		ServiceAccounts:     []ServiceAccountInfo{{Namespace: "dev", Name: "builder"}},
+	}
+	g, _ := NewGraph(in)
+	got := map[string]string{}
+	for _, p := range g.EscalationPaths(Options{}) {
+		got[p.From.String()] = p.String()
+	}
+	want := "system:serviceaccount:dev:builder -[member of group system:serviceaccounts:dev]-> Group system:serviceaccounts:dev " +
+		"-[create pods in kube-system running as a service account via RoleBinding/kube-system/dev-pods]-> system:serviceaccount:kube-system:admin"
+	if got["system:serviceaccount:dev:builder"] != want {
+		t.Errorf("path = %q\nwant %q", got["system:serviceaccount:dev:builder"], want)
+	}
+	if _, ok := got["Group system:serviceaccounts:dev"]; !ok {
+		t.Errorf("no path from the group: %v", got)
+	}
+	for _, f := range g.Findings(Options{}) {
+		if f.RuleID == RuleEscalationPath && f.Location.Object.Name != "dev-pods" {
+			t.Errorf("escalation finding on %v, want the RoleBinding", f.Location.Object)
+		}
 	}
 }
