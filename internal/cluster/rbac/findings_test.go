@@ -290,7 +290,7 @@ func TestHostileObjects(t *testing.T) {
 
 func TestEscalationThroughGroup(t *testing.T) {
 	in := Input{
-		ClusterRoles: []rbacv1.ClusterRole{cr("cluster-admin", rule(l("*"), l("*"), l("*"))), cr("pods", rule(l("create"), l(""), l("pods")))},
+		ClusterRoles:        []rbacv1.ClusterRole{cr("cluster-admin", rule(l("*"), l("*"), l("*"))), cr("pods", rule(l("create"), l(""), l("pods")))},
 		ClusterRoleBindings: []rbacv1.ClusterRoleBinding{crb("adm", "cluster-admin", subj("ServiceAccount", "admin", "kube-system"))},
 		RoleBindings:        []rbacv1.RoleBinding{rb("kube-system", "dev-pods", "ClusterRole", "pods", subj("Group", "system:serviceaccounts:dev", ""))},
 		ServiceAccounts:     []ServiceAccountInfo{{Namespace: "dev", Name: "builder"}},
