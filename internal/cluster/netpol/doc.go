@@ -6,24 +6,41 @@
 // # API
 //
 //	e, errs := netpol.NewEngine(netpol.Input{
-//		Namespaces: []netpol.Namespace{{Name: "x", Labels: map[string]string{"ns": "x"}}}, // or NamespaceFromCore
-//		Pods:       []netpol.Pod{...},                  // or netpol.PodFromCore(&pod)
+//		Namespaces: []netpol.Namespace{{Name: "x", Labels: map[string]string{"team": "a"}}}, // netpol.NamespaceFromCore(&ns)
+//		Pods:       []netpol.Pod{...},                  // netpol.PodFromCore(&pod)
 //		Policies:   []networkingv1.NetworkPolicy{...},
-//		Services:   []netpol.Service{...},              // or netpol.ServiceFromCore(&svc), for findings
+//		Services:   []netpol.Service{...},              // netpol.ServiceFromCore(&svc), for findings
 //	})
-//	// errs: policies that cannot be compiled (bad selector operator, invalid
-//	// CIDR, endPort without a numeric port, ...) as *PolicyError; such a policy
-//	// still isolates the pods it selects but its broken peers/ports match nothing,
-//	// so the engine errs on the side of deny, and Findings reports it.
+//	// errs: *PolicyError values for parts of policies that cannot be compiled
+//	// (bad selector operator, invalid CIDR, endPort with a named port, ...);
+//	// a broken part matches nothing, so the engine errs towards deny, and
+//	// Findings reports it (K8S-NET-007). Safe for concurrent use once built.
 //
 //	v := e.Reach(netpol.PodEndpoint("x", "a"), netpol.PodEndpoint("y", "b"), 80, corev1.ProtocolTCP)
-//	// or netpol.IPEndpoint(netip.MustParseAddr("10.0.0.1")) for a peer outside the cluster
-//	v.Allowed              // egress allowed && ingress allowed
-//	v.Egress, v.Ingress    // Direction{Isolated, Allowed, Policies []PolicyRef (that allow), Selecting []PolicyRef, Reason}
-//	v.Reason               // one sentence
+//	// or netpol.IPEndpoint(addr) for an address (a known pod's IP is that pod)
+//	v.Allowed           // egress allowed && ingress allowed
+//	v.Egress, v.Ingress // Direction{Isolated, Allowed, Selecting, Allowing []PolicyRef, Reason}
+//	v.Reason            // one sentence; v.Err for an unknown pod or a bad port
+//	v, err := e.ReachErr(from, to, port, proto)
 //
-//	fs := e.Findings(netpol.Options{}) // []finding.Finding, KindMisconfiguration, rule IDs K8S-NET-001..
+//	eps, err := e.SelectPods("ns", "app=web")      // `reach` with a label selector
+//	ps, err := netpol.ParsePort("http/TCP")        // --port P/PROTO
+//	port, err := e.ResolvePort(to, ps)             // named port on the destination pod
 //
-// Reach on an unknown pod returns an error value (ErrUnknownPod) through
-// ReachErr; Reach itself reports it as not allowed with that reason.
+//	fs := e.Findings(netpol.Options{Target: "ctx", ExcludeNamespaces: []string{"kube-system"}})
+//	netpol.Rules // K8S-NET-001..007
+//
+// Semantics: policyTypes default to Ingress, plus Egress when the policy has
+// egress rules; a pod is isolated in a direction only when a policy of its
+// namespace selects it for that direction; allowed traffic is the union of
+// the rules of those policies; a connection needs the source's egress and
+// the destination's ingress. Peers: podSelector alone is the policy's
+// namespace, namespaceSelector alone every pod of the matching namespaces,
+// both together the matching pods of the matching namespaces, ipBlock an
+// address range minus its exceptions (IPv4 and IPv6, matched against pod
+// IPs too). Ports: protocol defaults to TCP, no port means every port,
+// endPort is an inclusive range, a named port is resolved on the
+// destination pod's container ports with the same protocol. A pod always
+// reaches itself; host-network pods are not isolated and pod selectors do
+// not match them.
 package netpol
