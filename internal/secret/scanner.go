@@ -76,6 +76,14 @@ type Options struct {
 	Git string
 	// Logger receives debug notes (skipped files); nil means silent.
 	Logger *slog.Logger
+	// Progress, when set, is told of every file (or archive entry, or git
+	// hunk) scanned, e.g. to draw a spinner.
+	Progress Progress
+}
+
+// Progress counts units of work done; *progress.Spinner implements it.
+type Progress interface {
+	Add(n int64)
 }
 
 // Stats counts what a Scanner did; all fields are totals since New.
@@ -249,6 +257,14 @@ func (s *Scanner) note(format string, args ...any) {
 	c.mu.Unlock()
 }
 
+// fileDone counts one scanned input.
+func (s *Scanner) fileDone() {
+	s.stats.files.Add(1)
+	if s.opts.Progress != nil {
+		s.opts.Progress.Add(1)
+	}
+}
+
 // source describes where scanned bytes come from.
 type source struct {
 	target string
@@ -287,7 +303,7 @@ func (s *Scanner) scanChunk(ctx context.Context, data []byte, src source, binary
 	raw := s.eng.detect(data, src.rulePath, sc, 0, s.opts.MaxDecodeDepth, sc.raw[:0])
 	raw = s.eng.filter(src.rulePath, raw)
 	sc.raw = raw[:0]
-	s.stats.files.Add(1)
+	s.fileDone()
 	s.stats.bytes.Add(int64(len(data)))
 	if len(raw) == 0 {
 		return nil, nil
@@ -371,7 +387,7 @@ func (s *Scanner) scanStream(ctx context.Context, r io.Reader, src source, binar
 		copy(buf, buf[len(drop):])
 		buf = buf[:overlap]
 	}
-	s.stats.files.Add(1)
+	s.fileDone()
 	s.stats.bytes.Add(bytesRead)
 	return out, nil
 }
