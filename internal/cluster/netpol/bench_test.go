@@ -11,8 +11,10 @@ import (
 )
 
 // benchInput: 200 namespaces x 100 pods (20,000) and 10 policies each (2,000):
-// a default deny, allows by pod and namespace selectors, named ports, port
-// ranges and ipBlocks; half the namespaces have no egress default deny.
+// allows by pod and namespace selectors, named ports, port ranges and
+// ipBlocks; a default deny in one namespace of four (ingress and egress in
+// half of those), a deny of the db tier only in the others, so most pods are
+// checked against every policy of their namespace and many findings fire.
 func benchInput() Input {
 	var in Input
 	for n := 0; n < 200; n++ {
@@ -25,10 +27,14 @@ func benchInput() Input {
 				Ports:  []ContainerPort{{Name: "http", Port: 8080}, {Name: "metrics", Port: 9090}}})
 		}
 		types := typesIngressEgress
-		if n%2 == 1 {
+		if n%8 == 4 {
 			types = typesIngress
 		}
-		in.Policies = append(in.Policies, genPolicy(ns, "default-deny", metav1.LabelSelector{}, nil, nil, types...))
+		if n%4 == 0 {
+			in.Policies = append(in.Policies, genPolicy(ns, "default-deny", metav1.LabelSelector{}, nil, nil, types...))
+		} else {
+			in.Policies = append(in.Policies, genPolicy(ns, "deny-db", match("tier", "db"), nil, nil, types...))
+		}
 		for k := 0; k < 9; k++ {
 			in.Policies = append(in.Policies, genPolicy(ns, fmt.Sprintf("allow-%d", k), match("app", fmt.Sprintf("app-%d", k)),
 				[]ingress{

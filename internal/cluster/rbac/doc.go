@@ -23,6 +23,7 @@
 //	sg := g.WhoCan(rbac.Request{Verb: "get", APIGroup: "", Resource: "secrets",
 //		Subresource: "", Namespace: "ns1", Name: "token"})
 //	// or rbac.Request{Verb: "get", NonResourceURL: "/healthz"}
+//	// Namespace: rbac.AllNamespaces considers every RoleBinding (Grant.Namespace says where)
 //	// []SubjectGrants sorted by subject (Kind, Namespace, Name); each holds
 //	// the Grant chains (Binding -> Role -> RuleIndex/Rule, AggregatedFrom when
 //	// the rule came from an aggregated ClusterRole, Namespace where it applies).

@@ -296,11 +296,20 @@ func normalize(s *rbacv1.Subject, ns string) (Subject, error) {
 	return Subject{}, fmt.Errorf("%w: kind %q", ErrBadSubject, s.Kind)
 }
 
-// visit calls fn for every binding that can apply to a request in ns:
-// ClusterRoleBindings, then RoleBindings of ns (none when ns is empty).
+// visitBindings calls fn for every binding that can apply to a request in
+// ns: ClusterRoleBindings, then RoleBindings of ns (none when ns is empty,
+// all of them when ns is AllNamespaces).
 func (g *Graph) visitBindings(ns string, fn func(b *binding)) {
 	for _, b := range g.clusterBindings {
 		fn(b)
+	}
+	if ns == AllNamespaces {
+		for _, b := range g.bindings {
+			if b.ns != "" {
+				fn(b)
+			}
+		}
+		return
 	}
 	if ns != "" {
 		for _, b := range g.nsBindings[ns] {
@@ -314,6 +323,12 @@ func (b *binding) grant(si, ri int) Grant {
 	return Grant{Binding: b.ref, SubjectIndex: b.subjects[si].index, Role: b.role.ref, RuleIndex: ri,
 		Rule: e.rule, AggregatedFrom: e.from, Namespace: b.ns}
 }
+
+// AllNamespaces as a Request's Namespace asks "in some namespace": every
+// RoleBinding is considered, and each Grant's Namespace says where it
+// applies (empty: everywhere). Use it for namespaced resources only; a
+// RoleBinding never grants cluster-scoped resources.
+const AllNamespaces = "*"
 
 // WhoCan returns every subject a binding grants r, each with the chains
 // that grant it, sorted by subject. Subjects are those named by bindings
@@ -371,7 +386,7 @@ func (g *Graph) Allowed(u UserInfo, r Request) (bool, []Grant) {
 	}
 	var out []Grant
 	g.forIdentity(u, func(b *binding, si int) {
-		if b.ns != "" && b.ns != ns {
+		if b.ns != "" && b.ns != ns && (ns != AllNamespaces || !r.IsResourceRequest()) {
 			return
 		}
 		for ri := range b.role.rules {

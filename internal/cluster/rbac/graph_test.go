@@ -66,6 +66,7 @@ func TestWhoCan(t *testing.T) {
 		{"role not in other namespace", Request{Verb: "create", Resource: "pods", Subresource: "exec", Namespace: "ns2"}, nil},
 		{"non-resource with trailing star", Request{Verb: "get", NonResourceURL: "/healthz/ping"}, l("Group system:authenticated")},
 		{"non-resource ignores namespace", Request{Verb: "get", NonResourceURL: "/healthz/ping", Namespace: "ns1"}, l("Group system:authenticated")},
+		{"all namespaces", Request{Verb: "get", Resource: "secrets", Namespace: AllNamespaces}, l("system:serviceaccount:ns1:app", "User alice", "User bob")},
 		{"aggregated cluster role", Request{Verb: "list", Resource: "endpoints", Namespace: "a"}, l("system:serviceaccount:monitoring:prom")},
 	}
 	for _, tt := range tests {
@@ -90,6 +91,9 @@ func TestAllowed(t *testing.T) {
 	sa := Identity(ServiceAccount("ns1", "app"))
 	if ok, gs := g.Allowed(sa, Request{Verb: "get", Resource: "secrets", Namespace: "ns1", Name: "x"}); !ok || gs[0].Binding.Name != "local-secrets" {
 		t.Errorf("app get secrets in ns1 = %v %+v", ok, gs)
+	}
+	if ok, gs := g.Allowed(sa, Request{Verb: "get", Resource: "secrets", Namespace: AllNamespaces}); !ok || gs[0].Namespace != "ns1" {
+		t.Errorf("app get secrets in some namespace = %v %+v", ok, gs)
 	}
 	if ok, _ := g.Allowed(sa, Request{Verb: "get", Resource: "secrets", Namespace: "ns2"}); ok {
 		t.Error("app may get secrets in ns2")
