@@ -1,8 +1,10 @@
 package signing
 
 import (
+	"bytes"
 	"context"
 	"crypto"
+	"encoding/base64"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -12,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/sigstore/sigstore/pkg/signature"
 
 	"github.com/wardsec/ward/internal/testutil/registry"
 )
@@ -104,3 +107,30 @@ func readPub(t testing.TB, path string) crypto.PublicKey {
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+func mustCompile(t testing.TB, tr Trust) *compiledTrust {
+	t.Helper()
+	ct, err := tr.compile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ct
+}
+
+func mustSigner(t testing.TB, k crypto.Signer) signature.SignerVerifier {
+	t.Helper()
+	sv, err := signature.LoadSignerVerifier(k, crypto.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sv
+}
+
+func signB64(t testing.TB, sv signature.SignerVerifier, b []byte) string {
+	t.Helper()
+	sig, err := sv.SignMessage(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(sig)
+}
