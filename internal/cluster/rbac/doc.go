@@ -29,6 +29,8 @@
 //	// the rule came from an aggregated ClusterRole, Namespace where it applies).
 //	// Subjects are the ones bindings name; groups are not expanded.
 //
+//	req, err := rbac.ParseRequest("create", "pods/exec", "", "ns1", "") // kubectl-style target: RESOURCE[.GROUP][/SUB] or /URL
+//
 //	ok, grants := g.Allowed(rbac.Identity(rbac.ServiceAccount("ns1", "app")), req)
 //	ok, grants = g.Allowed(rbac.UserInfo{Name: "jane", Groups: []string{"dev"}}, req)
 //
