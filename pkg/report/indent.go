@@ -1,5 +1,7 @@
 package report
 
+import "bytes"
+
 // appendIndent appends src, compact JSON as encoding/json writes it, to
 // dst indented the way json.Indent(dst, src, prefix, "  ") would indent it,
 // with prefix also before the first line. It is several times faster than
@@ -20,17 +22,23 @@ func appendIndent(dst, src []byte, prefix string) []byte {
 		c := src[i]
 		switch c {
 		case '"':
-			// Copy the string up to its closing quote.
+			// Copy the string up to its closing quote: the next quote
+			// when there is no escape before it (the common case, found
+			// with IndexByte), else byte by byte.
 			j := i + 1
-			for j < len(src) {
-				if src[j] == '\\' {
-					j += 2
-					continue
+			if q := bytes.IndexByte(src[j:], '"'); q >= 0 && bytes.IndexByte(src[j:j+q], '\\') < 0 {
+				j += q
+			} else {
+				for j < len(src) {
+					if src[j] == '\\' {
+						j += 2
+						continue
+					}
+					if src[j] == '"' {
+						break
+					}
+					j++
 				}
-				if src[j] == '"' {
-					break
-				}
-				j++
 			}
 			if j >= len(src) {
 				j = len(src) - 1

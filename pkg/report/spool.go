@@ -48,7 +48,7 @@ type SpoolOptions struct {
 	// a report.
 	Dir string
 	// Budget is the memory held for rendered findings before a run is
-	// spilled (default 32 MiB).
+	// spilled (default 8 MiB).
 	Budget int
 }
 
@@ -57,7 +57,7 @@ type SpoolOptions struct {
 func NewSpool(format string, opts SpoolOptions) (*Spool, error) {
 	s := &Spool{dir: opts.Dir, budget: opts.Budget, tally: newTally()}
 	if s.budget <= 0 {
-		s.budget = 32 << 20
+		s.budget = 8 << 20
 	}
 	switch strings.ToLower(format) {
 	case "json":
@@ -73,7 +73,7 @@ func NewSpool(format string, opts SpoolOptions) (*Spool, error) {
 
 // spoolOf is a Spool of findings already in memory (a Report without one).
 func spoolOf(fs []finding.Finding, enc chunkEncoder) (*Spool, error) {
-	s := &Spool{enc: enc, budget: 32 << 20, tally: newTally()}
+	s := &Spool{enc: enc, budget: 8 << 20, tally: newTally()}
 	for i := range fs {
 		if err := s.Add(&fs[i]); err != nil {
 			s.Close()
@@ -157,6 +157,12 @@ func (s *Spool) Add(f *finding.Finding) error {
 	if s.enc == nil {
 		s.values = append(s.values, *f)
 		return nil
+	}
+	if cap(s.buf)-len(s.buf) < 64<<10 && cap(s.buf) < s.budget {
+		// Grow by doubling up to the budget, once per spool: appends of
+		// chunks then never copy the run.
+		n := min(max(2*cap(s.buf), 1<<20), s.budget+256<<10)
+		s.buf = append(make([]byte, 0, n), s.buf...)
 	}
 	e := entry{key: keyOf(f), off: len(s.buf)}
 	e.key.seq = s.seq
