@@ -35,7 +35,9 @@ type Options struct {
 	// WalkMaxFiles and WalkTimeout bound the filesystem walk; zero means
 	// DefaultWalkMaxFiles and DefaultWalkTimeout.
 	WalkMaxFiles int
-	WalkTimeout  time.Duration
+	// Severities, when set, keeps only the controls of these severities.
+	Severities  map[finding.Severity]bool
+	WalkTimeout time.Duration
 	// WalkSkip lists absolute in-root paths the walk does not enter.
 	WalkSkip []string
 	// ProcDir and SysDir replace /proc and /sys for live readings (tests).
@@ -155,6 +157,9 @@ func Run(ctx context.Context, controls []Control, opts Options) (*Report, error)
 			continue
 		}
 		if len(opts.ControlIDs) > 0 && !contains(opts.ControlIDs, c.ID) {
+			continue
+		}
+		if opts.Severities != nil && !opts.Severities[c.Severity] {
 			continue
 		}
 		if err := ctx.Err(); err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/wardsec/ward/internal/benchmark"
+	"github.com/wardsec/ward/pkg/finding"
 	"github.com/wardsec/ward/pkg/report"
 )
 
@@ -25,6 +26,7 @@ func newHostCmd(g *Globals) *cobra.Command {
 		list       bool
 		walkTime   time.Duration
 		walkFiles  int
+		showAll    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "host",
@@ -35,7 +37,9 @@ Distribution Independent Linux, CIS Docker and CIS Kubernetes benchmarks.
 
 Every control reports pass, fail, manual (needs a person: not counted as
 passed) or not applicable (e.g. no Docker installed), with a score per
-section and overall. The audit only reads: files inside the root (symbolic
+section and overall. The report lists failed and manual controls; --all
+lists passed and not-applicable ones too. --severity selects the controls
+that run, so the scores count only those. The audit only reads: files inside the root (symbolic
 links are never followed out of it) and, for a live host, /proc and /sys.
 Controls are data (docs/host-benchmarks.md lists them); no control runs a
 command.`,
@@ -65,8 +69,12 @@ command.`,
 				}
 				return nil
 			}
+			sevs, err := g.severityFilter()
+			if err != nil {
+				return err
+			}
 			opts := benchmark.Options{Benchmarks: bs, ControlIDs: controls, Logger: g.Logger,
-				WalkTimeout: walkTime, WalkMaxFiles: walkFiles}
+				WalkTimeout: walkTime, WalkMaxFiles: walkFiles, Severities: sevs}
 			target := rootfs
 			if rootfs == "" {
 				opts.Live, opts.Rootfs = true, "/"
@@ -112,7 +120,7 @@ command.`,
 			}
 			r := g.NewReport(target, typ)
 			r.Scanners = []string{"benchmark"}
-			r.Findings = rep.AllFindings(target)
+			r.Findings = hostShown(rep.AllFindings(target), showAll)
 			r.Errors = rep.Errors(target)
 			sum := rep.Summary()
 			r.Sections = reportSections(sum)
@@ -133,6 +141,7 @@ command.`,
 	f.StringSliceVar(&benchmarks, "benchmark", nil, "benchmarks to run: linux, docker, k8s-node, k8s-control-plane (repeatable or comma-separated; default all)")
 	f.StringSliceVar(&controls, "control", nil, "run only these control IDs (repeatable)")
 	f.BoolVar(&list, "list", false, "list the controls and exit")
+	f.BoolVar(&showAll, "all", false, "also report passed and not-applicable controls (default: failed and manual ones)")
 	f.DurationVar(&walkTime, "walk-timeout", benchmark.DefaultWalkTimeout, "time bound of the filesystem walk (world-writable and unowned files); a walk that stops early makes its controls manual")
 	f.IntVar(&walkFiles, "walk-max-files", benchmark.DefaultWalkMaxFiles, "file-count bound of the filesystem walk")
 	return cmd
@@ -153,6 +162,25 @@ func reportSections(sum benchmark.Summary) []report.Section {
 	o := sum.Overall
 	out = append(out, report.Section{ID: "overall", Title: "all benchmarks", Pass: o.Pass, Fail: o.Fail + o.Error,
 		Manual: o.Manual, NA: o.NotApplicable, Score: o.Percent})
+	return out
+}
+
+// hostShown keeps the findings of failed, errored and manual controls
+// unless every control is asked for.
+func hostShown(fs []finding.Finding, all bool) []finding.Finding {
+	if all {
+		return fs
+	}
+	out := fs[:0]
+	for _, f := range fs {
+		if f.Benchmark != nil {
+			switch f.Benchmark.Status {
+			case finding.StatusPass, finding.StatusNotApplicable:
+				continue
+			}
+		}
+		out = append(out, f)
+	}
 	return out
 }
 

@@ -27,7 +27,10 @@ type sbomFlags struct {
 
 // newSBOMCmd builds `ward sbom TARGET --format cyclonedx|spdx`.
 func newSBOMCmd(g *Globals) *cobra.Command {
-	var f sbomFlags
+	var (
+		f      sbomFlags
+		format string
+	)
 	cmd := &cobra.Command{
 		Use:   "sbom TARGET",
 		Short: "Write a software bill of materials (CycloneDX 1.6 or SPDX 2.3 JSON)",
@@ -46,10 +49,7 @@ Prefixes force the kind: registry:, docker-archive:, oci-archive:, oci:, dir:.`,
   ward sbom image.tar --platform linux/arm64`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format := sbom.FormatCycloneDX
-			if cmd.Flags().Changed("format") || g.Format != "table" {
-				format = strings.ToLower(g.Format)
-			}
+			format := strings.ToLower(format)
 			var write func(io.Writer, *sbom.Inventory) error
 			opts := sbom.WriteOptions{ToolVersion: g.Info.Version}
 			switch format {
@@ -58,7 +58,7 @@ Prefixes force the kind: registry:, docker-archive:, oci-archive:, oci:, dir:.`,
 			case sbom.FormatSPDX, "spdx-json":
 				write = func(w io.Writer, inv *sbom.Inventory) error { return sbom.WriteSPDXOptions(w, inv, opts) }
 			default:
-				return usagef("ward sbom: unknown --format %q (want cyclonedx or spdx)", g.Format)
+				return usagef("ward sbom: unknown --format %q (want cyclonedx or spdx)", format)
 			}
 			inv, scanErrs, err := buildInventory(cmd.Context(), g, args[0], f)
 			if err != nil {
@@ -77,6 +77,9 @@ Prefixes force the kind: registry:, docker-archive:, oci-archive:, oci:, dir:.`,
 		},
 	}
 	fl := cmd.Flags()
+	// ward sbom's own --format (it shadows the report formats of the other
+	// commands, which an SBOM cannot be written in).
+	fl.StringVarP(&format, "format", "f", sbom.FormatCycloneDX, "SBOM format: cyclonedx (CycloneDX 1.6 JSON) or spdx (SPDX 2.3 JSON)")
 	fl.StringVar(&f.platform, "platform", "", "image platform os/arch[/variant] of a multi-platform image (default linux/<host arch>)")
 	fl.StringSliceVar(&f.insecure, "insecure-registry", nil, "registry host:port reached over plain HTTP or unverified TLS (repeatable)")
 	fl.BoolVar(&f.rootfs, "rootfs", false, "the directory is a root file system: read installed-package databases")
