@@ -3,8 +3,9 @@ package rbac
 import (
 	"errors"
 	"fmt"
-	"reflect"
 	"sort"
+	"strconv"
+	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -13,11 +14,10 @@ import (
 
 // Errors wrapped by ObjectError.
 var (
-	ErrRoleNotFound     = errors.New("referenced role not found (the binding grants nothing)")
-	ErrBadRoleRef       = errors.New("invalid roleRef")
-	ErrBadSubject       = errors.New("invalid subject")
-	ErrBadAggregation   = errors.New("invalid aggregationRule selector")
-	ErrAggregationCycle = errors.New("aggregation cycle")
+	ErrRoleNotFound   = errors.New("referenced role not found (the binding grants nothing)")
+	ErrBadRoleRef     = errors.New("invalid roleRef")
+	ErrBadSubject     = errors.New("invalid subject")
+	ErrBadAggregation = errors.New("invalid aggregationRule selector")
 )
 
 type ruleEntry struct {
@@ -111,7 +111,7 @@ func NewGraph(in Input) (*Graph, []error) {
 		}
 		g.roles[ro.Namespace+"/"+ro.Name] = r
 	}
-	errs = append(errs, g.aggregate()...)
+	g.aggregate()
 
 	for i := range in.ClusterRoleBindings {
 		b := &in.ClusterRoleBindings[i]
@@ -153,67 +153,95 @@ func NewGraph(in Input) (*Graph, []error) {
 }
 
 // aggregate computes the rules of aggregated ClusterRoles as the
-// clusterrole-aggregation controller does: the union, in ClusterRole name
-// order, of the rules of every other ClusterRole matching a selector. Rules
-// already stored in the role (a live cluster's controller output) are kept
-// when not already in the union.
-func (g *Graph) aggregate() []error {
+// clusterrole-aggregation controller converges to: the union of the rules of
+// every ClusterRole a selector matches, followed through matched aggregated
+// roles (mutual aggregation yields the union of the group), visited in
+// ClusterRole name order. Rules already stored in a role (a live cluster's
+// controller output) are kept when not already in the union.
+func (g *Graph) aggregate() {
 	names := make([]string, 0, len(g.clusterRoles))
 	for n := range g.clusterRoles {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	const (
-		todo = iota
-		busy
-		done
-	)
-	state := make(map[string]int, len(names))
-	var errs []error
-	var visit func(name string) []ruleEntry
-	visit = func(name string) []ruleEntry {
-		r := g.clusterRoles[name]
-		switch state[name] {
-		case done:
-			return r.rules
-		case busy:
-			errs = append(errs, &ObjectError{Object: r.ref, Field: "aggregationRule", Err: ErrAggregationCycle})
-			return nil
+	idx := make(map[string]int, len(names))
+	for i, n := range names {
+		idx[n] = i
+	}
+	// Intern rules so that the unions compare integers.
+	keys := map[string]int{}
+	ruleIDs := make([][]int, len(names))
+	for i, n := range names {
+		for k := range g.clusterRoles[n].raw {
+			key := ruleKey(&g.clusterRoles[n].raw[k])
+			id, ok := keys[key]
+			if !ok {
+				id = len(keys)
+				keys[key] = id
+			}
+			ruleIDs[i] = append(ruleIDs[i], id)
 		}
-		state[name] = busy
+	}
+	matched := make([][]int, len(names))
+	for i, n := range names {
+		r := g.clusterRoles[n]
+		if !r.agg {
+			continue
+		}
+		for j, other := range names {
+			if j != i && anySelectorMatches(r.selectors, g.clusterRoles[other].labels) {
+				matched[i] = append(matched[i], j)
+			}
+		}
+	}
+	seenRole := make([]int, len(names)) // generation marks, to avoid clearing per role
+	gen := 0
+	for i, n := range names {
+		r := g.clusterRoles[n]
+		if !r.agg {
+			continue
+		}
+		gen++
+		seenRole[i] = gen
+		seenRule := map[int]bool{}
 		var rules []ruleEntry
-		if r.agg {
-			for _, other := range names {
-				if other == name {
-					continue
+		queue := append([]int(nil), matched[i]...)
+		for _, j := range queue {
+			seenRole[j] = gen
+		}
+		for len(queue) > 0 {
+			j := queue[0]
+			queue = queue[1:]
+			o := g.clusterRoles[names[j]]
+			for k, id := range ruleIDs[j] {
+				if !seenRule[id] {
+					seenRule[id] = true
+					rules = append(rules, ruleEntry{rule: o.raw[k], from: names[j]})
 				}
-				o := g.clusterRoles[other]
-				if !anySelectorMatches(r.selectors, o.labels) {
-					continue
-				}
-				for _, e := range visit(other) {
-					if e.from == "" {
-						e.from = other
-					}
-					if !containsRule(rules, &e.rule) {
-						rules = append(rules, e)
-					}
+			}
+			for _, m := range matched[j] {
+				if seenRole[m] != gen {
+					seenRole[m] = gen
+					queue = append(queue, m)
 				}
 			}
 		}
-		for _, raw := range r.raw {
-			if !containsRule(rules, &raw) {
-				rules = append(rules, ruleEntry{rule: raw})
+		for k, id := range ruleIDs[i] {
+			if !seenRule[id] {
+				seenRule[id] = true
+				rules = append(rules, ruleEntry{rule: r.raw[k]})
 			}
 		}
 		r.rules = rules
-		state[name] = done
-		return rules
 	}
 	for _, n := range names {
-		visit(n)
+		if r := g.clusterRoles[n]; !r.agg {
+			r.rules = make([]ruleEntry, len(r.raw))
+			for k := range r.raw {
+				r.rules[k] = ruleEntry{rule: r.raw[k]}
+			}
+		}
 	}
-	return errs
 }
 
 func anySelectorMatches(sels []labels.Selector, l map[string]string) bool {
@@ -225,13 +253,19 @@ func anySelectorMatches(sels []labels.Selector, l map[string]string) bool {
 	return false
 }
 
-func containsRule(rules []ruleEntry, r *rbacv1.PolicyRule) bool {
-	for i := range rules {
-		if reflect.DeepEqual(&rules[i].rule, r) {
-			return true
+// ruleKey identifies a rule's content (the controller compares rules for
+// equality when it builds an aggregated role).
+func ruleKey(r *rbacv1.PolicyRule) string {
+	var b strings.Builder
+	for _, l := range [][]string{r.Verbs, r.APIGroups, r.Resources, r.ResourceNames, r.NonResourceURLs} {
+		b.WriteString(strconv.Itoa(len(l)))
+		for _, s := range l {
+			b.WriteByte(0)
+			b.WriteString(s)
 		}
+		b.WriteByte(1)
 	}
-	return false
+	return b.String()
 }
 
 func (g *Graph) addBinding(ref ObjectRef, ns string, rr rbacv1.RoleRef, subjects []rbacv1.Subject, bootstrap bool) []error {
