@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wardsec/ward/internal/progress"
 	"github.com/wardsec/ward/internal/scan"
 	"github.com/wardsec/ward/internal/secret"
 	"github.com/wardsec/ward/pkg/finding"
@@ -29,6 +31,8 @@ type secretFlags struct {
 	showSecrets     bool
 	noBuiltin       bool
 	workers         int
+	platform        string
+	insecure        []string
 }
 
 // newSecretCmd is `ward secret`: credentials in files, archives, git
@@ -42,7 +46,9 @@ func newSecretCmd(g *Globals) *cobra.Command {
 in a directory or file (default "."), standard input ("-"), the history of a git
 repository (--history, --since, --branch, --all), its staged changes (--staged,
 for a pre-commit hook) or a container image (every layer, files deleted by a
-later layer included, plus the image configuration's environment and history).
+later layer included, plus the image configuration's environment and history):
+a registry reference, a docker-save tarball, an OCI archive or OCI layout
+directory (--platform, --insecure-registry as for ward image).
 
 Archives (zip, jar, tar, tar.gz, gz) are opened to --max-archive-depth and
 base64/hex/percent-encoded text is decoded to --max-decode-depth. Secrets are
@@ -54,7 +60,9 @@ SHA-256 of each secret. A line containing "ward:allow" suppresses its findings;
   ward secret --staged --exit-code 1
   cat build.log | ward secret -
   ward secret --baseline last.json -f json -o new.json .
-  ward secret registry.example.com/app:1.2`,
+  ward secret registry.example.com/app:1.2
+  ward secret --insecure-registry localhost:5000 localhost:5000/app:dev
+  ward secret app.tar                  # docker save output: scanned layer by layer`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			target := "."
@@ -80,6 +88,8 @@ SHA-256 of each secret. A line containing "ward:allow" suppresses its findings;
 	f.BoolVar(&o.showSecrets, "show-secrets", false, "print secrets in clear in the report (default: redacted)")
 	f.BoolVar(&o.noBuiltin, "no-builtin-rules", false, "run only the rules of --rules and --config-gitleaks")
 	f.IntVar(&o.workers, "workers", 0, "parallel file workers (default: number of CPUs)")
+	f.StringVar(&o.platform, "platform", "", "platform of a multi-platform image, os/arch[/variant] (default: linux and this machine's architecture)")
+	f.StringSliceVar(&o.insecure, "insecure-registry", nil, "registry host:port reached over plain HTTP or unverified TLS (repeatable)")
 	return cmd
 }
 
@@ -159,10 +169,23 @@ func runSecret(cmd *cobra.Command, g *Globals, o *secretFlags, target string) er
 		return usagef("%s: %v", target, statErr)
 	}
 
-	// Images go through the orchestrator (layers, deleted files, config).
-	if !isPath {
-		res, err := scan.Run(ctx, target, scan.Options{Scanners: []string{scan.Secret}, Secret: so, CacheDir: g.CacheDir, Logger: g.Logger, Now: g.Now})
+	progressOn := g.StderrTTY && !g.NoProgress && !g.Quiet
+	// Images go through the orchestrator (layers, deleted files, config):
+	// registry references, docker-save tarballs and OCI archives or layout
+	// directories (which are not archives of loose files).
+	if !isPath || (!history && !o.staged && target != "-" && secret.IsImageArchive(target)) {
+		spin := progress.Start(g.Stderr, progressOn, "secrets in "+target, "files")
+		res, err := scan.Run(ctx, target, scan.Options{
+			Scanners: []string{scan.Secret}, Secret: so, CacheDir: g.CacheDir,
+			Platform: o.platform, InsecureRegistries: o.insecure,
+			Progress: spin, Logger: g.Logger, Now: g.Now,
+		})
+		spin.Stop()
 		if err != nil {
+			var optErr *scan.OptionError
+			if errors.As(err, &optErr) {
+				return usagef("%v", err)
+			}
 			return &ExitError{Code: ExitScanError, Err: fmt.Errorf("%s: %w", target, err)}
 		}
 		r := g.NewReport(target, res.Artifact.Type)
@@ -172,8 +195,15 @@ func runSecret(cmd *cobra.Command, g *Globals, o *secretFlags, target string) er
 		return g.Emit(r)
 	}
 
+	label := "secrets in " + target
+	if history || o.staged {
+		label = "secrets in the git history of " + target
+	}
+	spin := progress.Start(g.Stderr, progressOn, label, "files")
+	so.Progress = spin
 	s, err := secret.New(so)
 	if err != nil {
+		spin.Stop()
 		return usagef("%v", err) // "rules: ..."
 	}
 	var (
@@ -200,6 +230,7 @@ func runSecret(cmd *cobra.Command, g *Globals, o *secretFlags, target string) er
 	default:
 		fs, errs = s.ScanFile(ctx, target, target)
 	}
+	spin.Stop()
 	finding.Sort(fs)
 	r := g.NewReport(target, typ)
 	r.Scanners = []string{"secret"}
