@@ -58,7 +58,7 @@ func TestSecretInsecureRegistry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref, err := name.ParseReference(host+"/team/api:2")
+	ref, err := name.ParseReference(host + "/team/api:2")
 	if err != nil {
 		t.Fatal(err)
 	}
