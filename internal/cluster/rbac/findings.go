@@ -85,7 +85,7 @@ func (g *Graph) bindingFindings(opts *Options) []finding.Finding {
 				for ri := range rules {
 					if !harmlessPublic(&rules[ri].rule) {
 						out = append(out, newFinding(opts, RuleAnonymous, finding.SeverityCritical, obj,
-							fmt.Sprintf("%s grants %s the rules of %s, e.g. rule %d", b.ref, s, via, ri), s.key()))
+							fmt.Sprintf("%s grants %s the rules of %s, beyond the public health and version endpoints (rule %d)", b.ref, s, via, ri), s.key()))
 						break
 					}
 				}
