@@ -71,9 +71,13 @@ func Match(ctx context.Context, d *db.DB, inv *sbom.Inventory, opts Options) ([]
 			}
 			for _, g := range groupHits(hits) {
 				f, ok := buildFinding(p, g, target, opts, cc)
-				if ok {
-					out = append(out, f)
+				if !ok {
+					continue
 				}
+				if err := rateFromAliases(r, &f, g, cache, cc); err != nil {
+					return err
+				}
+				out = append(out, f)
 			}
 		}
 		return nil
