@@ -178,7 +178,7 @@ func (e *Engine) Reach(from, to Endpoint, port int32, proto corev1.Protocol) Ver
 	v.Allowed = v.Egress.Allowed && v.Ingress.Allowed
 	switch {
 	case v.Allowed:
-		v.Reason = fmt.Sprintf("allowed: egress %s; ingress %s", v.Egress.Reason, v.Ingress.Reason)
+		v.Reason = fmt.Sprintf("allowed: egress: %s; ingress: %s", v.Egress.Reason, v.Ingress.Reason)
 	case !v.Egress.Allowed && !v.Ingress.Allowed:
 		v.Reason = fmt.Sprintf("denied by egress (%s) and ingress (%s)", v.Egress.Reason, v.Ingress.Reason)
 	case !v.Egress.Allowed:
@@ -251,7 +251,7 @@ func (e *Engine) decide(subject, peer *pod, peerIP netip.Addr, portPod *pod, por
 		d.Reason = fmt.Sprintf("no policy selects %s/%s for %s", subject.Namespace, subject.Name, dir)
 	case len(d.Allowing) > 0:
 		d.Allowed = true
-		d.Reason = fmt.Sprintf("%s allowed by %s", dir, refs(d.Allowing))
+		d.Reason = fmt.Sprintf("allowed by %s", refs(d.Allowing))
 	default:
 		d.Reason = fmt.Sprintf("%s/%s is isolated for %s by %s and no rule allows %s port %d/%s", subject.Namespace, subject.Name, dir, refs(d.Selecting), peerName(peer, peerIP), port, proto)
 	}

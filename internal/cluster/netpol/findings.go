@@ -138,11 +138,11 @@ func (e *Engine) namespaceFindings(opts *Options, ns *namespace) []finding.Findi
 	obj := &finding.ObjectRef{APIVersion: "v1", Kind: "Namespace", Name: ns.name}
 	if !denyIn {
 		out = append(out, newFinding(opts, RuleNoDefaultDenyIngress, finding.SeverityMedium, obj,
-			fmt.Sprintf("namespace %s has %d pods and no NetworkPolicy that selects all of them for ingress", ns.name, workloads)))
+			fmt.Sprintf("namespace %s has %s and no NetworkPolicy that selects all of them for ingress", ns.name, plural(workloads, "pod"))))
 	}
 	if !denyOut {
 		out = append(out, newFinding(opts, RuleNoDefaultDenyEgress, finding.SeverityLow, obj,
-			fmt.Sprintf("namespace %s has %d pods and no NetworkPolicy that selects all of them for egress", ns.name, workloads)))
+			fmt.Sprintf("namespace %s has %s and no NetworkPolicy that selects all of them for egress", ns.name, plural(workloads, "pod"))))
 	}
 	// Pods selected by no policy, one finding per owner.
 	type group struct {
@@ -180,7 +180,7 @@ func (e *Engine) namespaceFindings(opts *Options, ns *namespace) []finding.Findi
 		g := groups[anchor]
 		msg := fmt.Sprintf("pod %s/%s is selected by no NetworkPolicy: it accepts and opens connections from and to anywhere", ns.name, g.pod.Name)
 		if g.count > 1 {
-			msg += fmt.Sprintf(" (and %d more pods of %s)", g.count-1, anchor)
+			msg += fmt.Sprintf(" (and %s of %s)", plural(g.count-1, "more pod"), anchor)
 		}
 		f := newFinding(opts, RulePodNotSelected, finding.SeverityMedium,
 			&finding.ObjectRef{APIVersion: "v1", Kind: "Pod", Namespace: ns.name, Name: g.pod.Name, FieldPath: "metadata.labels"}, msg)
@@ -278,7 +278,7 @@ func (e *Engine) serviceFindings(opts *Options) []finding.Finding {
 		if len(shown) > 5 {
 			shown = shown[:5]
 		}
-		msg := fmt.Sprintf("%s Service %s/%s routes outside traffic to %d privileged pod(s): %s", s.Type, s.Namespace, s.Name, len(priv), strings.Join(shown, ", "))
+		msg := fmt.Sprintf("%s Service %s/%s routes outside traffic to %s: %s", s.Type, s.Namespace, s.Name, plural(len(priv), "privileged pod"), strings.Join(shown, ", "))
 		if len(priv) > len(shown) {
 			msg += ", ..."
 		}
@@ -286,4 +286,11 @@ func (e *Engine) serviceFindings(opts *Options) []finding.Finding {
 			&finding.ObjectRef{APIVersion: "v1", Kind: "Service", Namespace: s.Namespace, Name: s.Name, FieldPath: "spec.type"}, msg))
 	}
 	return out
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }

@@ -120,7 +120,7 @@ func TestUnselectedPodsGroupedByOwner(t *testing.T) {
 			fps[f.Fingerprint] = true
 		}
 	}
-	if len(msgs) != 2 || len(fps) != 2 || !strings.Contains(strings.Join(msgs, "\n"), "and 1 more pods of ReplicaSet/web") {
+	if len(msgs) != 2 || len(fps) != 2 || !strings.Contains(strings.Join(msgs, "\n"), "and 1 more pod of ReplicaSet/web") {
 		t.Errorf("grouped findings = %q", msgs)
 	}
 	// A new pod of the same owner keeps the fingerprint.

@@ -284,14 +284,18 @@ func (g *Graph) automountFindings(opts *Options) []finding.Finding {
 	for _, k := range order {
 		gr := groups[k]
 		if gr.count > 1 {
-			gr.f.Message += fmt.Sprintf(" (and %d more pods of %s)", gr.count-1, anchorOf(gr.f.Message, k))
+			more := "1 more pod"
+			if gr.count > 2 {
+				more = fmt.Sprintf("%d more pods", gr.count-1)
+			}
+			gr.f.Message += fmt.Sprintf(" (and %s of %s)", more, anchorOf(k))
 		}
 		out = append(out, gr.f)
 	}
 	return out
 }
 
-func anchorOf(_ string, key string) string {
+func anchorOf(key string) string {
 	parts := strings.Split(key, "\x00")
 	return parts[len(parts)-1]
 }

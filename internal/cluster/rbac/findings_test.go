@@ -157,7 +157,7 @@ func TestAutomountedToken(t *testing.T) {
 	for _, f := range g.Findings(Options{}) {
 		if f.RuleID == RuleAutomountedToken {
 			got = append(got, f.Location.Object.Name+":"+f.Severity.String())
-			if f.Location.Object.Name == "build-1" && !strings.Contains(f.Message, "and 1 more pods of Job/build") {
+			if f.Location.Object.Name == "build-1" && !strings.Contains(f.Message, "and 1 more pod of Job/build") {
 				t.Errorf("grouped message = %q", f.Message)
 			}
 		}
