@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/wardsec/ward/pkg/sbom"
 )
@@ -42,6 +43,17 @@ func (d *dirArtifact) Walk(ctx context.Context, fn WalkFunc) error {
 	return d.WalkLayer(ctx, 0, fn)
 }
 
+// MaxDirDepth is how deep a directory tree is walked: directories nested
+// deeper are reported (ErrTooDeep) and not descended into. Every file
+// operation through an os.Root resolves the path one component at a time,
+// so deeper trees would cost time quadratic in their depth; real trees
+// stay far below it (PATH_MAX, 4096 bytes, allows about 2,000 levels).
+const MaxDirDepth = 256
+
+// ErrTooDeep is the walk problem of a directory nested deeper than
+// MaxDirDepth.
+var ErrTooDeep = fmt.Errorf("directory nested deeper than %d levels: not scanned", MaxDirDepth)
+
 // skipRootfs are pseudo file systems of a live root.
 var skipRootfs = map[string]bool{"proc": true, "sys": true, "dev": true}
 
@@ -72,6 +84,10 @@ func (d *dirArtifact) WalkLayer(ctx context.Context, i int, fn WalkFunc) error {
 			return nil
 		}
 		if d.rootfs && de.IsDir() && skipRootfs[p] {
+			return fs.SkipDir
+		}
+		if de.IsDir() && strings.Count(p, "/")+1 >= MaxDirDepth {
+			errs.add(nil, p, ErrTooDeep)
 			return fs.SkipDir
 		}
 		info, err := de.Info()

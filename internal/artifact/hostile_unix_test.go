@@ -4,6 +4,7 @@ package artifact_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -45,5 +46,65 @@ func TestLayoutBlobFIFO(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("walk blocked on a FIFO blob")
+	}
+}
+
+// mkdeep makes levels nested directories "d" under dir with mkdirat and
+// openat (a path that long cannot be named from the top) and a file at
+// the bottom.
+func mkdeep(t *testing.T, dir string, levels int) {
+	t.Helper()
+	fd, err := syscall.Open(dir, syscall.O_RDONLY|syscall.O_DIRECTORY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < levels; i++ {
+		if err := syscall.Mkdirat(fd, "d", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		next, err := syscall.Openat(fd, "d", syscall.O_RDONLY|syscall.O_DIRECTORY, 0)
+		syscall.Close(fd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fd = next
+	}
+	f, err := syscall.Openat(fd, "go.mod", syscall.O_CREAT|syscall.O_WRONLY, 0o644)
+	if err == nil {
+		syscall.Close(f)
+	}
+	syscall.Close(fd)
+}
+
+// Issue 13 §2: a tree 10,000 levels deep did not finish in 60 s (every
+// os.Root operation resolves the path one level at a time). Directories
+// deeper than MaxDirDepth are reported and skipped.
+func TestDirTooDeep(t *testing.T) {
+	dir := t.TempDir()
+	mkdeep(t, dir, 3000)
+	a, err := artifact.Open(context.Background(), dir, artifact.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	done := make(chan error, 1)
+	var deepest int
+	go func() {
+		done <- a.Walk(context.Background(), func(f *artifact.File, _ io.Reader) error {
+			deepest = max(deepest, strings.Count(f.Path, "/")+1)
+			return nil
+		})
+	}()
+	select {
+	case err := <-done:
+		probs, fatal := artifact.Problems(err)
+		if fatal != nil || len(probs) != 1 || !errors.Is(probs[0], artifact.ErrTooDeep) {
+			t.Fatalf("walk error %v, want one ErrTooDeep problem", err)
+		}
+		if deepest > artifact.MaxDirDepth {
+			t.Errorf("walked %d levels deep, want at most %d", deepest, artifact.MaxDirDepth)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("walk of a deep tree did not finish in 10 s")
 	}
 }
