@@ -302,7 +302,11 @@ func TestNilConversions(t *testing.T) {
 			SecurityContext: &corev1.SecurityContext{Capabilities: &corev1.Capabilities{Add: []corev1.Capability{"NET_ADMIN"}}}}}},
 		Status: corev1.PodStatus{PodIPs: []corev1.PodIP{{IP: "10.0.0.1"}, {IP: "bogus"}}}}
 	p := PodFromCore(pod)
-	if !p.Privileged || len(p.IPs) != 1 || p.Owner != "ReplicaSet/rs" || len(p.Ports) != 1 {
+	if !p.Privileged || len(p.IPs) != 1 || p.Owner != "ReplicaSet/rs" || len(p.Ports) != 1 || p.Finished {
 		t.Errorf("PodFromCore = %+v", p)
+	}
+	pod.Status.Phase = corev1.PodSucceeded
+	if !PodFromCore(pod).Finished {
+		t.Error("succeeded pod not finished")
 	}
 }

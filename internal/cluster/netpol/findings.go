@@ -122,7 +122,7 @@ func (c *cpolicy) defaultDeny(ingress bool) bool {
 func (e *Engine) namespaceFindings(opts *Options, ns *namespace) []finding.Finding {
 	workloads := 0
 	for _, p := range ns.pods {
-		if !p.HostNetwork {
+		if !p.HostNetwork && !p.Finished {
 			workloads++
 		}
 	}
@@ -152,7 +152,7 @@ func (e *Engine) namespaceFindings(opts *Options, ns *namespace) []finding.Findi
 	groups := map[string]*group{}
 	var order []string
 	for _, p := range ns.pods {
-		if p.HostNetwork {
+		if p.HostNetwork || p.Finished {
 			continue
 		}
 		selected := false
@@ -267,7 +267,7 @@ func (e *Engine) serviceFindings(opts *Options) []finding.Finding {
 		sel := labels.SelectorFromSet(s.Selector)
 		var priv []string
 		for _, p := range ns.pods {
-			if p.Privileged && sel.Matches(labels.Set(p.Labels)) {
+			if p.Privileged && !p.Finished && sel.Matches(labels.Set(p.Labels)) {
 				priv = append(priv, p.Name)
 			}
 		}

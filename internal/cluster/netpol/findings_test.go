@@ -59,8 +59,8 @@ func TestNetworkFindings(t *testing.T) {
 			in: Input{Pods: []Pod{onePod("a", map[string]string{"app": "x"}), {Namespace: "a", Name: "q"}},
 				Policies: []networkingv1.NetworkPolicy{genPolicy("a", "x", match("app", "x"), nil, nil, typesIngressEgress...)}},
 			want: []string{"K8S-NET-001 Namespace/a", "K8S-NET-002 Namespace/a", "K8S-NET-003 Pod/a/q"}},
-		{name: "namespace with only host-network pods or excluded: nothing",
-			in:   Input{Pods: []Pod{{Namespace: "a", Name: "h", HostNetwork: true}, onePod("kube-system", nil)}},
+		{name: "namespace with only host-network or finished pods, or excluded: nothing",
+			in:   Input{Pods: []Pod{{Namespace: "a", Name: "h", HostNetwork: true}, {Namespace: "a", Name: "done", Finished: true}, onePod("kube-system", nil)}},
 			opts: Options{ExcludeNamespaces: []string{"kube-system"}}},
 		{name: "allow all sources",
 			in: Input{Policies: []networkingv1.NetworkPolicy{

@@ -50,6 +50,9 @@ type Pod struct {
 	Privileged bool
 	// Owner is the controlling owner ("ReplicaSet/web-5d4f"), for grouping findings.
 	Owner string
+	// Finished pods (phase Succeeded or Failed) run nothing: the namespace
+	// and pod checks skip them.
+	Finished bool
 }
 
 // PodFromCore extracts the Pod of p. Invalid pod IPs are skipped.
@@ -57,7 +60,8 @@ func PodFromCore(p *corev1.Pod) Pod {
 	if p == nil {
 		return Pod{}
 	}
-	out := Pod{Namespace: p.Namespace, Name: p.Name, UID: string(p.UID), Labels: p.Labels, HostNetwork: p.Spec.HostNetwork}
+	out := Pod{Namespace: p.Namespace, Name: p.Name, UID: string(p.UID), Labels: p.Labels, HostNetwork: p.Spec.HostNetwork,
+		Finished: p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed}
 	ips := p.Status.PodIPs
 	if len(ips) == 0 && p.Status.PodIP != "" {
 		ips = []corev1.PodIP{{IP: p.Status.PodIP}}

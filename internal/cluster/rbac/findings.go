@@ -204,9 +204,13 @@ func (g *Graph) roleFindings(opts *Options) []finding.Finding {
 	return out
 }
 
-// automountOn reports whether the pod mounts its service account token: the
-// pod's setting wins, then the service account's, and the default is true.
+// automountOn reports whether the running pod mounts its service account
+// token: the pod's setting wins, then the service account's, and the
+// default is true.
 func (g *Graph) automountOn(p *PodInfo) bool {
+	if p.Finished {
+		return false
+	}
 	if p.AutomountServiceAccountToken != nil {
 		return *p.AutomountServiceAccountToken
 	}

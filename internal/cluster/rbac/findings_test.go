@@ -150,6 +150,7 @@ func TestAutomountedToken(t *testing.T) {
 			{Namespace: "a", Name: "read", ServiceAccountName: "reader"},
 			{Namespace: "a", Name: "optout", ServiceAccountName: "builder", AutomountServiceAccountToken: ptr(false)},
 			{Namespace: "a", Name: "plain"}, // default SA has no rights
+			{Namespace: "a", Name: "build-0", ServiceAccountName: "builder", Owner: "Job/old", Finished: true},
 		},
 	}
 	g, _ := NewGraph(in)

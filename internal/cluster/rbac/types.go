@@ -235,6 +235,9 @@ type PodInfo struct {
 	NodeName                     string
 	// Owner is the controlling owner (e.g. "ReplicaSet/web-5d4f"), for messages.
 	Owner string
+	// Finished pods (phase Succeeded or Failed) hold no mounted token any
+	// more: the automount check and exec moves skip them.
+	Finished bool
 }
 
 // PodFromCore extracts the PodInfo of pod.
@@ -244,7 +247,7 @@ func PodFromCore(pod *corev1.Pod) PodInfo {
 	}
 	p := PodInfo{Namespace: pod.Namespace, Name: pod.Name, UID: string(pod.UID),
 		ServiceAccountName: pod.Spec.ServiceAccountName, AutomountServiceAccountToken: pod.Spec.AutomountServiceAccountToken,
-		NodeName: pod.Spec.NodeName}
+		NodeName: pod.Spec.NodeName, Finished: pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed}
 	for _, o := range pod.OwnerReferences {
 		if o.Controller != nil && *o.Controller {
 			p.Owner = o.Kind + "/" + o.Name
