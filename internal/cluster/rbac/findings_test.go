@@ -289,6 +289,38 @@ func TestHostileObjects(t *testing.T) {
 	}
 }
 
+func TestEscalationBindFromTwoBindings(t *testing.T) {
+	// bind comes from a group binding, create rolebindings from a direct one.
+	in := Input{
+		ClusterRoles: []rbacv1.ClusterRole{cr("cluster-admin", rule(l("*"), l("*"), l("*"))),
+			cr("binder", rule(l("bind"), l("rbac.authorization.k8s.io"), l("clusterroles"))),
+			cr("rb-writer", rule(l("create"), l("rbac.authorization.k8s.io"), l("rolebindings")))},
+		ClusterRoleBindings: []rbacv1.ClusterRoleBinding{crb("adm", "cluster-admin", subj("ServiceAccount", "admin", "ops"))},
+		RoleBindings: []rbacv1.RoleBinding{rb("ops", "g", "ClusterRole", "binder", subj("Group", "leads", "")),
+			rb("ops", "u", "ClusterRole", "rb-writer", subj("User", "lee", ""))},
+	}
+	g, _ := NewGraph(in)
+	for _, p := range g.EscalationPaths(Options{}) {
+		if p.From.String() == "User lee" {
+			t.Errorf("lee is not in group leads, yet: %s", p)
+		}
+	}
+	// With the group membership known (Allowed-style identity), the move exists:
+	// user identities only carry system:authenticated, so bind the group
+	// system:authenticated instead.
+	in.RoleBindings[0].Subjects = []rbacv1.Subject{subj("Group", GroupAuthenticated, "")}
+	g, _ = NewGraph(in)
+	found := false
+	for _, p := range g.EscalationPaths(Options{}) {
+		if p.From.String() == "User lee" && p.To.String() == "system:serviceaccount:ops:admin" && strings.Contains(p.Steps[0].Action, "bind itself a role") {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("no bind path for lee")
+	}
+}
+
 func TestEscalationThroughGroup(t *testing.T) {
 	in := Input{
 		ClusterRoles:        []rbacv1.ClusterRole{cr("cluster-admin", rule(l("*"), l("*"), l("*"))), cr("pods", rule(l("create"), l(""), l("pods")))},

@@ -244,13 +244,6 @@ func (g *Graph) addMoves(e *egraph, from int, opts *Options, each func(kind, ns 
 				}
 				e.add(eedge{from: from, to: each(kind, ns, names), action: "impersonate service accounts in " + where, grant: gr})
 			}
-			if ruleCovers(rule, "create", rbacv1.GroupName, "rolebindings", "") {
-				rbCreate[ns] = true
-			}
-			if ruleCovers(rule, "bind", rbacv1.GroupName, "clusterroles", "") || ruleCovers(rule, "bind", rbacv1.GroupName, "roles", "") ||
-				ruleCovers(rule, "escalate", rbacv1.GroupName, "roles", "") {
-				binds = append(binds, bindG{ns, gr})
-			}
 			if ns != "" {
 				continue
 			}
@@ -271,6 +264,24 @@ func (g *Graph) addMoves(e *egraph, from int, opts *Options, each func(kind, ns 
 			}
 			if ruleCovers(rule, "get", "", "nodes", "proxy") || ruleCovers(rule, "create", "", "nodes", "proxy") {
 				e.add(eedge{from: from, to: each("pods", "", nil), action: "run commands in pods through the kubelet (nodes/proxy)", grant: gr})
+			}
+		}
+	}
+	// bind (or escalate) and create rolebindings may come from different
+	// bindings, the identity's own or its groups'.
+	for _, ig := range g.identityGrants(s) {
+		b := ig.b
+		if b.bootstrap && !opts.IncludeSystem {
+			continue
+		}
+		for ri := range b.role.rules {
+			rule := &b.role.rules[ri].rule
+			if ruleCovers(rule, "create", rbacv1.GroupName, "rolebindings", "") {
+				rbCreate[b.ns] = true
+			}
+			if ruleCovers(rule, "bind", rbacv1.GroupName, "clusterroles", "") || ruleCovers(rule, "bind", rbacv1.GroupName, "roles", "") ||
+				ruleCovers(rule, "escalate", rbacv1.GroupName, "roles", "") {
+				binds = append(binds, bindG{b.ns, b.grant(ig.si, ri)})
 			}
 		}
 	}
