@@ -21,6 +21,7 @@ func commands(g *Globals) []*cobra.Command {
 		newDBCmd(g),
 		newVexCmd(g),
 		newHostCmd(g),
+		newK8sCmd(g),
 		newRuntimeCmd(g),
 		newCacheCmd(g),
 		newVersionCmd(g),

@@ -161,9 +161,16 @@ func RBACGraph(ctx context.Context, src Source, opts Options) (*rbac.Graph, *Res
 	return g, s.res, ctx.Err()
 }
 
+// Network is the NetworkPolicy engine of a cluster and the pods it knows.
+type Network struct {
+	Engine *netpol.Engine
+	// Pods by "namespace/name".
+	Pods map[string]netpol.Pod
+}
+
 // NetworkEngine reads namespaces, pods, NetworkPolicies and services and
 // builds the NetworkPolicy engine (for reach).
-func NetworkEngine(ctx context.Context, src Source, opts Options) (*netpol.Engine, *Result, error) {
+func NetworkEngine(ctx context.Context, src Source, opts Options) (*Network, *Result, error) {
 	s, err := newGraphScan(ctx, src, opts)
 	if err != nil {
 		return nil, nil, err
@@ -178,5 +185,9 @@ func NetworkEngine(ctx context.Context, src Source, opts Options) (*netpol.Engin
 	for _, err := range errs {
 		s.graphError("network", err)
 	}
-	return e, s.res, ctx.Err()
+	n := &Network{Engine: e, Pods: make(map[string]netpol.Pod, len(in.Pods))}
+	for _, p := range in.Pods {
+		n.Pods[p.Namespace+"/"+p.Name] = p
+	}
+	return n, s.res, ctx.Err()
 }

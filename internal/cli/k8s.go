@@ -1,0 +1,315 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/spf13/cobra"
+
+	"github.com/wardsec/ward/internal/cluster"
+	"github.com/wardsec/ward/internal/kube"
+	"github.com/wardsec/ward/internal/misconfig/compliance"
+	"github.com/wardsec/ward/internal/misconfig/k8s"
+	"github.com/wardsec/ward/internal/scan"
+	"github.com/wardsec/ward/internal/secret"
+	"github.com/wardsec/ward/pkg/finding"
+	"github.com/wardsec/ward/pkg/report"
+)
+
+// k8sConn are the connection flags of every `ward k8s` command.
+type k8sConn struct {
+	kubeconfig, context string
+	namespace           string
+	allNamespaces       bool
+}
+
+func (c *k8sConn) register(cmd *cobra.Command) {
+	f := cmd.PersistentFlags()
+	f.StringVar(&c.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG list, then ~/.kube/config, then the pod's service account)")
+	f.StringVar(&c.context, "context", "", "kubeconfig context (default: the current context)")
+	f.StringVarP(&c.namespace, "namespace", "n", "", "namespace (default for scans: all namespaces)")
+	f.BoolVarP(&c.allNamespaces, "all-namespaces", "A", false, "every namespace (the default for scans)")
+}
+
+// connect resolves the kubeconfig and builds the client.
+func (c *k8sConn) connect() (*kube.Client, string, error) {
+	cfg, err := kube.LoadConfig(kube.LoadOptions{Kubeconfig: c.kubeconfig, Context: c.context})
+	if err != nil {
+		return nil, "", &ExitError{Code: ExitScanError, Err: err}
+	}
+	cl, err := kube.New(cfg)
+	if err != nil {
+		return nil, "", &ExitError{Code: ExitScanError, Err: err}
+	}
+	target := cl.Host()
+	if cfg.Context != "" {
+		target = cfg.Context + " (" + cl.Host() + ")"
+	}
+	return cl, target, nil
+}
+
+// clusterError turns a scan that could not start into exit 3 with a
+// message that says what to check.
+func clusterError(host string, err error) error {
+	switch {
+	case kube.IsUnauthorized(err):
+		err = fmt.Errorf("%w (the credentials were refused: expired or revoked token or certificate?)", err)
+	case kube.IsForbidden(err):
+		err = fmt.Errorf("%w (RBAC forbids discovery to these credentials)", err)
+	}
+	return &ExitError{Code: ExitScanError, Err: fmt.Errorf("cluster %s: %w", host, err)}
+}
+
+func newK8sCmd(g *Globals) *cobra.Command {
+	var (
+		conn          k8sConn
+		kinds         []string
+		framework     string
+		pssVersion    string
+		apply         bool
+		includeSystem bool
+		showSecrets   bool
+	)
+	cmd := &cobra.Command{
+		Use:   "k8s",
+		Short: "Scan a live Kubernetes cluster: workloads, Pod Security, RBAC, network policy, control plane, mesh",
+		Long: `K8s reads a running cluster through its API (kubeconfig resolved as kubectl
+does: --kubeconfig, the KUBECONFIG list, ~/.kube/config, or the pod's service
+account) and reports, for every object, with its apiVersion, kind, namespace,
+name, uid and field path:
+
+  misconfig  every manifest check and Pod Security Standards check on the
+             workloads that exist (Pods, controllers, CronJobs), each workload
+             against its namespace's pod-security.kubernetes.io labels, namespaces
+             without an enforce label, control-plane flags of static pods (CIS
+             1.2-1.4, 2), anonymous access, kubelet configz, Istio and Linkerd
+  rbac       risky grants and escalation paths of the RBAC graph
+  network    namespaces without default-deny, pods no policy selects, open
+             policies, exposed privileged pods
+  secret     secrets in ConfigMaps and in container environment values
+  vuln       images of running pods, each digest scanned once (opt-in)
+
+Objects are listed page by page (limit/continue) and checked one at a time.
+A kind that RBAC forbids, or an endpoint that fails, is reported and skipped:
+the rest is still scanned and the exit code is 3.
+
+--format policyreport writes wgpolicyk8s.io/v1alpha2 PolicyReport (one per
+namespace) and ClusterPolicyReport objects; --apply writes them into the
+cluster (the PolicyReport CRDs must be installed).`,
+		Example: `  ward k8s
+  ward k8s --context prod -n shop --scanners misconfig,rbac
+  ward k8s --compliance k8s-pss-restricted --format json
+  ward k8s --format policyreport --apply
+  ward k8s who-can get secrets -n shop
+  ward k8s reach shop/web shop/db --port 5432/TCP`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if framework != "" && !compliance.Known(framework) {
+				return usagef("--compliance: unknown framework %q (want %s)", framework, strings.Join(compliance.Frameworks(), ", "))
+			}
+			if apply && g.Format != "policyreport" {
+				return usagef("--apply needs --format policyreport")
+			}
+			if pssVersion != "" {
+				if _, err := k8s.NewPSS(pssVersion); err != nil {
+					return usagef("--pss-version: %v", err)
+				}
+			}
+			if g.Format != "policyreport" {
+				if _, err := report.New(g.Format, report.Options{}); err != nil {
+					return usagef("--format: %v (or policyreport)", err)
+				}
+			}
+			scanners := splitList(g.Scanners)
+			for _, s := range scanners {
+				if !contains(cluster.Scanners, s) {
+					return usagef("--scanners: unknown scanner %q (want %s)", s, strings.Join(cluster.Scanners, ", "))
+				}
+			}
+			cl, target, err := conn.connect()
+			if err != nil {
+				return err
+			}
+			opts := cluster.Options{Target: target, IncludeKinds: splitList(kinds), Scanners: scanners,
+				PSSVersion: pssVersion, IncludeSystem: includeSystem, Logger: g.Logger}
+			if conn.namespace != "" && !conn.allNamespaces {
+				opts.Namespaces = []string{conn.namespace}
+			}
+			if len(scanners) == 0 || contains(scanners, cluster.ScannerSecret) {
+				sec, err := secret.New(secret.Options{ShowSecrets: showSecrets, Logger: g.Logger})
+				if err != nil {
+					return &ExitError{Code: ExitScanError, Err: err}
+				}
+				opts.Secrets = sec
+			}
+			if contains(scanners, cluster.ScannerVuln) {
+				opts.Images = g.imageScanner()
+			}
+			res, err := cluster.Scan(cmd.Context(), cl, opts)
+			if err != nil {
+				return clusterError(cl.Host(), err)
+			}
+			fs := res.Findings
+			r := g.NewReport(target, "cluster")
+			r.Scanners = scanners
+			if len(r.Scanners) == 0 {
+				r.Scanners = []string{cluster.ScannerMisconfig, cluster.ScannerRBAC, cluster.ScannerNetwork, cluster.ScannerSecret}
+			}
+			r.Errors = res.Errors
+			r.Warnings = res.Warnings
+			if framework != "" {
+				fs = inFramework(fs, framework)
+				cat := append(k8s.Checks(), cluster.Rules()...)
+				ctrls, err := compliance.Build(framework, cat, fs)
+				if err != nil {
+					return usagef("--compliance: %v", err)
+				}
+				r.Compliance = ctrls
+			}
+			r.Findings = fs
+			if g.Format == "policyreport" {
+				return g.emitPolicyReports(cmd.Context(), cl, r, apply)
+			}
+			return g.Emit(r)
+		},
+	}
+	conn.register(cmd)
+	f := cmd.Flags()
+	f.StringSliceVar(&kinds, "include-kinds", nil, "only these kinds (Kind or plural, e.g. Pod,deployments,ConfigMap)")
+	f.StringVar(&framework, "compliance", "", "only findings of a framework, with a per-control summary: "+strings.Join(compliance.Frameworks(), ", "))
+	f.StringVar(&pssVersion, "pss-version", "latest", "Pod Security Standards version for the manifest checks: latest or v1.N")
+	f.BoolVar(&apply, "apply", false, "with --format policyreport: write the reports into the cluster (server-side apply)")
+	f.BoolVar(&includeSystem, "include-system", false, "also report RBAC grants of the bootstrap system: roles")
+	f.BoolVar(&showSecrets, "show-secrets", false, "show found secrets in full instead of redacted")
+	cmd.AddCommand(newK8sWhoCanCmd(g, &conn), newK8sReachCmd(g, &conn))
+	return cmd
+}
+
+func splitList(in []string) []string {
+	var out []string
+	for _, s := range in {
+		for _, p := range strings.Split(s, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// inFramework keeps the findings mapped to a control of framework.
+func inFramework(fs []finding.Finding, framework string) []finding.Finding {
+	out := fs[:0]
+	for _, f := range fs {
+		for _, t := range f.Tags {
+			if strings.HasPrefix(t, framework+":") {
+				out = append(out, f)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// imageScanner scans one running image with the image pipeline (vuln
+// only), by digest when the kubelet reported one.
+func (g *Globals) imageScanner() cluster.ImageScanner {
+	return func(ctx context.Context, ref, digest string) ([]finding.Finding, error) {
+		target := ref
+		if digest != "" {
+			if r, err := name.ParseReference(ref); err == nil {
+				target = r.Context().Digest(digest).String()
+			}
+		}
+		res, err := scan.Run(ctx, target, scan.Options{Scanners: []string{"vuln"}, CacheDir: g.CacheDir, Logger: g.Logger, Now: g.Now})
+		if err != nil {
+			return nil, err
+		}
+		return res.Findings, nil
+	}
+}
+
+// emitPolicyReports filters the findings as Emit does, writes the
+// PolicyReports and, with apply, writes them into the cluster.
+func (g *Globals) emitPolicyReports(ctx context.Context, cl *kube.Client, r *report.Report, apply bool) error {
+	keep, err := g.severityFilter()
+	if err != nil {
+		return err
+	}
+	ign, err := g.loadIgnore(g.ignoreExplicit)
+	if err != nil {
+		return err
+	}
+	fs := r.Findings[:0]
+	for _, f := range r.Findings {
+		if keep == nil || keep[f.Severity] {
+			fs = append(fs, f)
+		}
+	}
+	if ign != nil {
+		r.Warnings = append(r.Warnings, ign.Apply(fs, g.Now())...)
+	}
+	if !g.ShowSuppressed {
+		kept := fs[:0]
+		for _, f := range fs {
+			if f.Suppressed == nil {
+				kept = append(kept, f)
+			}
+		}
+		fs = kept
+	}
+	reps := cluster.PolicyReports(fs, g.Now())
+	if err := g.writeOutput(func(out io.Writer) error { return cluster.WritePolicyReports(out, reps) }); err != nil {
+		return &ExitError{Code: ExitScanError, Err: err}
+	}
+	var errs []error
+	if apply {
+		errs = applyReports(ctx, cl, reps)
+	}
+	if !g.Quiet {
+		for _, w := range r.Warnings {
+			fmt.Fprintln(g.Stderr, "warning: "+termSafe(w, false))
+		}
+		for _, e := range r.Errors {
+			fmt.Fprintln(g.Stderr, "error: "+termSafe(e.Error(), false))
+		}
+		for _, e := range errs {
+			fmt.Fprintln(g.Stderr, "error: "+termSafe(e.Error(), false))
+		}
+	}
+	if len(r.Errors) > 0 || len(errs) > 0 {
+		return &ExitError{Code: ExitScanError}
+	}
+	if g.ExitCode != 0 && len(fs) > 0 {
+		return &ExitError{Code: g.ExitCode}
+	}
+	return nil
+}
+
+func applyReports(ctx context.Context, cl *kube.Client, reps []cluster.PolicyReport) []error {
+	cat, err := cl.Discover(ctx)
+	if err != nil {
+		return []error{err}
+	}
+	nsRes, ok1 := cat.Lookup("policyreports." + cluster.PolicyReportGroup)
+	clRes, ok2 := cat.Lookup("clusterpolicyreports." + cluster.PolicyReportGroup)
+	if !ok1 || !ok2 {
+		return []error{errors.New("--apply: the cluster serves no policyreports/clusterpolicyreports.wgpolicyk8s.io (install the PolicyReport CRDs of kubernetes-sigs/wg-policy-prototypes)")}
+	}
+	var errs []error
+	for i := range reps {
+		res := nsRes
+		if reps[i].Kind == "ClusterPolicyReport" {
+			res = clRes
+		}
+		res.Version = cluster.PolicyReportVersion
+		if err := cl.Apply(ctx, res, &reps[i]); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
+}
