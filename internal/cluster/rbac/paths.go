@@ -15,18 +15,22 @@ type enode struct {
 	pseudo string // "" for identities
 }
 
+// eedge is one move; b, si and ri name the binding subject and rule that
+// grant it (b is nil for group membership and pseudo-node hops).
 type eedge struct {
 	from, to int
+	b        *binding
+	si, ri   int
 	action   string
 	detail   string
-	grant    Grant
 }
 
 type egraph struct {
 	nodes []enode
 	index map[string]int
-	out   [][]eedge
-	in    [][]eedge
+	edges []eedge
+	out   [][]int32 // edge indices by source node
+	in    [][]int32 // edge indices by target node
 }
 
 func (e *egraph) node(key string, n enode) int {
@@ -49,8 +53,23 @@ func (e *egraph) known(s Subject) (int, bool) {
 }
 
 func (e *egraph) add(ed eedge) {
-	e.out[ed.from] = append(e.out[ed.from], ed)
-	e.in[ed.to] = append(e.in[ed.to], ed)
+	i := int32(len(e.edges))
+	e.edges = append(e.edges, ed)
+	e.out[ed.from] = append(e.out[ed.from], i)
+	e.in[ed.to] = append(e.in[ed.to], i)
+}
+
+// move returns a copy of the source edge going to to.
+func (ed eedge) move(to int, action string) eedge {
+	ed.to, ed.action = to, action
+	return ed
+}
+
+func (ed *eedge) grant() Grant {
+	if ed.b == nil {
+		return Grant{}
+	}
+	return ed.b.grant(ed.si, ed.ri)
 }
 
 func scopeName(ns string) string {
@@ -201,8 +220,8 @@ func (g *Graph) addMoves(e *egraph, from int, opts *Options, each func(kind, ns 
 	}
 	rbCreate := map[string]bool{}
 	type bindG struct {
-		ns string
-		gr Grant
+		ns  string
+		src eedge
 	}
 	var binds []bindG
 	for _, ref := range g.bySubject[s.key()] {
@@ -212,13 +231,13 @@ func (g *Graph) addMoves(e *egraph, from int, opts *Options, each func(kind, ns 
 		}
 		for ri := range b.role.rules {
 			rule := &b.role.rules[ri].rule
-			gr := b.grant(ref.idx, ri)
+			src := eedge{from: from, b: b, si: ref.idx, ri: ri}
 			names := rule.ResourceNames
 			ns := b.ns
 			where := scopeName(ns)
 			for _, w := range workloadCreate {
 				if ruleCovers(rule, "create", w.group, w.resource, "") {
-					e.add(eedge{from: from, to: each("sa", ns, nil), action: "create " + w.resource + " in " + where + " running as a service account", grant: gr})
+					e.add(src.move(each("sa", ns, nil), "create " + w.resource + " in " + where + " running as a service account"))
 					break
 				}
 			}
@@ -227,22 +246,22 @@ func (g *Graph) addMoves(e *egraph, from int, opts *Options, each func(kind, ns 
 				if len(names) > 0 {
 					kind = "named-sa"
 				}
-				e.add(eedge{from: from, to: each(kind, ns, names), action: "create service account tokens in " + where, grant: gr})
+				e.add(src.move(each(kind, ns, names), "create service account tokens in " + where))
 			}
 			if ruleCovers(rule, "create", "", "pods", "exec") || ruleCovers(rule, "create", "", "pods", "attach") {
-				e.add(eedge{from: from, to: each("pods", ns, nil), action: "exec into pods in " + where, grant: gr})
+				e.add(src.move(each("pods", ns, nil), "exec into pods in " + where))
 			}
 			if ruleCovers(rule, "list", "", "secrets", "") || ruleCovers(rule, "watch", "", "secrets", "") {
-				e.add(eedge{from: from, to: each("tokens", ns, nil), action: "read service account token secrets in " + where, grant: gr})
+				e.add(src.move(each("tokens", ns, nil), "read service account token secrets in " + where))
 			} else if ruleCovers(rule, "get", "", "secrets", "") {
-				e.add(eedge{from: from, to: each("tokens", ns, names), action: "get service account token secrets in " + where, grant: gr})
+				e.add(src.move(each("tokens", ns, names), "get service account token secrets in " + where))
 			}
 			if ruleCovers(rule, "impersonate", "", "serviceaccounts", "") {
 				kind := "sa"
 				if len(names) > 0 {
 					kind = "named-sa"
 				}
-				e.add(eedge{from: from, to: each(kind, ns, names), action: "impersonate service accounts in " + where, grant: gr})
+				e.add(src.move(each(kind, ns, names), "impersonate service accounts in " + where))
 			}
 			if ns != "" {
 				continue
@@ -258,12 +277,12 @@ func (g *Graph) addMoves(e *egraph, from int, opts *Options, each func(kind, ns 
 						to = Group(n)
 					}
 					if id, ok := e.known(to); ok {
-						e.add(eedge{from: from, to: id, action: "impersonate " + to.String(), grant: gr})
+						e.add(src.move(id, "impersonate " + to.String()))
 					}
 				}
 			}
 			if ruleCovers(rule, "get", "", "nodes", "proxy") || ruleCovers(rule, "create", "", "nodes", "proxy") {
-				e.add(eedge{from: from, to: each("pods", "", nil), action: "run commands in pods through the kubelet (nodes/proxy)", grant: gr})
+				e.add(src.move(each("pods", "", nil), "run commands in pods through the kubelet (nodes/proxy)"))
 			}
 		}
 	}
@@ -281,13 +300,15 @@ func (g *Graph) addMoves(e *egraph, from int, opts *Options, each func(kind, ns 
 			}
 			if ruleCovers(rule, "bind", rbacv1.GroupName, "clusterroles", "") || ruleCovers(rule, "bind", rbacv1.GroupName, "roles", "") ||
 				ruleCovers(rule, "escalate", rbacv1.GroupName, "roles", "") {
-				binds = append(binds, bindG{b.ns, b.grant(ig.si, ri)})
+				binds = append(binds, bindG{b.ns, eedge{from: from, b: b, si: ig.si, ri: ri}})
 			}
 		}
 	}
 	for _, bd := range binds {
 		if rbCreate[bd.ns] || rbCreate[""] {
-			e.add(eedge{from: from, to: each("sa", bd.ns, nil), action: "bind itself a role that creates pods in " + scopeName(bd.ns), grant: bd.gr})
+			ed := bd.src
+			ed.to, ed.action = each("sa", bd.ns, nil), "bind itself a role that creates pods in "+scopeName(bd.ns)
+			e.add(ed)
 		}
 	}
 }
@@ -299,7 +320,7 @@ func shortestPaths(e *egraph, ranks []Rank) []Path {
 	done := make([]bool, len(e.nodes))
 	var paths []Path
 	for level := RankAdmin; level > RankNone; level-- {
-		next := make([]int, len(e.nodes)) // index into e.out[node] of the next hop
+		next := make([]int, len(e.nodes)) // edge index of the next hop
 		reached := make([]bool, len(e.nodes))
 		var queue []int
 		for i := range e.nodes {
@@ -312,18 +333,14 @@ func shortestPaths(e *egraph, ranks []Rank) []Path {
 		for len(queue) > 0 {
 			n := queue[0]
 			queue = queue[1:]
-			for _, ed := range e.in[n] {
-				if reached[ed.from] {
+			for _, ei := range e.in[n] {
+				from := e.edges[ei].from
+				if reached[from] {
 					continue
 				}
-				reached[ed.from] = true
-				for j, oe := range e.out[ed.from] {
-					if oe.to == n {
-						next[ed.from] = j
-						break
-					}
-				}
-				queue = append(queue, ed.from)
+				reached[from] = true
+				next[from] = int(ei)
+				queue = append(queue, from)
 			}
 		}
 		for i := range e.nodes {
@@ -333,7 +350,7 @@ func shortestPaths(e *egraph, ranks []Rank) []Path {
 			p := Path{From: e.nodes[i].subj, FromRank: ranks[i]}
 			cur := i
 			for hops := 0; hops <= len(e.nodes) && (cur == i || e.nodes[cur].pseudo != "" || ranks[cur] < level); hops++ {
-				ed := e.out[cur][next[cur]]
+				ed := &e.edges[next[cur]]
 				if e.nodes[cur].pseudo != "" {
 					// Fold pseudo hops into the step that entered them.
 					last := &p.Steps[len(p.Steps)-1]
@@ -342,7 +359,7 @@ func shortestPaths(e *egraph, ranks []Rank) []Path {
 						last.Detail = ed.detail
 					}
 				} else {
-					p.Steps = append(p.Steps, Step{Action: ed.action, Grant: ed.grant, To: e.nodes[ed.to].subj})
+					p.Steps = append(p.Steps, Step{Action: ed.action, Grant: ed.grant(), To: e.nodes[ed.to].subj})
 				}
 				cur = ed.to
 			}
