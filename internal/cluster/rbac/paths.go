@@ -237,7 +237,7 @@ func (g *Graph) addMoves(e *egraph, from int, opts *Options, each func(kind, ns 
 			where := scopeName(ns)
 			for _, w := range workloadCreate {
 				if ruleCovers(rule, "create", w.group, w.resource, "") {
-					e.add(src.move(each("sa", ns, nil), "create " + w.resource + " in " + where + " running as a service account"))
+					e.add(src.move(each("sa", ns, nil), "create "+w.resource+" in "+where+" running as a service account"))
 					break
 				}
 			}
@@ -246,22 +246,22 @@ func (g *Graph) addMoves(e *egraph, from int, opts *Options, each func(kind, ns 
 				if len(names) > 0 {
 					kind = "named-sa"
 				}
-				e.add(src.move(each(kind, ns, names), "create service account tokens in " + where))
+				e.add(src.move(each(kind, ns, names), "create service account tokens in "+where))
 			}
 			if ruleCovers(rule, "create", "", "pods", "exec") || ruleCovers(rule, "create", "", "pods", "attach") {
-				e.add(src.move(each("pods", ns, nil), "exec into pods in " + where))
+				e.add(src.move(each("pods", ns, nil), "exec into pods in "+where))
 			}
 			if ruleCovers(rule, "list", "", "secrets", "") || ruleCovers(rule, "watch", "", "secrets", "") {
-				e.add(src.move(each("tokens", ns, nil), "read service account token secrets in " + where))
+				e.add(src.move(each("tokens", ns, nil), "read service account token secrets in "+where))
 			} else if ruleCovers(rule, "get", "", "secrets", "") {
-				e.add(src.move(each("tokens", ns, names), "get service account token secrets in " + where))
+				e.add(src.move(each("tokens", ns, names), "get service account token secrets in "+where))
 			}
 			if ruleCovers(rule, "impersonate", "", "serviceaccounts", "") {
 				kind := "sa"
 				if len(names) > 0 {
 					kind = "named-sa"
 				}
-				e.add(src.move(each(kind, ns, names), "impersonate service accounts in " + where))
+				e.add(src.move(each(kind, ns, names), "impersonate service accounts in "+where))
 			}
 			if ns != "" {
 				continue
@@ -277,7 +277,7 @@ func (g *Graph) addMoves(e *egraph, from int, opts *Options, each func(kind, ns 
 						to = Group(n)
 					}
 					if id, ok := e.known(to); ok {
-						e.add(src.move(id, "impersonate " + to.String()))
+						e.add(src.move(id, "impersonate "+to.String()))
 					}
 				}
 			}
