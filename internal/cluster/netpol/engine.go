@@ -332,15 +332,18 @@ func (e *Engine) peerMatches(c *cpolicy, p *cpeer, peer *pod, peerIP netip.Addr)
 		return false
 	}
 	if p.ipb != nil {
+		if peerIP.IsValid() {
+			// The address asked about (the pod's, when it is a pod's).
+			return p.ipb.Contains(peerIP)
+		}
 		if peer != nil {
 			for _, ip := range peer.IPs {
 				if p.ipb.Contains(ip) {
 					return true
 				}
 			}
-			return false
 		}
-		return peerIP.IsValid() && p.ipb.Contains(peerIP)
+		return false
 	}
 	if peer == nil || peer.HostNetwork {
 		return false

@@ -105,6 +105,9 @@ func TestReach(t *testing.T) {
 			genPolicy("db", "p", match(), []ingress{{From: []peer{{IPBlock: &networkingv1.IPBlock{CIDR: "fd00::/64"}}}}}, nil)}, []q{
 			{PodEndpoint("app", "web"), PodEndpoint("db", "pg"), 5432, tcp, true, ""},
 			{PodEndpoint("app", "job"), PodEndpoint("db", "pg"), 5432, tcp, false, ""},
+			// Asked by address, the address given is the one matched.
+			{IPEndpoint(ip("fd00::10")), PodEndpoint("db", "pg"), 5432, tcp, true, ""},
+			{IPEndpoint(ip("10.0.0.10")), PodEndpoint("db", "pg"), 5432, tcp, false, ""},
 		}},
 		{"an IP of a known pod is that pod", []networkingv1.NetworkPolicy{
 			genPolicy("db", "p", match(), []ingress{{From: []peer{{PodSelector: sel("role", "web"), NamespaceSelector: &metav1.LabelSelector{}}}}}, nil)}, []q{
