@@ -70,14 +70,36 @@ func symlinkEscapes(linkPath, target string) bool {
 	return false
 }
 
-// countingReader bounds decompressed bytes.
+// countingReader bounds decompressed bytes: an absolute cap, the ratio to
+// the layer's whole compressed size, and the ratio to the compressed bytes
+// read so far, checked from the first runningRatioFloor bytes on so that a
+// bomb padded with incompressible data (a large csize) is refused after a
+// few MiB, not after gigabytes.
 type countingReader struct {
 	r     io.Reader
 	n     int64
 	max   int64
 	ratio int64
 	csize int64
+	// consumed counts the compressed bytes read (nil: not compressed).
+	consumed *compressedCounter
 }
+
+// compressedCounter counts the bytes read from a compressed stream.
+type compressedCounter struct {
+	r io.Reader
+	n int64
+}
+
+func (c *compressedCounter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// runningRatioFloor is how many bytes are decompressed before the
+// running ratio is checked.
+const runningRatioFloor = 16 << 20
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
@@ -88,12 +110,16 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	if c.ratio > 0 && c.csize > 0 && c.n > ratioFloor && c.n/c.csize > c.ratio {
 		return n, fmt.Errorf("%d bytes decompressed from %d compressed (ratio over %d, decompression bomb?): %w", c.n, c.csize, c.ratio, ErrLayerTooBig)
 	}
+	if c.ratio > 0 && c.consumed != nil && c.n > runningRatioFloor && c.n/max(c.consumed.n, 1) > c.ratio {
+		return n, fmt.Errorf("%d bytes decompressed from the first %d compressed bytes (ratio over %d, decompression bomb?): %w", c.n, c.consumed.n, c.ratio, ErrLayerTooBig)
+	}
 	return n, err
 }
 
 // decompress detects gzip, zstd or a plain tar by magic number.
 func decompress(r io.Reader, compressedSize int64, opts *Options) (io.Reader, func(), error) {
-	br := bufio.NewReaderSize(r, 64<<10)
+	consumed := &compressedCounter{r: r}
+	br := bufio.NewReaderSize(consumed, 64<<10)
 	magic, _ := br.Peek(4)
 	var (
 		dr    io.Reader = br
@@ -116,6 +142,7 @@ func decompress(r io.Reader, compressedSize int64, opts *Options) (io.Reader, fu
 		dr, close = zr, zr.Close
 	default:
 		compressedSize = 0 // no ratio check for uncompressed layers
+		consumed = nil
 	}
 	max := opts.MaxLayerBytes
 	if max == 0 {
@@ -125,7 +152,7 @@ func decompress(r io.Reader, compressedSize int64, opts *Options) (io.Reader, fu
 	if ratio == 0 {
 		ratio = DefaultMaxRatio
 	}
-	return &countingReader{r: dr, max: max, ratio: ratio, csize: compressedSize}, close, nil
+	return &countingReader{r: dr, max: max, ratio: ratio, csize: compressedSize, consumed: consumed}, close, nil
 }
 
 // walkTar reads one layer's tar stream, calling fn for each accepted raw
@@ -148,6 +175,10 @@ func walkTar(ctx context.Context, r io.Reader, layer *sbom.Layer, fn WalkFunc, e
 			where := "start of layer"
 			if last != "" {
 				where = "after " + last
+			}
+			if errors.Is(err, ErrLayerTooBig) {
+				errs.add(layer, "", fmt.Errorf("refused (%s): %w", where, err))
+				return nil
 			}
 			errs.add(layer, "", fmt.Errorf("corrupt or truncated layer (%s): %w", where, err))
 			return nil
