@@ -1,6 +1,7 @@
 package netpol
 
 import (
+	"encoding/json"
 	"errors"
 	"net/netip"
 	"slices"
@@ -311,5 +312,19 @@ func TestNilConversions(t *testing.T) {
 	pod.Status.Phase = corev1.PodSucceeded
 	if !PodFromCore(pod).Finished {
 		t.Error("succeeded pod not finished")
+	}
+}
+
+func TestVerdictJSON(t *testing.T) {
+	e, _ := NewEngine(e2eModel(nil, nil))
+	v := e.Reach(PodEndpoint("x", "a"), IPEndpoint(netip.MustParseAddr("192.0.2.1")), 443, tcp)
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"from":{"namespace":"x","name":"a"}`, `"to":{"ip":"192.0.2.1"}`, `"allowed":true`, `"protocol":"TCP"`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("JSON %s lacks %s", b, want)
+		}
 	}
 }

@@ -144,9 +144,9 @@ type Input struct {
 // Endpoint is one end of a connection: a pod (Namespace and Name) or an
 // address outside the pod network (IP).
 type Endpoint struct {
-	Namespace string
-	Name      string
-	IP        netip.Addr
+	Namespace string     `json:"namespace,omitempty"`
+	Name      string     `json:"name,omitempty"`
+	IP        netip.Addr `json:"ip,omitzero"`
 }
 
 // PodEndpoint names a pod.

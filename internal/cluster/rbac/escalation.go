@@ -20,6 +20,9 @@ const (
 	RankAdmin                 // cluster-admin equivalent
 )
 
+// MarshalText renders the rank's name (in JSON too).
+func (r Rank) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
 func (r Rank) String() string {
 	switch r {
 	case RankNamespace:

@@ -1,6 +1,7 @@
 package rbac
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -345,5 +346,12 @@ func TestEscalationThroughGroup(t *testing.T) {
 		if f.RuleID == RuleEscalationPath && f.Location.Object.Name != "dev-pods" {
 			t.Errorf("escalation finding on %v, want the RoleBinding", f.Location.Object)
 		}
+	}
+}
+
+func TestPathJSON(t *testing.T) {
+	b, err := json.Marshal(Path{From: User("a"), FromRank: RankNone, To: ServiceAccount("n", "s"), ToRank: RankAdmin})
+	if err != nil || !strings.Contains(string(b), `"to_rank":"cluster-admin equivalent"`) || !strings.Contains(string(b), `"from":{"kind":"User","name":"a"}`) {
+		t.Errorf("JSON = %s, %v", b, err)
 	}
 }
