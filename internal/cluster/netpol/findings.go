@@ -86,7 +86,7 @@ func newFinding(opts *Options, id string, sev finding.Severity, obj *finding.Obj
 }
 
 func policyObj(c *cpolicy, field string) *finding.ObjectRef {
-	return &finding.ObjectRef{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy", Namespace: c.ref.Namespace, Name: c.ref.Name, FieldPath: field}
+	return &finding.ObjectRef{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy", Namespace: c.ref.Namespace, Name: c.ref.Name, UID: c.uid, FieldPath: field}
 }
 
 // Findings runs every network check (K8S-NET-001..007), sorted.
@@ -135,7 +135,7 @@ func (e *Engine) namespaceFindings(opts *Options, ns *namespace) []finding.Findi
 		denyIn = denyIn || c.defaultDeny(true)
 		denyOut = denyOut || c.defaultDeny(false)
 	}
-	obj := &finding.ObjectRef{APIVersion: "v1", Kind: "Namespace", Name: ns.name}
+	obj := &finding.ObjectRef{APIVersion: "v1", Kind: "Namespace", Name: ns.name, UID: ns.uid}
 	if !denyIn {
 		out = append(out, newFinding(opts, RuleNoDefaultDenyIngress, finding.SeverityMedium, obj,
 			fmt.Sprintf("namespace %s has %s and no NetworkPolicy that selects all of them for ingress", ns.name, plural(workloads, "pod"))))
@@ -183,7 +183,7 @@ func (e *Engine) namespaceFindings(opts *Options, ns *namespace) []finding.Findi
 			msg += fmt.Sprintf(" (and %s of %s)", plural(g.count-1, "more pod"), anchor)
 		}
 		f := newFinding(opts, RulePodNotSelected, finding.SeverityMedium,
-			&finding.ObjectRef{APIVersion: "v1", Kind: "Pod", Namespace: ns.name, Name: g.pod.Name, FieldPath: "metadata.labels"}, msg)
+			&finding.ObjectRef{APIVersion: "v1", Kind: "Pod", Namespace: ns.name, Name: g.pod.Name, UID: g.pod.UID, FieldPath: "metadata.labels"}, msg)
 		f.Fingerprint = finding.Fingerprint(RulePodNotSelected, ns.name, anchor)
 		out = append(out, f)
 	}
@@ -283,7 +283,7 @@ func (e *Engine) serviceFindings(opts *Options) []finding.Finding {
 			msg += ", ..."
 		}
 		out = append(out, newFinding(opts, RuleExposedPrivileged, finding.SeverityHigh,
-			&finding.ObjectRef{APIVersion: "v1", Kind: "Service", Namespace: s.Namespace, Name: s.Name, FieldPath: "spec.type"}, msg))
+			&finding.ObjectRef{APIVersion: "v1", Kind: "Service", Namespace: s.Namespace, Name: s.Name, UID: s.UID, FieldPath: "spec.type"}, msg))
 	}
 	return out
 }

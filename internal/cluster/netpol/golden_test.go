@@ -96,6 +96,9 @@ func TestGoldenCluster(t *testing.T) {
 		if f.Location.Object.FieldPath != "" {
 			fmt.Fprintf(&b, " %s", f.Location.Object.FieldPath)
 		}
+		if f.Location.Object.UID != "" {
+			fmt.Fprintf(&b, " uid=%s", f.Location.Object.UID)
+		}
 		fmt.Fprintf(&b, ": %s\n", f.Message)
 	}
 	got := b.Bytes()

@@ -27,7 +27,7 @@ func objRef(o ObjectRef, field string) *finding.ObjectRef {
 	if o.Kind == "Pod" || o.Kind == "ServiceAccount" {
 		api = "v1"
 	}
-	return &finding.ObjectRef{APIVersion: api, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name, FieldPath: field}
+	return &finding.ObjectRef{APIVersion: api, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name, UID: o.UID, FieldPath: field}
 }
 
 func newFinding(opts *Options, id string, sev finding.Severity, obj *finding.ObjectRef, msg string, anchors ...string) finding.Finding {
@@ -278,7 +278,7 @@ func (g *Graph) automountFindings(opts *Options) []finding.Finding {
 		msg := fmt.Sprintf("pod %s/%s mounts the token of %s, which is granted rights by %s (privilege: %s)",
 			p.Namespace, p.Name, sa, strings.Join(compact(via), ", "), st.rank)
 		f := newFinding(opts, RuleAutomountedToken, sev,
-			&finding.ObjectRef{APIVersion: "v1", Kind: "Pod", Namespace: p.Namespace, Name: p.Name, FieldPath: "spec.automountServiceAccountToken"},
+			&finding.ObjectRef{APIVersion: "v1", Kind: "Pod", Namespace: p.Namespace, Name: p.Name, UID: p.UID, FieldPath: "spec.automountServiceAccountToken"},
 			msg, sa.key(), anchor)
 		f.Fingerprint = finding.Fingerprint(RuleAutomountedToken, p.Namespace, sa.Name, anchor)
 		groups[fp] = &group{f: f, count: 1}

@@ -111,7 +111,11 @@ func TestGoldenCluster(t *testing.T) {
 	}
 	b.WriteString("findings:\n")
 	for _, f := range g.Findings(Options{Target: "fixture"}) {
-		fmt.Fprintf(&b, "  %s %s %s %s: %s\n", f.RuleID, f.Severity, f.Location.Object, f.Location.Object.FieldPath, f.Message)
+		fmt.Fprintf(&b, "  %s %s %s %s", f.RuleID, f.Severity, f.Location.Object, f.Location.Object.FieldPath)
+		if f.Location.Object.UID != "" {
+			fmt.Fprintf(&b, " uid=%s", f.Location.Object.UID)
+		}
+		fmt.Fprintf(&b, ": %s\n", f.Message)
 	}
 	checkGolden(t, filepath.Join("testdata", "cluster.golden"), b.Bytes())
 }
