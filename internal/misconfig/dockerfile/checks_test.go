@@ -118,6 +118,22 @@ func TestDetect(t *testing.T) {
 		{"main.go", "package main\n", false},
 		{"README.md", "# FROM scratch\n", false},
 		{"a.yaml", "services:\n  web:\n    image: x\n", false},
+		{"DOCKERFILE", "", true},
+		{"dockerfile", "", true},
+		{"Containerfile.dev", "", true},
+		{"web.containerfile", "", true},
+		{"Dockerfile.prod.arm64", "", true},
+		{"Dockerfile.tmpl", "", true},
+		// source, documentation and data files named after Dockerfiles
+		{"pkg/dockerfile.go", "package dockerfile\n", false},
+		{"pkg/dockerfile_test.go", "package dockerfile\n", false},
+		{"Dockerfile.md", "FROM scratch\n", false},
+		{"docs/dockerfile.rst", "FROM scratch\n", false},
+		{"Dockerfile.yaml", "FROM: x\n", false},
+		{"Dockerfile.json", "{}", false},
+		{"dockerfile.py", "FROM = 1\n", false},
+		{"Dockerfile.orig", "FROM scratch\n", false},
+		{"notes.md", "FROM alpine:3.20\n", false},
 	}
 	for _, tt := range tests {
 		if got := Detect(tt.path, []byte(tt.head)); got != tt.want {

@@ -293,13 +293,20 @@ func (f *File) Find(i *Instruction, s string) (int, int) {
 	return i.Line, i.Column
 }
 
-// Detect reports whether path names a Dockerfile (Dockerfile, Containerfile,
-// *.Dockerfile, Dockerfile.*, *.dockerfile) or head (the start of the file)
-// reads as Dockerfile instructions: after comments, blank lines, parser
-// directives and ARGs, the first instruction is FROM.
+// Detect reports whether path names a Dockerfile or head (the start of
+// the file) reads as one. By name, as Trivy and hadolint match them:
+// Dockerfile, Containerfile, Dockerfile.* and Containerfile.*
+// (Dockerfile.prod), *.Dockerfile and *.Containerfile, in any case. A name
+// whose extension is that of source code, documentation or data
+// (dockerfile.go, Dockerfile.md, Dockerfile.yaml) is never a Dockerfile,
+// whatever its content. Other names are Dockerfiles when head reads as
+// instructions: after comments, blank lines, parser directives and ARGs,
+// the first instruction is FROM.
 func Detect(path string, head []byte) bool {
-	base := filepath.Base(path)
-	lb := strings.ToLower(base)
+	lb := strings.ToLower(filepath.Base(path))
+	if notDockerfileExt[filepath.Ext(lb)] {
+		return false
+	}
 	switch {
 	case lb == "dockerfile" || lb == "containerfile":
 		return true
@@ -309,6 +316,24 @@ func Detect(path string, head []byte) bool {
 		return true
 	}
 	return looksLikeDockerfile(head)
+}
+
+// notDockerfileExt are extensions of source code, documentation, data and
+// editor files: dockerfile.go (a Go source file about Dockerfiles) or
+// Dockerfile.md is no Dockerfile.
+var notDockerfileExt = extSet(`go py pyc js mjs cjs ts tsx jsx rb java kt kts scala groovy rs c h cc cpp cxx hpp cs fs php pl pm lua swift
+		m mm r jl ex exs erl hs ml clj dart vb sh bash zsh fish ps1 psm1 bat cmd
+		md markdown mdx rst txt text adoc asciidoc html htm xhtml pdf org tex rtf man 1 5 8
+		json jsonc json5 yaml yml toml xml ini csv tsv lock sum mod proto sql
+		png jpg jpeg gif svg ico webp
+		patch diff swp swo orig rej`)
+
+func extSet(list string) map[string]bool {
+	m := map[string]bool{}
+	for _, e := range strings.Fields(list) {
+		m["."+e] = true
+	}
+	return m
 }
 
 func looksLikeDockerfile(head []byte) bool {
