@@ -32,13 +32,33 @@ const nsNameLabel = corev1.LabelMetadataName
 var e2eNamespaces = []string{"x", "y", "z"}
 var e2ePods = []string{"a", "b", "c"}
 
-func e2eIP(ns, pod string) netip.Addr {
-	return netip.AddrFrom4([4]byte{10, byte(1 + strings.Index("xyz", ns)), 0, byte(1 + strings.Index("abc", pod))})
+// e2eIP is the address of pod ns/pod: 10.N.0.P, or fd00::N:P for IPv6.
+func e2eIP(v6 bool, ns, pod string) netip.Addr {
+	n, p := byte(1+strings.Index("xyz", ns)), byte(1+strings.Index("abc", pod))
+	if v6 {
+		return netip.AddrFrom16([16]byte{0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, n, 0, p})
+	}
+	return netip.AddrFrom4([4]byte{10, n, 0, p})
+}
+
+// hostCIDR is the /32 or /128 of an address, as upstream's hostMask.
+func hostCIDR(a netip.Addr) string { return netip.PrefixFrom(a, a.BitLen()).String() }
+
+// largeCIDR holds every pod address, as upstream's makeLargeCIDRForIP.
+func largeCIDR(v6 bool) string {
+	if v6 {
+		return "fd00::/64"
+	}
+	return "10.0.0.0/8"
 }
 
 // e2eModel returns the namespaces and pods; podLabels and nsLabels add labels
 // ("x/b" -> labels, "y" -> labels) for the "updated" cases.
 func e2eModel(podLabels map[string]map[string]string, nsLabels map[string]map[string]string) Input {
+	return e2eModelFamily(false, podLabels, nsLabels)
+}
+
+func e2eModelFamily(v6 bool, podLabels map[string]map[string]string, nsLabels map[string]map[string]string) Input {
 	var in Input
 	for _, ns := range e2eNamespaces {
 		l := map[string]string{"ns": ns}
@@ -57,7 +77,7 @@ func e2eModel(podLabels map[string]map[string]string, nsLabels map[string]map[st
 					ports = append(ports, ContainerPort{Name: fmt.Sprintf("serve-%d-%s", port, strings.ToLower(string(proto))), Port: port, Protocol: proto})
 				}
 			}
-			in.Pods = append(in.Pods, Pod{Namespace: ns, Name: p, Labels: pl, IPs: []netip.Addr{e2eIP(ns, p)}, Ports: ports})
+			in.Pods = append(in.Pods, Pod{Namespace: ns, Name: p, Labels: pl, IPs: []netip.Addr{e2eIP(v6, ns, p)}, Ports: ports})
 		}
 	}
 	return in
@@ -177,7 +197,7 @@ var (
 	typesIngressEgress = []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress}
 )
 
-func e2eCases() []e2eCase {
+func e2eCases(v6 bool) []e2eCase {
 	x, y, z := "x", "y", "z"
 	all := metav1.LabelSelector{}
 	return []e2eCase{
@@ -370,15 +390,15 @@ func e2eCases() []e2eCase {
 			probes: []probe{{80, tcp, newReachability(true)}}},
 		{name: "should allow egress access to server in CIDR block",
 			policies: []networkingv1.NetworkPolicy{genPolicy(x, "allow-client-a-via-cidr-egress-rule", match("pod", "a"), nil,
-				[]egress{{To: []peer{{IPBlock: &networkingv1.IPBlock{CIDR: e2eIP(y, "b").String() + "/32"}}}}}, typesEgress...)},
+				[]egress{{To: []peer{{IPBlock: &networkingv1.IPBlock{CIDR: hostCIDR(e2eIP(v6, y, "b"))}}}}}, typesEgress...)},
 			probes: []probe{{80, tcp, newReachability(true).ExpectAllEgress("x/a", false).Expect("x/a", "y/b", true)}}},
 		{name: "should enforce except clause while egress access to server in CIDR block",
 			policies: []networkingv1.NetworkPolicy{genPolicy(x, "allow-client-a-via-cidr-egress-rule", match("pod", "a"), nil,
-				[]egress{{To: []peer{{IPBlock: &networkingv1.IPBlock{CIDR: "10.0.0.0/8", Except: []string{e2eIP(x, "b").String() + "/32"}}}}}}, typesEgress...)},
+				[]egress{{To: []peer{{IPBlock: &networkingv1.IPBlock{CIDR: largeCIDR(v6), Except: []string{hostCIDR(e2eIP(v6, x, "b"))}}}}}}, typesEgress...)},
 			probes: []probe{{80, tcp, newReachability(true).Expect("x/a", "x/b", false)}}},
 		{name: "should ensure an IP overlapping both IPBlock.CIDR and IPBlock.Except is allowed (after the update)",
 			policies: []networkingv1.NetworkPolicy{genPolicy(x, "allow-client-a-via-cidr-egress-rule", match("pod", "a"), nil,
-				[]egress{{To: []peer{{IPBlock: &networkingv1.IPBlock{CIDR: e2eIP(x, "b").String() + "/32"}}}}}, typesEgress...)},
+				[]egress{{To: []peer{{IPBlock: &networkingv1.IPBlock{CIDR: hostCIDR(e2eIP(v6, x, "b"))}}}}}, typesEgress...)},
 			probes: []probe{{80, tcp, newReachability(true).ExpectAllEgress("x/a", false).Expect("x/a", "x/b", true)}}},
 		{name: "should enforce policies to check ingress and egress policies can be controlled independently based on PodSelector (egress allow)",
 			policies: []networkingv1.NetworkPolicy{genPolicy(x, "allow-egress-for-target", match("pod", "a"), nil, []egress{{}}, typesEgress...)},
@@ -437,10 +457,22 @@ func e2eCases() []e2eCase {
 	}
 }
 
+// TestE2EConformance runs every case on IPv4 pods and again on IPv6 pods
+// (upstream runs the ipBlock cases with /32 or /128 host masks per family).
 func TestE2EConformance(t *testing.T) {
-	for _, tc := range e2eCases() {
+	for _, v6 := range []bool{false, true} {
+		family := "IPv4"
+		if v6 {
+			family = "IPv6"
+		}
+		t.Run(family, func(t *testing.T) { runE2E(t, v6) })
+	}
+}
+
+func runE2E(t *testing.T, v6 bool) {
+	for _, tc := range e2eCases(v6) {
 		t.Run(tc.name, func(t *testing.T) {
-			in := e2eModel(tc.podLabels, tc.nsLabels)
+			in := e2eModelFamily(v6, tc.podLabels, tc.nsLabels)
 			in.Policies = tc.policies
 			e, errs := NewEngine(in)
 			if len(errs) > 0 {
