@@ -81,6 +81,8 @@ type Options struct {
 	// MaxLayerBytes and MaxRatio bound decompression (defaults above).
 	MaxLayerBytes int64
 	MaxRatio      int64
+	// Storage locates the containers/storage store of podman: targets.
+	Storage StorageOptions
 }
 
 func (o *Options) logger() *slog.Logger {

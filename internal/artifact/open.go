@@ -40,7 +40,8 @@ const maxMetaBytes = 16 << 20
 // "host:5000/app@sha256:..."), a `docker save` tarball, an OCI archive, an
 // OCI layout directory or a plain directory (a root filesystem when
 // opts.Rootfs is set). A prefix (registry:, docker-archive:, oci-archive:,
-// oci:, dir:) forces the kind.
+// oci:, dir:, and podman: or containers-storage: for an image in a local
+// containers/storage store) forces the kind.
 func Open(ctx context.Context, ref string, opts Options) (Artifact, error) {
 	switch {
 	case strings.HasPrefix(ref, PrefixRegistry):
@@ -53,6 +54,9 @@ func Open(ctx context.Context, ref string, opts Options) (Artifact, error) {
 		return openLayout(ref, p, &opts)
 	case strings.HasPrefix(ref, PrefixDir):
 		return openDir(ref, strings.TrimPrefix(ref, PrefixDir), &opts)
+	case strings.HasPrefix(ref, PrefixPodman), strings.HasPrefix(ref, PrefixContainersStorage):
+		img := strings.TrimPrefix(strings.TrimPrefix(ref, PrefixPodman), PrefixContainersStorage)
+		return openStorage(ref, img, opts.Storage, &opts)
 	}
 	st, err := os.Stat(ref)
 	switch {
