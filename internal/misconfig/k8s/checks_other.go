@@ -1,6 +1,7 @@
 package k8s
 
 import (
+	"encoding/base64"
 	"regexp"
 	"strconv"
 	"strings"
@@ -197,13 +198,37 @@ func otherChecks() []Check {
 				}
 				for _, f := range []string{"data", "stringData"} {
 					for _, p := range pairs(get(o.Root, f)) {
-						if str(p[1]) != "" {
+						v := str(p[1])
+						if f == "data" {
+							if b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(v)); err == nil {
+								v = string(b)
+							}
+						}
+						if !isPlaceholder(v) {
 							c.Report(p[0], f+"."+p[0].Value, "Secret "+strconv.Quote(o.Name)+" carries a value for "+strconv.Quote(p[0].Value))
 						}
 					}
 				}
 			}},
 	}
+}
+
+var placeholderRe = regexp.MustCompile(`(?i)^(change[-_ ]?(me|it|this)|replace[-_ ]?(me|this)?|placeholder|dummy|todo|tbd|fixme|none|null|nil|redacted|` +
+	`(your|my|insert|enter|put|set)[-_ ]?.*(here|password|secret|token|key)|<[^<>]*>|\$\{[^}]*\}|\$\([^)]*\)|\{\{.*\}\}|%[A-Za-z_]+%)$`)
+
+// isPlaceholder reports a Secret value that is no secret: empty, one
+// character repeated (xxxx, ****), or an obvious placeholder a chart ships
+// as a default (changeme, <password>, ${DB_PASSWORD}, your-token-here).
+// Weak but real values (hunter2, admin123) are not placeholders.
+func isPlaceholder(v string) bool {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return true
+	}
+	if len(v) >= 3 && strings.Count(v, v[:1]) == len(v) && strings.ContainsAny(v[:1], "xX*.#-_0") {
+		return true
+	}
+	return placeholderRe.MatchString(v)
 }
 
 // allowAll reports rules of a NetworkPolicy direction that admit anything.

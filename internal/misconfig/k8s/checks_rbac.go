@@ -41,6 +41,32 @@ func rulesOf(o *Object) []rule {
 	return out
 }
 
+// groupScope names the API groups a rule's resource wildcard covers: "in
+// every API group" for "*", else the groups ("" is the core group).
+func groupScope(groups []string) string {
+	if len(groups) == 0 {
+		return "in no API group (apiGroups is empty)"
+	}
+	var names []string
+	for _, g := range groups {
+		if g == "*" {
+			return "in every API group"
+		}
+		if g == "" {
+			names = append(names, `"" (core)`)
+			continue
+		}
+		names = append(names, strconv.Quote(g))
+	}
+	if len(names) == 1 {
+		if groups[0] == "" {
+			return `in the core API group ("")`
+		}
+		return "in API group " + names[0]
+	}
+	return "in API groups " + strings.Join(names, ", ")
+}
+
 func strs(n *yaml.Node) []string {
 	var out []string
 	for _, x := range items(n) {
@@ -134,7 +160,7 @@ func rbacChecks() []Check {
 				for _, r := range rulesOf(o) {
 					for _, v := range r.resources {
 						if v == "*" {
-							c.Report(r.resourcesKey, r.path+".resources", o.Kind+" "+strconv.Quote(o.Name)+" grants access to all resources")
+							c.Report(r.resourcesKey, r.path+".resources", o.Kind+" "+strconv.Quote(o.Name)+" grants access to all resources "+groupScope(r.apiGroups))
 							break
 						}
 					}

@@ -102,9 +102,13 @@ var plainValue = regexp.MustCompile(`^([0-9.]+|true|false|yes|no|/.*|\$\(.*\)|\$
 
 // sensitiveHostPaths are host paths whose mount gives control of the node.
 var sensitiveHostPaths = []string{"/", "/etc", "/proc", "/sys", "/dev", "/boot", "/root", "/home", "/var/run", "/run",
-	"/var/log", "/var/lib/kubelet", "/var/lib/docker", "/var/lib/containerd", "/etc/kubernetes", "/usr", "/lib", "/bin", "/sbin"}
+	"/var/log", "/var", "/var/lib", "/var/lib/kubelet", "/var/lib/docker", "/var/lib/containerd", "/var/lib/etcd", "/etc/kubernetes", "/usr", "/lib", "/bin", "/sbin"}
 
-var runtimeSockets = regexp.MustCompile(`(docker|containerd|crio|cri-dockerd|podman|dockershim)(\.sock)?$|/var/run/docker|/run/containerd|/var/run/crio|/run/crio`)
+// runtimeSockets matches a container runtime's API socket, or the run
+// directory that holds it: a file named after a runtime ending in .sock,
+// or a path under /run/<runtime> (also /var/run). A runtime's binary
+// (/usr/bin/containerd) or data directory is no socket.
+var runtimeSockets = regexp.MustCompile(`(^|/)(docker|containerd|crio|cri-dockerd|podman|dockershim)\.sock$|^(/var)?/run/(docker|containerd|crio|podman|cri-dockerd|k3s/containerd)(/|$)`)
 
 func cleanHostPath(p string) string {
 	p = strings.TrimSpace(p)
@@ -394,13 +398,27 @@ var curlPipe = regexp.MustCompile(`(curl|wget)\b[^|;&]*\|\s*(sudo\s+)?(ba|z|da|k
 func probeCheck(id, field, title, desc string) Check {
 	return containerCheck(meta(id, title, finding.SeverityLow, desc, "Define "+field+" on every long-running container.", "", "upgrades", refProbes), true,
 		func(c *Ctx, o *Object, ps PodSpec, ct Container) {
-			if o.Kind == "Job" || o.Kind == "CronJob" {
+			if o.Kind == "Job" || o.Kind == "CronJob" || runsToCompletion(o, ps) {
 				return
 			}
 			if get(ct.Node, field) == nil {
 				c.Report(nameNode(ct), ct.Path+"."+field, "container "+strconv.Quote(ct.Name)+" has no "+field)
 			}
 		})
+}
+
+// runsToCompletion reports a Pod that is not a long-running service: a
+// Helm test or other hook Pod (annotation helm.sh/hook), or a Pod whose
+// restartPolicy is Never or OnFailure. Probes do not apply to them.
+func runsToCompletion(o *Object, ps PodSpec) bool {
+	if o.Kind != "Pod" {
+		return false
+	}
+	if o.Annotation("helm.sh/hook") != "" {
+		return true
+	}
+	rp := str(get(ps.Node, "restartPolicy"))
+	return rp == "Never" || rp == "OnFailure"
 }
 
 func capAddCheck(id, title string, sev finding.Severity, capName, desc string) Check {

@@ -374,3 +374,19 @@ func findKey(n *yaml.Node, p string, keys []string) (*yaml.Node, string) {
 	}
 	return nil, ""
 }
+
+// hostNamespaceFindings splits a failed hostNamespaces check into one
+// finding per host namespace the pod shares (hostNetwork, hostPID,
+// hostIPC set to true), each at its own field.
+func hostNamespaceFindings(target string, r PSSResult, o *Object, ps PodSpec) []finding.Finding {
+	var out []finding.Finding
+	for _, k := range []string{"hostNetwork", "hostPID", "hostIPC"} {
+		v := get(ps.Node, k)
+		if v == nil || !isTrue(v) {
+			continue
+		}
+		msg := fmt.Sprintf("%s violates Pod Security Standard %q (%s): %s=true", o.Kind+"/"+o.Name, r.Level, r.CheckID, k)
+		out = append(out, newFinding(target, r.Meta, o, getKey(ps.Node, k), ps.Path+"."+k, msg))
+	}
+	return out
+}

@@ -232,6 +232,13 @@ func (s *Scanner) checkPSS(o *Object, ps PodSpec, out *[]finding.Finding) []find
 		if r.Result.Allowed {
 			continue
 		}
+		if r.CheckID == "hostNamespaces" {
+			// One finding per shared namespace, each at its own line.
+			if fs := hostNamespaceFindings(s.target, r, o, ps); len(fs) > 0 {
+				*out = append(*out, fs...)
+				continue
+			}
+		}
 		n, fp := locatePSS(r.CheckID, ps, r.Result.ForbiddenDetail)
 		msg := fmt.Sprintf("%s violates Pod Security Standard %q (%s): %s", o.Kind+"/"+o.Name, r.Level, r.CheckID, r.Result.ForbiddenReason)
 		if r.Result.ForbiddenDetail != "" {
