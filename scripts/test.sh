@@ -12,6 +12,3 @@ if [ "$(id -u)" = 0 ] && [ -e /sys/kernel/btf/vmlinux ] && [ -z "${WARD_REQUIRE_
 	export WARD_REQUIRE_SENSOR=1
 fi
 go test -count=1 -timeout 40m ./... "$@"
-# The packages whose behaviour changes with the in-process Helm and
-# Kustomize renderers, built with them.
-go test -count=1 -timeout 20m -tags helm,kustomize ./internal/misconfig/ ./internal/cli/ "$@"

@@ -16,7 +16,7 @@ import (
 // per-file ones (Terraform modules span a directory), and the per-object
 // hook of custom CEL checks for Kubernetes.
 func extensions(target string, opts Options) ([]extension, *policy.Set, func(o *k8s.Object) ([]finding.Finding, []finding.ScanError), error) {
-	out := []extension{&terraformExt{seen: map[string]bool{}}}
+	out := []extension{&terraformExt{seen: map[string]bool{}}, &kustomizeExt{seen: map[string]bool{}}}
 	if len(opts.PolicyDirs) == 0 {
 		return out, nil, nil, nil
 	}

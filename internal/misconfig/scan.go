@@ -19,8 +19,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/wardsec/ward/internal/misconfig/check"
 	"github.com/wardsec/ward/internal/misconfig/compose"
 	"github.com/wardsec/ward/internal/misconfig/dockerfile"
@@ -352,100 +350,6 @@ func (s *scanner) rendered(renderedName string, content []byte, remap func(o *k8
 	}
 	fs, es := s.k8s.ScanDocuments(renderedName, docs, remap)
 	s.add(fs, es)
-}
-
-func (s *scanner) chart(chartPath string) {
-	r := s.opts.Helm
-	if r == nil {
-		r = DefaultHelm()
-	}
-	if r == nil {
-		s.fail(chartPath, helm.ErrNoRenderer)
-		return
-	}
-	isDir := true
-	if st, err := os.Stat(chartPath); err == nil && !st.IsDir() {
-		isDir = false
-	}
-	if isDir {
-		if err := helm.CheckLinks(chartPath); err != nil {
-			s.fail(chartPath, err)
-			return
-		}
-	}
-	s.log.Debug("render chart", "chart", chartPath, "renderer", r.Name())
-	ts, err := r.Render(s.ctx, chartPath, helm.RenderOptions{ValuesFiles: s.opts.HelmValues, Set: s.opts.HelmSet, Namespace: s.opts.HelmNamespace})
-	if err != nil {
-		s.fail(chartPath, err)
-		return
-	}
-	for _, t := range ts {
-		src := helm.SourcePath(chartPath, t.Source)
-		if !isDir {
-			src = chartPath + "!" + t.Source
-		}
-		var tmpl []byte
-		if isDir {
-			if f, err := os.Open(src); err == nil {
-				tmpl, _ = k8s.ReadBounded(src, f, s.opts.Limits)
-				f.Close()
-			}
-		}
-		remap := func(o *k8s.Object) {
-			o.Remap = func(fieldPath string, n *yaml.Node) (string, int, int) {
-				if tmpl != nil {
-					if l, c := helm.Locate(tmpl, fieldPath); l > 0 {
-						return src, l, c
-					}
-					return src, 1, 1
-				}
-				if n != nil {
-					return src, n.Line, n.Column // line in the rendered template
-				}
-				return src, 0, 0
-			}
-		}
-		s.rendered(src, t.Content, remap)
-	}
-}
-
-func (s *scanner) kustomize(dir string) {
-	b := s.opts.Kustomize
-	if b == nil {
-		b = DefaultKustomize()
-	}
-	if b == nil {
-		s.fail(dir, kustomize.ErrNoBuilder)
-		return
-	}
-	// Index the local inputs first: one over the limits (a YAML alias
-	// bomb) is reported at its position, and the builder, which has no
-	// limits of its own, is not run on it.
-	idx := kustomize.NewIndex(dir, s.opts.Limits)
-	if pe := idx.TooLarge(); pe != nil {
-		s.fail(dir, pe)
-		return
-	}
-	s.log.Debug("build kustomization", "dir", dir, "builder", b.Name())
-	out, err := b.Build(s.ctx, dir)
-	if err != nil {
-		s.fail(dir, err)
-		return
-	}
-	name := filepath.Join(dir, "kustomization.yaml")
-	if f := kustomize.KustomizationFile(dir); f != "" {
-		name = f
-	}
-	s.rendered(name, out, func(o *k8s.Object) {
-		src := idx.Find(o)
-		if src == nil {
-			return
-		}
-		o.Remap = func(fieldPath string, n *yaml.Node) (string, int, int) {
-			l, c := src.Locate(fieldPath)
-			return src.Path, l, c
-		}
-	})
 }
 
 // Catalog lists every built-in check of every format.

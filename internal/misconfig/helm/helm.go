@@ -1,23 +1,18 @@
 // Package helm renders Helm charts for the misconfiguration scanner and
 // maps rendered objects back to their template files.
 //
-// Rendering is behind the Renderer interface. The helm library adds about
-// 28 MiB to the binary (measured), so the default build renders with the
-// user's `helm template` (ExecRenderer) and the in-process library renderer
-// (package helm/helmlib) is linked only with `-tags helm`.
+// Rendering is behind the Renderer interface; the default build renders in
+// process with the Helm library (package helm/helmlib), so no helm
+// executable is needed.
 package helm
 
 import (
 	"archive/tar"
-	"bufio"
-	"bytes"
 	"compress/gzip"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -42,121 +37,44 @@ type RenderOptions struct {
 	Namespace, ReleaseName string
 }
 
+// Result is a rendered chart.
+type Result struct {
+	Templates []Template
+	// Missing are dependencies declared in Chart.yaml that are neither in
+	// charts/ nor disabled by their condition: their templates were not
+	// rendered (run helm dependency build).
+	Missing []string
+	// ReleaseName and Namespace are those of the simulated release.
+	ReleaseName, Namespace string
+}
+
 // Renderer renders a chart directory or packaged .tgz.
 type Renderer interface {
-	Render(ctx context.Context, chart string, opts RenderOptions) ([]Template, error)
+	Render(ctx context.Context, chart string, opts RenderOptions) (*Result, error)
 	Name() string
 }
 
-// ErrNoRenderer is returned when no renderer is available in this build.
-var ErrNoRenderer = errors.New("no Helm renderer: install helm or build ward with -tags helm")
-
-// ExecRenderer runs `helm template`.
-type ExecRenderer struct {
-	// Bin is the helm executable ("helm" on PATH when empty).
-	Bin string
-	// MaxOutput bounds the rendered output (default 64 MiB).
-	MaxOutput int64
+// RequiredError is a template's `required` value that is not set.
+type RequiredError struct {
+	// Template is the template's chart path ("demo/templates/x.yaml").
+	Template     string
+	Line, Column int
+	// Value is the value's path as given to --set ("image.tag"), or ""
+	// when the template does not name it as .Values.X.
+	Value string
+	// Msg is the template's own message.
+	Msg string
 }
 
-// Name identifies the renderer.
-func (e ExecRenderer) Name() string { return "helm-cli" }
-
-// Available reports whether the helm executable can be found.
-func (e ExecRenderer) Available() bool {
-	_, err := exec.LookPath(e.bin())
-	return err == nil
-}
-
-func (e ExecRenderer) bin() string {
-	if e.Bin != "" {
-		return e.Bin
+func (e *RequiredError) Error() string {
+	at := e.Template
+	if e.Line > 0 {
+		at += ":" + strconv.Itoa(e.Line)
 	}
-	return "helm"
-}
-
-// Render runs helm template and splits its output by source template.
-func (e ExecRenderer) Render(ctx context.Context, chart string, opts RenderOptions) ([]Template, error) {
-	if !e.Available() {
-		return nil, ErrNoRenderer
+	if e.Value == "" {
+		return fmt.Sprintf("a required value is not set (%s: %s): set it with --set KEY=VALUE or in a --helm-values file", at, e.Msg)
 	}
-	name := opts.ReleaseName
-	if name == "" {
-		name = "release-name"
-	}
-	args := []string{"template", name, chart}
-	if opts.Namespace != "" {
-		args = append(args, "--namespace", opts.Namespace)
-	}
-	for _, f := range opts.ValuesFiles {
-		args = append(args, "--values", f)
-	}
-	for _, s := range opts.Set {
-		args = append(args, "--set", s)
-	}
-	cmd := exec.CommandContext(ctx, e.bin(), args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &limitedBuffer{buf: &stderr, max: 64 << 10}
-	max := e.MaxOutput
-	if max <= 0 {
-		max = 64 << 20
-	}
-	out := &limitedBuffer{buf: &bytes.Buffer{}, max: max}
-	cmd.Stdout = out
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("helm template %s: %v: %s", chart, err, strings.TrimSpace(stderr.String()))
-	}
-	if out.over {
-		return nil, fmt.Errorf("helm template %s: output larger than %d bytes", chart, max)
-	}
-	return SplitSource(out.buf.Bytes()), nil
-}
-
-type limitedBuffer struct {
-	buf  *bytes.Buffer
-	max  int64
-	over bool
-}
-
-func (l *limitedBuffer) Write(p []byte) (int, error) {
-	if int64(l.buf.Len()+len(p)) > l.max {
-		l.over = true
-		return len(p), nil
-	}
-	return l.buf.Write(p)
-}
-
-var sourceRe = regexp.MustCompile(`^# Source: (.+)$`)
-
-// SplitSource splits `helm template` output into templates using the
-// "# Source:" comment Helm writes after each document separator.
-func SplitSource(out []byte) []Template {
-	var ts []Template
-	var cur *Template
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if m := sourceRe.FindStringSubmatch(line); m != nil {
-			if cur == nil || cur.Source != m[1] {
-				ts = append(ts, Template{Source: m[1]})
-				cur = &ts[len(ts)-1]
-			} else {
-				cur.Content = append(cur.Content, "---\n"...)
-			}
-			continue
-		}
-		if line == "---" {
-			continue
-		}
-		if cur == nil {
-			ts = append(ts, Template{Source: ""})
-			cur = &ts[len(ts)-1]
-		}
-		cur.Content = append(cur.Content, line...)
-		cur.Content = append(cur.Content, '\n')
-	}
-	return ts
+	return fmt.Sprintf("required value %s is not set (%s: %s): set it with --set %s=VALUE or in a --helm-values file", e.Value, at, e.Msg, e.Value)
 }
 
 // IsChartDir reports whether dir holds a Chart.yaml.

@@ -3,35 +3,11 @@ package helm
 import (
 	"archive/tar"
 	"compress/gzip"
-	"context"
 	"os"
 	"path/filepath"
-	"strings"
+
 	"testing"
 )
-
-func TestSplitSource(t *testing.T) {
-	out := []byte(`---
-# Source: demo/templates/service.yaml
-apiVersion: v1
-kind: Service
----
-# Source: demo/templates/deploy.yaml
-apiVersion: apps/v1
-kind: Deployment
----
-# Source: demo/templates/deploy.yaml
-apiVersion: v1
-kind: ConfigMap
-`)
-	ts := SplitSource(out)
-	if len(ts) != 2 || ts[0].Source != "demo/templates/service.yaml" || ts[1].Source != "demo/templates/deploy.yaml" {
-		t.Fatalf("templates %+v", ts)
-	}
-	if string(ts[1].Content) != "apiVersion: apps/v1\nkind: Deployment\n---\napiVersion: v1\nkind: ConfigMap\n" {
-		t.Errorf("content %q", ts[1].Content)
-	}
-}
 
 func TestSourcePath(t *testing.T) {
 	if got := SourcePath("charts/demo", "demo/templates/x.yaml"); got != filepath.Join("charts/demo", "templates", "x.yaml") {
@@ -105,16 +81,6 @@ func TestIsChart(t *testing.T) {
 	}
 }
 
-func TestExecRendererMissing(t *testing.T) {
-	r := ExecRenderer{Bin: "/nonexistent/helm"}
-	if r.Available() {
-		t.Fatal("nonexistent helm available")
-	}
-	if _, err := r.Render(context.Background(), ".", RenderOptions{}); err != ErrNoRenderer {
-		t.Errorf("err = %v", err)
-	}
-}
-
 func FuzzLocate(f *testing.F) {
 	f.Add([]byte("a:\n  b:\n    - c: 1\n"), "a.b[0].c")
 	f.Add([]byte("{{ if }}\n- x:\n"), "x")
@@ -124,32 +90,4 @@ func FuzzLocate(f *testing.F) {
 			t.Fatalf("bad position %d:%d", l, c)
 		}
 	})
-}
-
-func FuzzSplitSource(f *testing.F) {
-	f.Add([]byte("---\n# Source: a/templates/b.yaml\nx: 1\n"))
-	f.Fuzz(func(t *testing.T, out []byte) {
-		for _, tm := range SplitSource(out) {
-			if len(tm.Content) > len(out)+8*len(out)/3+8 {
-				t.Fatal("content larger than input")
-			}
-		}
-	})
-}
-
-func TestCheckLinks(t *testing.T) {
-	dir := t.TempDir()
-	chart := filepath.Join(dir, "c")
-	os.MkdirAll(filepath.Join(chart, "templates"), 0o755)
-	os.WriteFile(filepath.Join(chart, "values.yaml"), []byte("a: 1\n"), 0o644)
-	os.Symlink("../values.yaml", filepath.Join(chart, "templates", "inside.yaml"))
-	if err := CheckLinks(chart); err != nil {
-		t.Fatalf("link inside the chart refused: %v", err)
-	}
-	secret := filepath.Join(dir, "secret.txt")
-	os.WriteFile(secret, []byte("s3cr3t"), 0o600)
-	os.Symlink(secret, filepath.Join(chart, "templates", "escape.yaml"))
-	if err := CheckLinks(chart); err == nil || !strings.Contains(err.Error(), "outside the chart") {
-		t.Fatalf("escaping link accepted: %v", err)
-	}
 }

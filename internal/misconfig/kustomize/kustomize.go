@@ -2,19 +2,14 @@
 // scanner and maps built objects back to the resource files they came
 // from.
 //
-// The kustomize library adds about 18 MiB to the binary (measured), so the
-// default build runs the user's `kustomize build` or `kubectl kustomize`
-// (ExecBuilder) and the in-process builder (package kustomize/kustlib) is
-// linked only with `-tags kustomize`.
+// The default build builds in process with the kustomize library (package
+// kustomize/kustlib), so no kustomize or kubectl executable is needed.
 package kustomize
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -29,9 +24,6 @@ type Builder interface {
 	Build(ctx context.Context, dir string) ([]byte, error)
 	Name() string
 }
-
-// ErrNoBuilder is returned when no builder is available in this build.
-var ErrNoBuilder = errors.New("no Kustomize builder: install kustomize or kubectl, or build ward with -tags kustomize")
 
 var kustomizationNames = []string{"kustomization.yaml", "kustomization.yml", "Kustomization"}
 
@@ -59,54 +51,6 @@ func KustomizationFile(dir string) string {
 // IsKustomizeDir reports whether dir holds a kustomization file.
 func IsKustomizeDir(dir string) bool { return KustomizationFile(dir) != "" }
 
-// ExecBuilder runs `kustomize build DIR` or `kubectl kustomize DIR`.
-type ExecBuilder struct {
-	// MaxOutput bounds the built output (default 64 MiB).
-	MaxOutput int
-}
-
-// Name identifies the builder.
-func (ExecBuilder) Name() string { return "kustomize-cli" }
-
-func (ExecBuilder) command(dir string) []string {
-	if _, err := exec.LookPath("kustomize"); err == nil {
-		return []string{"kustomize", "build", dir}
-	}
-	if _, err := exec.LookPath("kubectl"); err == nil {
-		return []string{"kubectl", "kustomize", dir}
-	}
-	return nil
-}
-
-// Available reports whether kustomize or kubectl is installed.
-func (e ExecBuilder) Available() bool { return e.command(".") != nil }
-
-// Build runs the external builder.
-func (e ExecBuilder) Build(ctx context.Context, dir string) ([]byte, error) {
-	args := e.command(dir)
-	if args == nil {
-		return nil, ErrNoBuilder
-	}
-	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
-	var out, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &stderr
-	if err := cmd.Run(); err != nil {
-		msg := stderr.String()
-		if len(msg) > 4096 {
-			msg = msg[:4096]
-		}
-		return nil, fmt.Errorf("%s: %v: %s", strings.Join(args[:2], " "), err, strings.TrimSpace(msg))
-	}
-	max := e.MaxOutput
-	if max <= 0 {
-		max = 64 << 20
-	}
-	if out.Len() > max {
-		return nil, fmt.Errorf("kustomize build %s: output larger than %d bytes", dir, max)
-	}
-	return out.Bytes(), nil
-}
-
 // Source is one resource document of a kustomization's inputs.
 type Source struct {
 	Path         string
@@ -131,16 +75,26 @@ func (s *Source) Locate(fieldPath string) (int, int) {
 type Index struct {
 	byKey map[string]*Source
 	all   []*Source
+	// patches are the local patch documents in the order kustomize applies
+	// them (a base's before its overlay's).
+	patches []*Patch
+	// dirs are the kustomization directories read (absolute), the root
+	// first.
+	dirs []string
 	// tooLarge holds the inputs over the limits (oversized files or lines,
 	// YAML alias bombs), found while indexing. See TooLarge.
 	tooLarge []*k8s.PosError
 }
 
+// Dirs returns the kustomization directories the index read (absolute
+// paths): the root first, then every local base and component.
+func (idx *Index) Dirs() []string { return idx.dirs }
+
 // TooLarge returns the first local input (the kustomization file, a
 // resource or a strategic merge patch) that exceeds the limits or is not a
 // regular file, or nil.
-// The external builder must not be run on such a kustomization: it has no
-// limits of its own and a YAML alias bomb makes it allocate gigabytes.
+// The builder must not be run on such a kustomization: it has no limits
+// of its own and a YAML alias bomb makes it allocate gigabytes.
 func (idx *Index) TooLarge() *k8s.PosError {
 	if len(idx.tooLarge) == 0 {
 		return nil
@@ -184,6 +138,7 @@ func (idx *Index) collect(dir string, lim k8s.Limits, seen map[string]bool, dept
 	if kf == "" {
 		return
 	}
+	idx.dirs = append(idx.dirs, abs)
 	data, err := readFile(kf, lim)
 	if err != nil {
 		idx.noteTooLarge(err)
@@ -195,10 +150,12 @@ func (idx *Index) collect(dir string, lim k8s.Limits, seen map[string]bool, dept
 		}
 	}
 	var k struct {
-		Resources             []string `yaml:"resources"`
-		Bases                 []string `yaml:"bases"`
-		Components            []string `yaml:"components"`
-		PatchesStrategicMerge []string `yaml:"patchesStrategicMerge"`
+		Resources             []string     `yaml:"resources"`
+		Bases                 []string     `yaml:"bases"`
+		Components            []string     `yaml:"components"`
+		PatchesStrategicMerge []string     `yaml:"patchesStrategicMerge"`
+		Patches               []patchEntry `yaml:"patches"`
+		PatchesJSON6902       []patchEntry `yaml:"patchesJson6902"`
 	}
 	if yaml.Unmarshal(data, &k) != nil {
 		return
@@ -220,18 +177,11 @@ func (idx *Index) collect(dir string, lim k8s.Limits, seen map[string]bool, dept
 		idx.addFile(p, lim)
 	}
 	for _, r := range k.PatchesStrategicMerge {
-		p := filepath.Join(dir, r)
-		if st, err := os.Stat(p); err != nil || st.IsDir() {
-			continue // an inline patch, or missing: kustomize reports it
-		}
-		pdata, err := readFile(p, lim)
-		if err != nil {
-			idx.noteTooLarge(err)
-			continue
-		}
-		_, errs := k8s.SplitDocuments(p, pdata, lim)
-		for _, e := range errs {
-			idx.noteTooLarge(e.Err)
+		idx.addPatchFile(filepath.Join(dir, r), nil, lim)
+	}
+	for _, e := range append(append([]patchEntry{}, k.Patches...), k.PatchesJSON6902...) {
+		if e.Path != "" {
+			idx.addPatchFile(filepath.Join(dir, e.Path), e.Target, lim)
 		}
 	}
 }

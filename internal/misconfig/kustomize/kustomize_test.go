@@ -43,12 +43,3 @@ func TestIndexFind(t *testing.T) {
 		t.Errorf("missing field located at %d, want the container (13)", l)
 	}
 }
-
-func TestExecBuilderAvailability(t *testing.T) {
-	b := ExecBuilder{}
-	if !b.Available() {
-		if _, err := b.Build(context.Background(), "."); err != ErrNoBuilder {
-			t.Errorf("err = %v", err)
-		}
-	}
-}

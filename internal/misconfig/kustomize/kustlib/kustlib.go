@@ -1,7 +1,5 @@
 // Package kustlib builds kustomizations in process with
-// sigs.k8s.io/kustomize/api (krusty). It is linked into the ward binary
-// only with -tags kustomize because it adds about 18 MiB; tests always
-// exercise it.
+// sigs.k8s.io/kustomize/api (krusty); it is the default build's builder.
 package kustlib
 
 import (
