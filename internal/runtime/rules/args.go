@@ -92,6 +92,49 @@ func aMode(name string) argDef {
 		num: func(c *ctx) (int64, bool) { return int64(c.ev.Mode), true }}
 }
 
+// chmodModeNames are Falco's chmod_mode flag names, in the driver table's
+// order (other bits first, setuid last).
+var chmodModeNames = []flagName{
+	{0o1, "S_IXOTH"}, {0o2, "S_IWOTH"}, {0o4, "S_IROTH"},
+	{0o10, "S_IXGRP"}, {0o20, "S_IWGRP"}, {0o40, "S_IRGRP"},
+	{0o100, "S_IXUSR"}, {0o200, "S_IWUSR"}, {0o400, "S_IRUSR"},
+	{0o1000, "S_ISVTX"}, {0o2000, "S_ISGID"}, {0o4000, "S_ISUID"},
+}
+
+// aChmodMode renders the mode of chmod, fchmod and fchmodat as Falco's
+// PT_MODE parameter does: the permission bits by name (the resolved form
+// that evt.arg.mode yields, e.g. "S_IXOTH|S_IROTH|...|S_ISUID"), or "0"
+// when no permission bit is set. Rules therefore test the bits by name
+// (evt.arg.mode contains "S_ISUID"), never by a prefix of the octal text,
+// and evt.rawarg.mode gives the number.
+func aChmodMode(name string) argDef {
+	return argDef{name: name,
+		str: func(c *ctx) (string, bool) {
+			st := len(c.buf)
+			c.buf = appendChmodMode(c.buf, c.ev.Mode)
+			return c.str(st), true
+		},
+		num: func(c *ctx) (int64, bool) { return int64(c.ev.Mode), true }}
+}
+
+func appendChmodMode(b []byte, mode uint32) []byte {
+	v := uint64(mode & 0o7777)
+	if v == 0 {
+		return append(b, '0') // Falco prints %#o: "0"
+	}
+	first := true
+	for _, f := range chmodModeNames {
+		if v&f.bit != 0 {
+			if !first {
+				b = append(b, '|')
+			}
+			b = append(b, f.name...)
+			first = false
+		}
+	}
+	return b
+}
+
 func aMap(name string, get func(ev *event.Event) int64, m map[int64]string) argDef {
 	return argDef{name: name,
 		str: func(c *ctx) (string, bool) {
@@ -279,9 +322,9 @@ func newArgTable() *argTable {
 	}
 	set([]argDef{aFD("res_or_fd", evRes), aMap("cmd", evArg, bpfMap)}, event.TypeBpf)
 	set([]argDef{aFD("fd", evRes), aStr("name", evPath), aFlags("flags", evFlags, flagsR(memfdFlagNames))}, event.TypeMemfdCreate)
-	set([]argDef{aRes(), aStr("filename", evPath), aMode("mode")}, event.TypeChmod)
-	set([]argDef{aRes(), aFD("fd", evFD), aMode("mode")}, event.TypeFchmod)
-	set([]argDef{aRes(), aFD("dirfd", evFD), aStr("filename", evPath), aMode("mode")}, event.TypeFchmodat)
+	set([]argDef{aRes(), aStr("filename", evPath), aChmodMode("mode")}, event.TypeChmod)
+	set([]argDef{aRes(), aFD("fd", evFD), aChmodMode("mode")}, event.TypeFchmod)
+	set([]argDef{aRes(), aFD("dirfd", evFD), aStr("filename", evPath), aChmodMode("mode")}, event.TypeFchmodat)
 	set([]argDef{aRes(), aStr("oldpath", evPath), aStr("newpath", evPath2)}, event.TypeLink, event.TypeRename)
 	set([]argDef{aRes(), aFD("olddir", evFD), aStr("oldpath", evPath), aNum("newdir", evArg), aStr("newpath", evPath2),
 		aFlags("flags", evFlags, flagsR(atFlagNames))}, event.TypeLinkat)
