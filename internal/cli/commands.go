@@ -24,6 +24,7 @@ func commands(g *Globals) []*cobra.Command {
 		newK8sCmd(g),
 		newRuntimeCmd(g),
 		newCacheCmd(g),
+		newKeygenCmd(g), newSignCmd(g), newVerifyCmd(g), newAttestCmd(g), newVerifyAttestationCmd(g),
 		newVersionCmd(g),
 	}
 }

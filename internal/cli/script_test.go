@@ -77,8 +77,10 @@ func TestScripts(t *testing.T) {
 			return false, nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exitcode": cmdExitCode,
-			"mkimage":  cmdMkimage,
+			"exitcode":  cmdExitCode,
+			"mkimage":   cmdMkimage,
+			"registry":  cmdRegistry,  // sign_script_test.go
+			"pushimage": cmdPushImage, // sign_script_test.go
 		},
 	})
 }
