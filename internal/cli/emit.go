@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/wardsec/ward/internal/ignore"
+	"github.com/wardsec/ward/internal/scan"
 	"github.com/wardsec/ward/pkg/finding"
 	"github.com/wardsec/ward/pkg/report"
 )
@@ -169,6 +170,12 @@ func (c *collector) Emit(r *report.Report) error {
 		return &ExitError{Code: ExitScanError, Err: err}
 	}
 	if !g.Quiet {
+		for _, nr := range r.ScannersNotRun {
+			// The user knows which scanners --scanners left out.
+			if (g.Format != "table" || g.Output != "") && nr.Reason != scan.ReasonNotSelected {
+				fmt.Fprintln(g.Stderr, "warning: "+nr.Scanner+" scanner not run: "+termSafe(nr.Reason, false))
+			}
+		}
 		for _, warn := range r.Warnings {
 			if g.Format != "table" || g.Output != "" {
 				fmt.Fprintln(g.Stderr, "warning: "+termSafe(warn, false))

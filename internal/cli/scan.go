@@ -24,6 +24,7 @@ type scanFlags struct {
 	platform      string
 	insecure      []string
 	dbMaxAge      time.Duration
+	skipDB        bool
 	ignoreUnfixed bool
 	preferredID   string
 	vexFiles      []string
@@ -44,6 +45,7 @@ func (f *scanFlags) register(cmd *cobra.Command, image, files bool) {
 		fl.StringSliceVar(&f.insecure, "insecure-registry", nil, "registry host:port reached over plain HTTP or unverified TLS (repeatable)")
 	}
 	fl.DurationVar(&f.dbMaxAge, "db-max-age", 7*24*time.Hour, "warn when the vulnerability database is older than this")
+	fl.BoolVar(&f.skipDB, "skip-db", false, "scan without the vulnerability database: no vulnerability scanning (without it a missing database is a scan error, exit 3)")
 	fl.BoolVar(&f.ignoreUnfixed, "ignore-unfixed", false, "report only vulnerabilities that have a fixed version")
 	fl.StringVar(&f.preferredID, "preferred-id", "", `show vulnerabilities under the alias with this prefix when there is one (e.g. "CVE")`)
 	fl.StringSliceVar(&f.vexFiles, "vex", nil, "OpenVEX or CycloneDX VEX documents: not_affected and fixed statements suppress findings")
@@ -76,6 +78,7 @@ func (f *scanFlags) options(g *Globals, rootfs bool) (scan.Options, error) {
 		InsecureRegistries: f.insecure,
 		Rootfs:             rootfs,
 		DBMaxAge:           f.dbMaxAge,
+		SkipDB:             f.skipDB,
 		Misconfig: misconfig.Options{
 			HelmValues: f.helmValues,
 			HelmSet:    f.helmSet,
@@ -129,6 +132,7 @@ func (g *Globals) runScan(cmd *cobra.Command, target string, f *scanFlags, rootf
 	r := g.NewReport(res.Artifact.Name, res.Artifact.Type)
 	r.Artifact.Digest = res.Artifact.Digest
 	r.Scanners = res.Scanners
+	r.ScannersNotRun = res.NotRun
 	r.Findings = res.Findings
 	r.Errors = res.Errors
 	r.Warnings = res.Warnings

@@ -21,6 +21,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -34,6 +36,7 @@ import (
 	"github.com/wardsec/ward/internal/secret"
 	"github.com/wardsec/ward/internal/vuln"
 	"github.com/wardsec/ward/internal/vuln/db"
+	"github.com/wardsec/ward/internal/vuln/osv"
 	"github.com/wardsec/ward/pkg/finding"
 	"github.com/wardsec/ward/pkg/report"
 	"github.com/wardsec/ward/pkg/sbom"
@@ -45,6 +48,9 @@ const (
 	Secret    = "secret"
 	Misconfig = "misconfig"
 )
+
+// ReasonNotSelected is why a scanner --scanners left out did not run.
+const ReasonNotSelected = "not selected by --scanners"
 
 // AllScanners lists the scanner names.
 var AllScanners = []string{Vuln, Secret, Misconfig}
@@ -62,6 +68,10 @@ type Options struct {
 	Rootfs bool
 	// DBMaxAge: older databases make the scan warn (default 7 days).
 	DBMaxAge time.Duration
+	// SkipDB runs no vulnerability scanning (no database needed); the
+	// report says so. Without it a missing database is a scan error: a CI
+	// gate must not pass having checked nothing.
+	SkipDB bool
 	// Misconfig, Secret and Vuln options pass through to the scanners.
 	Misconfig misconfig.Options
 	Secret    secret.Options
@@ -77,8 +87,10 @@ type Options struct {
 
 // Result is what a scan found.
 type Result struct {
-	Artifact  report.Artifact
-	Scanners  []string
+	Artifact report.Artifact
+	Scanners []string
+	// NotRun are the scanners that did not run, with the reason.
+	NotRun    []report.ScannerNotRun
 	Inventory *sbom.Inventory
 	Findings  []finding.Finding
 	Errors    []finding.ScanError
@@ -141,6 +153,14 @@ func Run(ctx context.Context, target string, opts Options) (*Result, error) {
 		opts.Extractors = DefaultExtractors()
 	}
 	res := &Result{}
+	for _, s := range AllScanners {
+		if !opts.want(s) {
+			res.NotRun = append(res.NotRun, report.ScannerNotRun{Scanner: s, Reason: ReasonNotSelected})
+		}
+	}
+	if opts.SkipDB && opts.want(Vuln) {
+		res.NotRun = append(res.NotRun, report.ScannerNotRun{Scanner: Vuln, Reason: "--skip-db: no vulnerability database used"})
+	}
 	if IsSBOM(target) {
 		return res, runSBOM(ctx, target, opts, res)
 	}
@@ -158,7 +178,7 @@ func Run(ctx context.Context, target string, opts Options) (*Result, error) {
 	res.Artifact = report.Artifact{Name: art.Name(), Type: art.Type(), Digest: art.Digest()}
 	isImage := art.Type() == artifact.TypeImage
 
-	if opts.want(Vuln) {
+	if opts.want(Vuln) && !opts.SkipDB {
 		res.Scanners = append(res.Scanners, Vuln)
 		opts.Progress.SetLabel("inventory of " + art.Name())
 		inv, errs, err := inventory.Extract(ctx, art, opts.Extractors, inventory.Options{CacheDir: layerCache(opts.CacheDir), Logger: opts.Logger})
@@ -288,19 +308,34 @@ func runSBOM(ctx context.Context, path string, opts Options, res *Result) error 
 		inv.Target = path
 	}
 	res.Artifact = report.Artifact{Name: path, Type: "sbom"}
-	res.Scanners = []string{Vuln}
 	res.Inventory = inv
+	if len(opts.Scanners) == 0 {
+		res.NotRun = append(res.NotRun, report.ScannerNotRun{Scanner: Secret, Reason: "not applicable to an SBOM"},
+			report.ScannerNotRun{Scanner: Misconfig, Reason: "not applicable to an SBOM"})
+	}
+	if opts.SkipDB {
+		return nil
+	}
+	res.Scanners = []string{Vuln}
 	matchVulns(ctx, inv, opts, res)
 	return nil
 }
 
-// matchVulns opens the database and matches the inventory; a missing or
-// stale database is a warning, never a silent skip.
+// matchVulns opens the database and matches the inventory. A missing
+// database is a scan error (exit 3) and the vuln scanner is listed as not
+// run; a stale one is a warning; packages of ecosystems the database has
+// no advisories for are counted in a warning per ecosystem.
 func matchVulns(ctx context.Context, inv *sbom.Inventory, opts Options, res *Result) {
+	if len(inv.Packages) == 0 {
+		return // nothing to check: no database needed
+	}
 	d, err := db.Open(db.DefaultDir(opts.CacheDir))
 	if err != nil {
 		if errors.Is(err, db.ErrNoDB) {
-			res.Warnings = append(res.Warnings, "vulnerability scanning skipped: no vulnerability database; run `ward db update` (or `ward db import FILE` offline)")
+			res.Scanners = slices.DeleteFunc(res.Scanners, func(s string) bool { return s == Vuln })
+			res.NotRun = append(res.NotRun, report.ScannerNotRun{Scanner: Vuln, Reason: "no vulnerability database in " + db.DefaultDir(opts.CacheDir)})
+			res.Errors = append(res.Errors, finding.ScanError{Target: inv.Target, Path: db.DefaultDir(opts.CacheDir), Scanner: Vuln,
+				Message: "no vulnerability database: run `ward db update` (or `ward db import FILE` offline), or pass --skip-db or --scanners secret,misconfig to scan without it"})
 			return
 		}
 		res.Errors = append(res.Errors, finding.ScanError{Target: inv.Target, Path: db.DefaultDir(opts.CacheDir), Scanner: Vuln, Message: "opening the vulnerability database: " + err.Error()})
@@ -314,6 +349,7 @@ func matchVulns(ctx context.Context, inv *sbom.Inventory, opts Options, res *Res
 				age.Round(time.Hour), st.Built.Format("2006-01-02"), opts.DBMaxAge))
 		}
 	}
+	res.Warnings = append(res.Warnings, uncovered(inv, st)...)
 	vo := opts.Vuln
 	if vo.Target == "" {
 		vo.Target = res.Artifact.Name
@@ -327,6 +363,55 @@ func matchVulns(ctx context.Context, inv *sbom.Inventory, opts Options, res *Res
 		return
 	}
 	res.Findings = append(res.Findings, fs...)
+}
+
+// uncovered returns a warning per ecosystem of the inventory that the
+// database has no advisories for: those packages were not checked, which
+// must not read as "no vulnerabilities".
+func uncovered(inv *sbom.Inventory, st db.Status) []string {
+	type base struct{ name, release string }
+	var have []base
+	for eco := range st.Ecosystems {
+		b, rel := osv.SplitEcosystem(eco)
+		have = append(have, base{b, rel})
+	}
+	covered := map[string]bool{}
+	counts := map[string]int{}
+	for i := range inv.Packages {
+		p := &inv.Packages[i]
+		if p.Ecosystem == "" {
+			continue
+		}
+		ok, seen := covered[p.Ecosystem]
+		if !seen {
+			b, rel := osv.SplitEcosystem(p.Ecosystem)
+			rel = osv.NormalizeRelease(b, rel)
+			for _, h := range have {
+				if h.name == b && osv.ReleaseMatches(b, h.release, rel) {
+					ok = true
+					break
+				}
+			}
+			covered[p.Ecosystem] = ok
+		}
+		if !ok {
+			counts[p.Ecosystem]++
+		}
+	}
+	ecos := make([]string, 0, len(counts))
+	for e := range counts {
+		ecos = append(ecos, e)
+	}
+	sort.Strings(ecos)
+	out := make([]string, 0, len(ecos))
+	for _, e := range ecos {
+		noun := "packages"
+		if counts[e] == 1 {
+			noun = "package"
+		}
+		out = append(out, fmt.Sprintf("%d %s not checked: no advisories for %s in the DB", counts[e], noun, e))
+	}
+	return out
 }
 
 // OptionError is a scan option that cannot be used (a secret rule file

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -67,12 +68,14 @@ func TestDirectoryScanAllScanners(t *testing.T) {
 	if kinds[finding.KindSecret] == 0 || kinds[finding.KindMisconfiguration] == 0 {
 		t.Errorf("findings by kind = %v", kinds)
 	}
-	if len(res.Errors) != 1 || res.Errors[0].Path != "deploy/broken.yaml" || res.Errors[0].Line == 0 {
+	// No database: a scan error and the vuln scanner listed as not run,
+	// never silence (issue 14: a CI gate passed having checked nothing).
+	if len(res.Errors) != 2 || res.Errors[0].Scanner != Vuln || !strings.Contains(res.Errors[0].Message, "no vulnerability database") ||
+		res.Errors[1].Path != "deploy/broken.yaml" || res.Errors[1].Line == 0 {
 		t.Errorf("errors = %+v", res.Errors)
 	}
-	// No database: a warning, not silence.
-	if len(res.Warnings) == 0 || !strings.Contains(res.Warnings[0], "vulnerability scanning skipped") {
-		t.Errorf("warnings = %q", res.Warnings)
+	if len(res.NotRun) != 1 || res.NotRun[0].Scanner != Vuln || slices.Contains(res.Scanners, Vuln) {
+		t.Errorf("not run = %+v, scanners = %v", res.NotRun, res.Scanners)
 	}
 	if res.Inventory == nil || len(res.Inventory.Packages) == 0 {
 		t.Errorf("inventory = %+v", res.Inventory)

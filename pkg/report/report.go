@@ -43,6 +43,10 @@ type Report struct {
 	Artifact      Artifact `json:"artifact"`
 	// Scanners that ran, e.g. ["vuln","secret","misconfig"].
 	Scanners []string `json:"scanners,omitempty"`
+	// ScannersNotRun are the scanners of the command that did not run,
+	// each with the reason: a CI gate can tell "nothing found" from
+	// "nothing checked".
+	ScannersNotRun []ScannerNotRun `json:"scanners_not_run,omitempty"`
 	// Findings shown by this report (filters already applied). Suppressed
 	// findings appear only when the user asked for them, with Suppressed set.
 	Findings   []finding.Finding   `json:"findings"`
@@ -60,6 +64,12 @@ type Report struct {
 	// Spool, when set, holds the findings instead of Findings (which is
 	// then empty): large reports stream through it (see Spool).
 	Spool *Spool `json:"-"`
+}
+
+// ScannerNotRun is a scanner that did not run and why.
+type ScannerNotRun struct {
+	Scanner string `json:"scanner"`
+	Reason  string `json:"reason"`
 }
 
 // Summary counts the findings shown, by severity and kind.

@@ -232,9 +232,10 @@ func (SARIFWriter) Write(w io.Writer, r *Report) error {
 		ruleIdx[uint8(g)] = idx
 		log.Runs = append(log.Runs, run)
 	}
-	if len(r.Errors) > 0 || len(log.Runs) == 0 {
-		// Scan errors travel as tool notifications of a run of their own
-		// kind-less component so that uploads still carry them.
+	if len(r.Errors) > 0 || len(r.Warnings) > 0 || len(r.ScannersNotRun) > 0 || len(log.Runs) == 0 {
+		// Scan errors, warnings and scanners that did not run travel as
+		// tool notifications of a run of their own kind-less component so
+		// that uploads still carry them.
 		run := sarifRun{
 			Tool:              sarifTool{Driver: sarifDriver{Name: "ward", Version: r.Tool.Version, InformationURI: uri, Rules: []sarifRule{}}},
 			AutomationDetails: &sarifAutomation{ID: "ward/scan/"},
@@ -251,6 +252,13 @@ func (SARIFWriter) Write(w io.Writer, r *Report) error {
 				n.Locations = []sarifLocation{loc}
 			}
 			inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, n)
+		}
+		for _, nr := range r.ScannersNotRun {
+			inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications,
+				sarifNotification{Level: "warning", Message: sarifText{Text: nr.Scanner + " scanner not run: " + nr.Reason}})
+		}
+		for _, w := range r.Warnings {
+			inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, sarifNotification{Level: "warning", Message: sarifText{Text: w}})
 		}
 		run.Invocations = []sarifInvocation{inv}
 		log.Runs = append(log.Runs, run)

@@ -123,6 +123,12 @@ func (t *TableWriter) Write(w io.Writer, r *Report) error {
 			fmt.Fprintf(ew, "%s\n", oneLine(e.Error()))
 		}
 	}
+	for _, nr := range r.ScannersNotRun {
+		fmt.Fprintf(ew, "\nnot run: %s scanner: %s", nr.Scanner, oneLine(nr.Reason))
+	}
+	if len(r.ScannersNotRun) > 0 && len(r.Warnings) == 0 {
+		fmt.Fprintln(ew)
+	}
 	for _, warn := range r.Warnings {
 		fmt.Fprintf(ew, "\nwarning: %s", oneLine(warn))
 	}
