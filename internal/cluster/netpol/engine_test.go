@@ -328,3 +328,25 @@ func TestVerdictJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentReach: the engine is read-only once built (run with -race).
+func TestConcurrentReach(t *testing.T) {
+	in := e2eModel(nil, nil)
+	in.Policies = []networkingv1.NetworkPolicy{genPolicy("x", "deny", match(), nil, nil, typesIngressEgress...)}
+	e, _ := NewEngine(in)
+	done := make(chan bool)
+	for w := 0; w < 4; w++ {
+		go func() {
+			defer func() { done <- true }()
+			for _, f := range in.Pods {
+				for _, to := range in.Pods {
+					e.Reach(PodEndpoint(f.Namespace, f.Name), PodEndpoint(to.Namespace, to.Name), 80, tcp)
+				}
+			}
+			e.Findings(Options{})
+		}()
+	}
+	for w := 0; w < 4; w++ {
+		<-done
+	}
+}

@@ -185,3 +185,20 @@ func TestAggregationAtScale(t *testing.T) {
 		t.Errorf("who can get res199 = %+v", got)
 	}
 }
+
+// TestConcurrentReads: the graph is read-only once built (run with -race).
+func TestConcurrentReads(t *testing.T) {
+	g := testGraph(t)
+	done := make(chan bool)
+	for w := 0; w < 4; w++ {
+		go func() {
+			defer func() { done <- true }()
+			g.WhoCan(Request{Verb: "get", Resource: "secrets", Namespace: "ns1"})
+			g.Allowed(Identity(ServiceAccount("ns1", "app")), Request{Verb: "get", Resource: "secrets", Namespace: "ns1"})
+			g.Findings(Options{})
+		}()
+	}
+	for w := 0; w < 4; w++ {
+		<-done
+	}
+}
