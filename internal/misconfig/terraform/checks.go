@@ -61,6 +61,7 @@ func rules() []rule {
 	rs = append(rs, gcpRules()...)
 	rs = append(rs, azureRules()...)
 	rs = append(rs, kubernetesRules()...)
+	rs = append(rs, storageRules()...)
 	return rs
 }
 
