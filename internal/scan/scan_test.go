@@ -18,8 +18,10 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/wardsec/ward/internal/testutil/schema"
+	"github.com/wardsec/ward/internal/vuln/db"
 	"github.com/wardsec/ward/pkg/finding"
 	"github.com/wardsec/ward/pkg/report"
+	"github.com/wardsec/ward/pkg/sbom"
 )
 
 const fakeKey = "AKIAZQ3DRSTUVWXY2345"
@@ -226,5 +228,29 @@ func TestSBOMTargetOnlyVuln(t *testing.T) {
 func TestMissingTarget(t *testing.T) {
 	if _, err := Run(context.Background(), filepath.Join(t.TempDir(), "nope"), Options{}); err == nil {
 		t.Fatal("no error for a missing target")
+	}
+}
+
+// Packages of an ecosystem the DB has no advisories for are counted per
+// ecosystem (issue 14: the demo DB lacked npm, Maven, Debian and nothing
+// said so); a release the DB does not cover counts too.
+func TestUncoveredEcosystems(t *testing.T) {
+	inv := &sbom.Inventory{Packages: []sbom.Package{
+		{Name: "a", Version: "1", Ecosystem: "npm"},
+		{Name: "b", Version: "1", Ecosystem: "npm"},
+		{Name: "c", Version: "1", Ecosystem: "Go"},
+		{Name: "d", Version: "1", Ecosystem: "Debian:12"},
+		{Name: "e", Version: "1", Ecosystem: "Debian:11"},
+		{Name: "f", Version: "1", Ecosystem: "PyPI"},
+		{Name: "g", Version: "1"},
+	}}
+	st := db.Status{Ecosystems: map[string]int{"Go": 3, "Debian:11": 2, "PyPI": 1}}
+	got := uncovered(inv, st)
+	want := []string{
+		"1 package not checked: no advisories for Debian:12 in the DB",
+		"2 packages not checked: no advisories for npm in the DB",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("uncovered = %q, want %q", got, want)
 	}
 }
