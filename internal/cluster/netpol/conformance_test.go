@@ -503,3 +503,34 @@ func runE2E(t *testing.T, v6 bool) {
 		})
 	}
 }
+
+// TestPortsAgreeWithReach checks Ports against Reach on every pair of the
+// e2e cases, at the ports around every boundary the cases use.
+func TestPortsAgreeWithReach(t *testing.T) {
+	probe := []int32{1, 79, 80, 81, 82, 9000, 65535}
+	for _, tc := range e2eCases(false) {
+		in := e2eModel(tc.podLabels, tc.nsLabels)
+		in.Policies = tc.policies
+		e, _ := NewEngine(in)
+		for _, f := range in.Pods {
+			for _, to := range in.Pods {
+				for _, proto := range []corev1.Protocol{tcp, udp, sctp} {
+					from, dst := PodEndpoint(f.Namespace, f.Name), PodEndpoint(to.Namespace, to.Name)
+					rs, err := e.Ports(from, dst, proto)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, p := range probe {
+						in := false
+						for _, r := range rs {
+							in = in || (p >= r.From && p <= r.To)
+						}
+						if v := e.Reach(from, dst, p, proto); v.Allowed != in {
+							t.Fatalf("%s: %s -> %s %d/%s: Reach %v, Ports %s", tc.name, from, dst, p, proto, v.Allowed, FormatPorts(rs))
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -22,6 +22,7 @@
 //	v.Egress, v.Ingress // Direction{Isolated, Allowed, Selecting, Allowing []PolicyRef, Reason}
 //	v.Reason            // one sentence; v.Err for an unknown pod or a bad port
 //	v, err := e.ReachErr(from, to, port, proto)
+//	ranges, err := e.Ports(from, to, proto) // every port Reach allows, e.g. netpol.FormatPorts: "80-81, 8000-8200"
 //
 //	eps, err := e.SelectPods("ns", "app=web")      // `reach` with a label selector
 //	ps, err := netpol.ParsePort("http/TCP")        // --port P/PROTO

@@ -350,3 +350,39 @@ func TestConcurrentReach(t *testing.T) {
 		<-done
 	}
 }
+
+func TestPorts(t *testing.T) {
+	in := e2eModel(nil, nil)
+	in.Policies = []networkingv1.NetworkPolicy{
+		genPolicy("x", "in", match("pod", "a"), []ingress{
+			{Ports: []nport{intPort(80, nil), rangePort(8000, 8100, nil), rangePort(8050, 8200, nil), namedPort("serve-81-tcp", nil)}},
+			{Ports: []nport{intPort(53, &udp)}},
+		}, nil),
+		genPolicy("y", "out", match("pod", "b"), nil, []egress{{Ports: []nport{rangePort(1, 8080, nil)}}}),
+	}
+	e, _ := NewEngine(in)
+	for _, tc := range []struct {
+		from, to Endpoint
+		proto    corev1.Protocol
+		want     string
+	}{
+		{PodEndpoint("y", "a"), PodEndpoint("x", "a"), tcp, "80-81, 8000-8200"},
+		{PodEndpoint("y", "a"), PodEndpoint("x", "a"), udp, "53"},
+		{PodEndpoint("y", "a"), PodEndpoint("x", "a"), sctp, "none"},
+		{PodEndpoint("y", "b"), PodEndpoint("x", "a"), tcp, "80-81, 8000-8080"},
+		{PodEndpoint("y", "a"), PodEndpoint("x", "b"), tcp, "all"},
+		{PodEndpoint("x", "a"), PodEndpoint("x", "a"), tcp, "all"},
+		{IPEndpoint(netip.MustParseAddr("192.0.2.1")), PodEndpoint("x", "a"), tcp, "80-81, 8000-8200"},
+	} {
+		rs, err := e.Ports(tc.from, tc.to, tc.proto)
+		if err != nil || FormatPorts(rs) != tc.want {
+			t.Errorf("Ports(%s, %s, %s) = %s, %v; want %s", tc.from, tc.to, tc.proto, FormatPorts(rs), err, tc.want)
+		}
+	}
+	if _, err := e.Ports(PodEndpoint("x", "nope"), PodEndpoint("x", "a"), tcp); !errors.Is(err, ErrUnknownPod) {
+		t.Errorf("unknown pod: %v", err)
+	}
+	if _, err := e.Ports(PodEndpoint("x", "a"), PodEndpoint("x", "b"), "ICMP"); !errors.Is(err, ErrBadPort) {
+		t.Errorf("bad protocol: %v", err)
+	}
+}
