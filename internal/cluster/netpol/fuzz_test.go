@@ -122,6 +122,9 @@ func FuzzEngine(f *testing.F) {
 				}
 			}
 			e.Reach(PodEndpoint(from.Namespace, from.Name), IPEndpoint(netip.MustParseAddr("10.1.0.7")), 81, corev1.ProtocolUDP)
+			if _, err := e.Ports(PodEndpoint(from.Namespace, from.Name), PodEndpoint("x", "a"), corev1.ProtocolTCP); err != nil {
+				t.Fatal(err)
+			}
 		}
 		e.Findings(Options{})
 	})
