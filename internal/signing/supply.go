@@ -313,9 +313,13 @@ func (p *Policy) Evaluate(ctx context.Context, ref string) (*Decision, error) {
 		dec.Allowed = len(dec.Violations) == 0
 		return dec, nil
 	}
-	d, err := p.reg.Resolve(ctx, ref)
-	if err != nil {
-		return nil, err
+	// A digest reference is looked up in the cache before any request: a
+	// repeated image costs a map look-up. A tag is resolved first.
+	d, pinned := n.(name.Digest)
+	if !pinned {
+		if d, err = p.reg.Resolve(ctx, ref); err != nil {
+			return nil, err
+		}
 	}
 	dec.Digest = d.String()
 	key := p.file + "\x00" + d.String()

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -98,6 +99,30 @@ type Verifier struct {
 	reg   Registry
 	trust *compiledTrust
 	ann   map[string]string
+
+	mu      sync.Mutex
+	pullers map[string]*remote.Puller // per registry: reused connections and tokens
+}
+
+// ropts returns the remote options for reg, reusing one Puller per
+// registry so repeated verifications skip the ping and token exchange.
+func (v *Verifier) ropts(ctx context.Context, reg name.Registry) []remote.Option {
+	opts := v.reg.options(ctx, reg)
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	p, ok := v.pullers[reg.RegistryStr()]
+	if !ok {
+		np, err := remote.NewPuller(v.reg.options(context.Background(), reg)...)
+		if err != nil {
+			return opts
+		}
+		if v.pullers == nil {
+			v.pullers = map[string]*remote.Puller{}
+		}
+		p = np
+		v.pullers[reg.RegistryStr()] = p
+	}
+	return append(opts, remote.Reuse(p))
 }
 
 // NewVerifier compiles opts.
@@ -199,7 +224,7 @@ type layer struct {
 // the tag does not exist.
 func (v *Verifier) legacyLayers(ctx context.Context, d name.Digest, suffix string) ([]layer, error) {
 	tag := legacyTag(d, suffix)
-	ro := v.reg.options(ctx, tag.Registry)
+	ro := v.ropts(ctx, tag.Registry)
 	desc, err := remote.Get(tag, ro...)
 	if err != nil {
 		if isNotFound(err) {
@@ -231,7 +256,7 @@ func (v *Verifier) blob(ctx context.Context, repo name.Repository, ld v1.Descrip
 	if ld.Size > MaxBlobSize {
 		return nil, fmt.Errorf("blob %s: %d bytes, more than %d", ld.Digest, ld.Size, MaxBlobSize)
 	}
-	rl, err := remote.Layer(repo.Digest(ld.Digest.String()), v.reg.options(ctx, repo.Registry)...)
+	rl, err := remote.Layer(repo.Digest(ld.Digest.String()), v.ropts(ctx, repo.Registry)...)
 	if err != nil {
 		return nil, fmt.Errorf("blob %s: %w", ld.Digest, err)
 	}
@@ -259,7 +284,7 @@ func (v *Verifier) blob(ctx context.Context, repo name.Repository, ld v1.Descrip
 // bundles lists d's referrers that are Sigstore bundles (the predicate type
 // annotation passes want) and reads each bundle blob.
 func (v *Verifier) bundles(ctx context.Context, d name.Digest, want func(predicateType string) bool) ([]layer, error) {
-	ro := v.reg.options(ctx, d.Registry)
+	ro := v.ropts(ctx, d.Registry)
 	idx, err := remote.Referrers(d, ro...)
 	if err != nil {
 		if isNotFound(err) {
@@ -291,7 +316,7 @@ func (v *Verifier) bundles(ctx context.Context, d name.Digest, want func(predica
 }
 
 func (v *Verifier) bundleBlob(ctx context.Context, mref name.Digest) ([]byte, error) {
-	md, err := remote.Get(mref, v.reg.options(ctx, mref.Registry)...)
+	md, err := remote.Get(mref, v.ropts(ctx, mref.Registry)...)
 	if err != nil {
 		if isNotFound(err) {
 			return nil, fmt.Errorf("referrer manifest missing from %s", mref.Context())
