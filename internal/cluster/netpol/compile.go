@@ -219,7 +219,7 @@ func compile(np *networkingv1.NetworkPolicy) *cpolicy {
 		case networkingv1.PolicyTypeEgress:
 			c.egress = true
 		default:
-			fail(fmt.Sprintf("spec.policyTypes[%d]", i), fmt.Errorf("%w %q", ErrBadPolicyTyp, t))
+			fail(fmt.Sprintf("spec.policyTypes[%d]", i), fmt.Errorf("%w %q", ErrBadPolicyType, t))
 		}
 	}
 	for i := range np.Spec.Ingress {

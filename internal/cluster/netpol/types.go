@@ -179,12 +179,12 @@ func (p PolicyRef) String() string { return p.Namespace + "/" + p.Name }
 
 // Errors the engine reports.
 var (
-	ErrUnknownPod   = errors.New("unknown pod")
-	ErrBadSelector  = errors.New("invalid label selector")
-	ErrBadCIDR      = errors.New("invalid CIDR")
-	ErrBadPort      = errors.New("invalid port")
-	ErrBadPeer      = errors.New("invalid peer")
-	ErrBadPolicyTyp = errors.New("invalid policyType")
+	ErrUnknownPod    = errors.New("unknown pod")
+	ErrBadSelector   = errors.New("invalid label selector")
+	ErrBadCIDR       = errors.New("invalid CIDR")
+	ErrBadPort       = errors.New("invalid port")
+	ErrBadPeer       = errors.New("invalid peer")
+	ErrBadPolicyType = errors.New("invalid policyType")
 )
 
 // PolicyError is a part of a policy the engine could not compile. The
