@@ -56,7 +56,7 @@ func NewEngine(in Input) (*Engine, []error) {
 		p.ns = e.ns(p.Namespace)
 		p.ns.pods = append(p.ns.pods, p)
 		e.pods[p.Namespace+"/"+p.Name] = p
-		if !p.HostNetwork {
+		if !p.HostNetwork && !p.Finished { // a finished pod's address may be reused
 			for _, ip := range p.IPs {
 				e.byIP[ip.Unmap()] = p
 			}
