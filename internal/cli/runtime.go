@@ -153,7 +153,7 @@ can be rate limited (--rate-limit alerts per second, --rate-burst).`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringArrayVarP(&rulePaths, "rules", "r", nil, "rule file or directory (repeatable; later files override earlier ones; default: Ward's rules)")
+	f.StringArrayVarP(&rulePaths, "rules", "r", nil, "rule file or directory (repeatable; later files override earlier ones; a directory loads in Falco's order, see 'ward runtime rules check --help'; default: Ward's rules)")
 	f.StringVar(&alertsFile, "alerts", "", "also append alerts to this file in Falco's shape")
 	f.StringVar(&alertsFormat, "alerts-format", "json", "format of --alerts: json (Falco JSON, one per line) or text")
 	f.StringVar(&webhook, "webhook", "", "also POST each alert (Falco JSON) to this URL")
@@ -238,7 +238,14 @@ func newRuntimeRulesCmd(g *Globals) *cobra.Command {
 		Long: `Load rule files as ward runtime replay would (later files override earlier
 ones) and report errors with file, line, rule and condition column. For each
 rule, list its priority, whether it is enabled, the event types it needs and
-(with -v) the fields it reads. Without FILE, checks Ward's default rules.`,
+(with -v) the fields it reads, then the files in the order they loaded.
+Without FILE, checks Ward's default rules.
+
+Files named on the command line load in the order given. A directory's
+*.yaml/*.yml files load in Falco's order: falco_rules.yaml (stable) first,
+then falco-incubating_rules.yaml, falco-sandbox_rules.yaml and
+falco-deprecated_rules.yaml, then the other files by name, and last the
+local overrides (NAME.local.yaml, falco_rules.local.yaml first).`,
 		Example: `  ward runtime rules check /etc/falco/falco_rules.yaml my_rules.yaml
   ward runtime rules check -v ./rules.d`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -280,6 +287,7 @@ rule, list its priority, whether it is enabled, the event types it needs and
 			sort.Strings(plugins)
 			fmt.Fprintf(w, "%d files: %d rules (%d enabled), %d macros, %d lists, %d unsupported\n",
 				len(info.Files), info.Rules, info.Enabled, info.Macros, info.Lists, info.Unsupported)
+			fmt.Fprintf(w, "load order: %s\n", termSafe(strings.Join(info.Files, " "), false))
 			if len(info.RequiredEngineVersions) > 0 {
 				fmt.Fprintf(w, "required engine version: %s (Ward implements %s)\n",
 					strings.Join(info.RequiredEngineVersions, ", "), rules.EngineVersion)

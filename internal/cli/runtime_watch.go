@@ -208,7 +208,7 @@ prints the counters (events, kernel drops, alerts, actions).
 		},
 	}
 	f := cmd.Flags()
-	f.StringArrayVarP(&rulePaths, "rules", "r", nil, "rule file or directory (repeatable; later files override earlier ones; default: Ward's rules)")
+	f.StringArrayVarP(&rulePaths, "rules", "r", nil, "rule file or directory (repeatable; later files override earlier ones; a directory loads in Falco's order, see 'ward runtime rules check --help'; default: Ward's rules)")
 	f.StringVar(&format, "format", "text", "alert format: json (Falco JSON, one per line) or text")
 	f.StringVar(&output, "output", "", "append alerts to this file instead of standard output")
 	f.StringVar(&webhook, "webhook", "", "also POST each alert (Falco JSON) to this URL")

@@ -14,8 +14,9 @@ type Source struct {
 	Data []byte
 }
 
-// ExpandPaths turns files and directories (non-recursive, *.yaml and *.yml
-// in name order) into a list of files, in the order given.
+// ExpandPaths turns files and directories (non-recursive, *.yaml and *.yml)
+// into a list of files. Files named on their own keep the order given; the
+// files of a directory are ordered by DirOrder.
 func ExpandPaths(paths []string) ([]string, error) {
 	var out []string
 	for _, p := range paths {
@@ -37,12 +38,57 @@ func ExpandPaths(paths []string) ([]string, error) {
 				names = append(names, e.Name())
 			}
 		}
-		sort.Strings(names)
+		DirOrder(names)
 		for _, n := range names {
 			out = append(out, filepath.Join(p, n))
 		}
 	}
 	return out, nil
+}
+
+// upstreamOrder is the order of Falco's own rule files by maturity: stable,
+// incubating, sandbox, deprecated (falcosecurity/rules).
+var upstreamOrder = map[string]int{
+	"falco_rules":            0,
+	"falco-incubating_rules": 1,
+	"falco-sandbox_rules":    2,
+	"falco-deprecated_rules": 3,
+}
+
+// DirOrder sorts the rule-file names of one directory in the order Falco's
+// default configuration loads them, so later files override earlier ones
+// as their authors expect: first Falco's stable file (falco_rules.yaml),
+// then its incubating, sandbox and deprecated files, then every other file
+// in name order, and last the local overrides (NAME.local.yaml, with
+// falco_rules.local.yaml first). A plain name sort would load
+// falco-incubating_rules.yaml and falco-sandbox_rules.yaml before
+// falco_rules.yaml ('-' sorts before '_'), letting the stable file redefine
+// the lists and macros the others changed.
+func DirOrder(names []string) {
+	rank := func(n string) (int, int) {
+		base := strings.TrimSuffix(strings.TrimSuffix(n, ".yaml"), ".yml")
+		if local, ok := strings.CutSuffix(base, ".local"); ok {
+			if u, ok := upstreamOrder[local]; ok {
+				return 2, u
+			}
+			return 2, len(upstreamOrder)
+		}
+		if u, ok := upstreamOrder[base]; ok {
+			return 0, u
+		}
+		return 1, 0
+	}
+	sort.SliceStable(names, func(i, j int) bool {
+		gi, ui := rank(names[i])
+		gj, uj := rank(names[j])
+		if gi != gj {
+			return gi < gj
+		}
+		if ui != uj {
+			return ui < uj
+		}
+		return names[i] < names[j]
+	})
 }
 
 // Load reads rule files and directories (later files override earlier
