@@ -83,6 +83,8 @@ type Options struct {
 	MaxRatio      int64
 	// Storage locates the containers/storage store of podman: targets.
 	Storage StorageOptions
+	// Containerd locates the containerd store of containerd: targets.
+	Containerd ContainerdOptions
 }
 
 func (o *Options) logger() *slog.Logger {

@@ -40,8 +40,9 @@ const maxMetaBytes = 16 << 20
 // "host:5000/app@sha256:..."), a `docker save` tarball, an OCI archive, an
 // OCI layout directory or a plain directory (a root filesystem when
 // opts.Rootfs is set). A prefix (registry:, docker-archive:, oci-archive:,
-// oci:, dir:, and podman: or containers-storage: for an image in a local
-// containers/storage store) forces the kind.
+// oci:, dir:, podman: or containers-storage: for an image in a local
+// containers/storage store, containerd: for one in containerd's content
+// store) forces the kind.
 func Open(ctx context.Context, ref string, opts Options) (Artifact, error) {
 	switch {
 	case strings.HasPrefix(ref, PrefixRegistry):
@@ -57,6 +58,8 @@ func Open(ctx context.Context, ref string, opts Options) (Artifact, error) {
 	case strings.HasPrefix(ref, PrefixPodman), strings.HasPrefix(ref, PrefixContainersStorage):
 		img := strings.TrimPrefix(strings.TrimPrefix(ref, PrefixPodman), PrefixContainersStorage)
 		return openStorage(ref, img, opts.Storage, &opts)
+	case strings.HasPrefix(ref, PrefixContainerd):
+		return openContainerd(ref, strings.TrimPrefix(ref, PrefixContainerd), opts.Containerd, &opts)
 	}
 	st, err := os.Stat(ref)
 	switch {
