@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -214,5 +215,36 @@ func TestPolicyEvaluate(t *testing.T) {
 	js, _ := json.Marshal(d)
 	if !strings.Contains(string(js), `"cached":true`) {
 		t.Errorf("decision JSON %s", js)
+	}
+}
+
+// TestDocsPolicy: the policy shown in docs/signing.md loads and passes the
+// schema (the page cannot drift from the code).
+func TestDocsPolicy(t *testing.T) {
+	_, file, _, _ := runtime.Caller(0)
+	page, err := os.ReadFile(filepath.Join(filepath.Dir(file), "..", "..", "docs", "signing.md"))
+	if err != nil {
+		t.Skipf("docs/signing.md: %v", err)
+	}
+	_, rest, ok := strings.Cut(string(page), "```yaml\n")
+	if !ok {
+		t.Fatal("no yaml block in docs/signing.md")
+	}
+	doc, _, _ := strings.Cut(rest, "```")
+	dir := t.TempDir()
+	for _, k := range []string{"release.pub", "dev.pub"} {
+		kp, _ := GenerateKeyPair(nil)
+		os.WriteFile(filepath.Join(dir, k), kp.PublicPEM, 0o644)
+	}
+	if _, err := ParsePolicy(filepath.Join(dir, "supply.yaml"), []byte(doc), PolicyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	js, err := yaml.YAMLToJSON([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "schema.json"), SupplySchema, 0o644)
+	if err := schema.Check(filepath.Join(dir, "schema.json"), js); err != nil {
+		t.Fatal(err)
 	}
 }
