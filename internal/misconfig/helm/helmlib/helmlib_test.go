@@ -219,3 +219,15 @@ func TestActionAt(t *testing.T) {
 		t.Error("subchart prefix")
 	}
 }
+
+func FuzzActionAt(f *testing.F) {
+	f.Add([]byte("a: {{ required \"m\" .Values.x }}\n"), 1, 5)
+	f.Add([]byte("}}{{\n"), 1, 3)
+	f.Fuzz(func(t *testing.T, src []byte, line, col int) {
+		a := actionAt(src, line, col)
+		if len(a) > len(src) {
+			t.Fatalf("action %q longer than the source", a)
+		}
+		_ = subchartPrefix(string(src))
+	})
+}
