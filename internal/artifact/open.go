@@ -68,6 +68,8 @@ func Open(ctx context.Context, ref string, opts Options) (Artifact, error) {
 			return openLayout(ref, ref, &opts)
 		}
 		return openDir(ref, ref, &opts)
+	case err == nil && st.Mode().IsRegular() && !IsArchive(ref):
+		return openFile(ref, ref, &opts)
 	case err == nil:
 		return openArchive(ref, ref, &opts)
 	case looksLikePath(ref):

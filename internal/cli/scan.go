@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wardsec/ward/internal/artifact"
 	"github.com/wardsec/ward/internal/misconfig"
 	"github.com/wardsec/ward/internal/misconfig/k8s"
 	"github.com/wardsec/ward/internal/progress"
@@ -181,8 +182,8 @@ func newFSCmd(g *Globals) *cobra.Command {
 	f := &scanFlags{}
 	var rootfs bool
 	cmd := &cobra.Command{
-		Use:   "fs DIR",
-		Short: "Scan a directory (project tree or, with --rootfs, a root file system)",
+		Use:   "fs DIR|FILE",
+		Short: "Scan a directory (project tree or, with --rootfs, a root file system) or a single file",
 		Long: `Fs scans a directory: lockfiles and manifests for vulnerable packages, files for
 secrets, and configuration files (Kubernetes, Helm, Kustomize, Dockerfile,
 Compose, Terraform) for misconfigurations. With --rootfs the directory is a root
@@ -195,8 +196,8 @@ file system: installed-package databases (dpkg, apk, rpm) are inventoried too.`,
 			if err != nil {
 				return &ExitError{Code: ExitScanError, Err: err}
 			}
-			if !st.IsDir() {
-				return usagef("%s is not a directory (use `ward scan` for files)", args[0])
+			if !st.IsDir() && !st.Mode().IsRegular() {
+				return usagef("%s is neither a directory nor a regular file", args[0])
 			}
 			return g.runScan(cmd, args[0], f, rootfs)
 		},
@@ -227,6 +228,8 @@ the image configuration, and image configuration problems.`,
 				if _, err := os.Stat(args[0] + "/oci-layout"); err != nil {
 					return usagef("%s is a directory but not an OCI image layout (use `ward fs`)", args[0])
 				}
+			} else if err == nil && st.Mode().IsRegular() && !artifact.IsArchive(args[0]) {
+				return usagef("%s is not an image archive (docker-save or OCI tarball; use `ward fs` for other files)", args[0])
 			}
 			return g.runScan(cmd, args[0], f, false)
 		},

@@ -177,6 +177,12 @@ func Run(ctx context.Context, target string, opts Options) (*Result, error) {
 	defer art.Close()
 	res.Artifact = report.Artifact{Name: art.Name(), Type: art.Type(), Digest: art.Digest()}
 	isImage := art.Type() == artifact.TypeImage
+	// A single file (a manifest, a lockfile) is scanned like a directory
+	// holding only it.
+	isFile := false
+	if st, err := os.Stat(target); err == nil && st.Mode().IsRegular() && !isImage {
+		isFile = true
+	}
 
 	if opts.want(Vuln) && !opts.SkipDB {
 		res.Scanners = append(res.Scanners, Vuln)
@@ -210,7 +216,15 @@ func Run(ctx context.Context, target string, opts Options) (*Result, error) {
 			if err != nil {
 				return nil, err
 			}
-			fs, errs := sc.ScanDir(ctx, art.Name(), target)
+			var (
+				fs   []finding.Finding
+				errs []finding.ScanError
+			)
+			if isFile {
+				fs, errs = sc.ScanFile(ctx, art.Name(), target)
+			} else {
+				fs, errs = sc.ScanDir(ctx, art.Name(), target)
+			}
 			res.Findings = append(res.Findings, fs...)
 			res.Errors = append(res.Errors, tagErrors(errs, Secret, art.Name())...)
 		}
@@ -221,7 +235,9 @@ func Run(ctx context.Context, target string, opts Options) (*Result, error) {
 			res.Errors = append(res.Errors, tagErrors(errs, Misconfig, art.Name())...)
 		}
 	}
-	if !isImage {
+	if isFile {
+		relativize(filepath.Dir(target), res)
+	} else if !isImage {
 		relativize(target, res)
 	}
 	res.Errors = dedupeErrors(res.Errors)

@@ -254,3 +254,32 @@ func TestUncoveredEcosystems(t *testing.T) {
 		t.Errorf("uncovered = %q, want %q", got, want)
 	}
 }
+
+// Issue 14: a single file is accepted wherever a directory is: a lockfile
+// is inventoried, a manifest checked, a secret found, paths relative to
+// the file's directory.
+func TestSingleFileTargets(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, projectFiles)
+	res, err := Run(context.Background(), filepath.Join(dir, "go.mod"), Options{CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Inventory == nil || len(res.Inventory.Packages) == 0 || res.Artifact.Type != "filesystem" {
+		t.Fatalf("go.mod: inventory %+v, artifact %+v", res.Inventory, res.Artifact)
+	}
+	res, err = Run(context.Background(), filepath.Join(dir, "deploy", "pod.yaml"), Options{Scanners: []string{Misconfig}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Findings) == 0 || res.Findings[0].Location.Path != "pod.yaml" {
+		t.Fatalf("pod.yaml: findings %+v", res.Findings)
+	}
+	res, err = Run(context.Background(), filepath.Join(dir, "config", ".env"), Options{Scanners: []string{Secret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Findings) != 1 || res.Findings[0].Location.Path != ".env" || len(res.Errors) != 0 {
+		t.Fatalf(".env: findings %+v errors %v", res.Findings, res.Errors)
+	}
+}
