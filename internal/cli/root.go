@@ -60,6 +60,11 @@ type Globals struct {
 	Debug          bool
 	CacheDir       string
 	ShowSuppressed bool
+	Timeout        time.Duration
+
+	// timeoutCtx is the --timeout context, cancel ends it.
+	timeoutCtx context.Context
+	cancel     context.CancelFunc
 
 	// ignoreExplicit is set when the ignore file was named by the user
 	// (then it must exist).
@@ -120,10 +125,20 @@ Exit codes: 0 clean; N (--exit-code N) when findings remain after filters;
 inputs are still scanned and the error is reported).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       g.Info.Version,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-			return g.setup(cmd)
+			if err := g.setup(cmd); err != nil {
+				return err
+			}
+			if g.Timeout > 0 {
+				ctx, cancel := context.WithTimeout(cmd.Context(), g.Timeout)
+				cmd.SetContext(ctx)
+				g.timeoutCtx, g.cancel = ctx, cancel
+			}
+			return nil
 		},
 	}
+	root.SetVersionTemplate(fmt.Sprintf("ward version %s (commit %s)\n", g.Info.Version, g.Info.Commit))
 	root.SetIn(g.Stdin)
 	root.SetOut(g.Stdout)
 	root.SetErr(g.Stderr)
@@ -142,6 +157,7 @@ inputs are still scanned and the error is reported).`,
 	pf.BoolVar(&g.Debug, "debug", false, "debug logging on standard error")
 	pf.StringVar(&g.CacheDir, "cache-dir", "", "cache directory for the vulnerability database and the layer cache (env WARD_CACHE_DIR; default $XDG_CACHE_HOME/ward)")
 	pf.BoolVar(&g.ShowSuppressed, "show-suppressed", false, "also report suppressed findings, marked as such")
+	pf.DurationVar(&g.Timeout, "timeout", 0, "stop the command after this long (e.g. 5m) with a scan error, exit 3 (default: no limit)")
 
 	for _, c := range commands(g) {
 		root.AddCommand(c)
@@ -205,6 +221,15 @@ func Run(ctx context.Context, g *Globals, args []string) int {
 	root := NewRoot(g)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	if g.cancel != nil {
+		expired := errors.Is(g.timeoutCtx.Err(), context.DeadlineExceeded)
+		g.cancel()
+		if expired {
+			// Whatever the command made of its cancelled context.
+			fmt.Fprintf(g.Stderr, "ward: timed out after %s (--timeout)\n", g.Timeout)
+			return ExitScanError
+		}
+	}
 	if err == nil {
 		return ExitOK
 	}
