@@ -191,12 +191,14 @@ start() {
 	pport=$(free_port)
 	aport=$(free_port)
 	rm -rf "$RUN/etcd-data"
+	# The daemons must not inherit the lock descriptors (8, 9): they would
+	# hold the lock for as long as they run.
 	setsid "$bin/etcd" --name ward-test --data-dir "$RUN/etcd-data" \
 		--listen-client-urls "http://127.0.0.1:$eport" --advertise-client-urls "http://127.0.0.1:$eport" \
 		--listen-peer-urls "http://127.0.0.1:$pport" --initial-advertise-peer-urls "http://127.0.0.1:$pport" \
 		--initial-cluster "ward-test=http://127.0.0.1:$pport" --unsafe-no-fsync \
 		--quota-backend-bytes=8589934592 --log-level=warn \
-		>"$RUN/etcd.log" 2>&1 </dev/null &
+		>"$RUN/etcd.log" 2>&1 </dev/null 8>&- 9>&- &
 	echo $! >"$RUN/etcd.pid"
 	for ((i = 0; i < 100; i++)); do
 		curl -fsS --max-time 2 "http://127.0.0.1:$eport/health" >/dev/null 2>&1 && break
@@ -220,7 +222,7 @@ start() {
 		--anonymous-auth=true \
 		--max-requests-inflight=800 --max-mutating-requests-inflight=400 \
 		--cert-dir="$RUN/pki" \
-		>"$RUN/apiserver.log" 2>&1 </dev/null &
+		>"$RUN/apiserver.log" 2>&1 </dev/null 8>&- 9>&- &
 	echo $! >"$RUN/apiserver.pid"
 	write_kubeconfig "$aport"
 	for ((i = 0; i < 600; i++)); do
