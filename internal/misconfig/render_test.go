@@ -72,7 +72,7 @@ func TestKustomizePatchPositions(t *testing.T) {
 	}
 }
 
-func writeFiles(t *testing.T, files map[string]string) string {
+func writeFiles(t testing.TB, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	for p, c := range files {
