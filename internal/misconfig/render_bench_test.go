@@ -11,8 +11,8 @@ import (
 // patches n Deployments of its base.
 func renderCorpus(b *testing.B, n int) string {
 	files := map[string]string{
-		"chart/Chart.yaml":  "apiVersion: v2\nname: bench\nversion: 0.1.0\n",
-		"chart/values.yaml": "image: {repository: nginx, tag: \"1.27\"}\nhostPID: true\n",
+		"chart/Chart.yaml":                "apiVersion: v2\nname: bench\nversion: 0.1.0\n",
+		"chart/values.yaml":               "image: {repository: nginx, tag: \"1.27\"}\nhostPID: true\n",
 		"kust/overlay/kustomization.yaml": "namespace: prod\nnamePrefix: prod-\nresources:\n  - ../base\npatches:\n  - path: patch.yaml\n",
 	}
 	var base, patch, res strings.Builder
