@@ -39,8 +39,13 @@ supported rule language and the default rules.`,
 }
 
 // loadRuntimeRules loads -r files/directories, or Ward's default rules.
-func loadRuntimeRules(g *Globals, paths []string, minPriority string) (*rules.Engine, error) {
+// appendOutput adds Falco's default append_output (container and pod
+// fields) to every syscall rule's output.
+func loadRuntimeRules(g *Globals, paths []string, minPriority string, appendOutput bool) (*rules.Engine, error) {
 	opts := rules.Options{Logger: g.Logger}
+	if appendOutput {
+		opts.AppendOutput = rules.ContainerAppendOutput
+	}
 	if minPriority != "" {
 		p, err := rules.ParsePriority(minPriority)
 		if err != nil {
@@ -55,8 +60,13 @@ func loadRuntimeRules(g *Globals, paths []string, minPriority string) (*rules.En
 	return rules.Load(paths, opts)
 }
 
+// appendOutputUsage documents --append-output of replay and watch.
+const appendOutputUsage = "append container_id, container_name, container_image_repository, container_image_tag, " +
+	"k8s_pod_name and k8s_ns_name to every alert's text and output_fields, as Falco's default append_output does"
+
 func newRuntimeReplayCmd(g *Globals) *cobra.Command {
 	var (
+		appendOutput bool
 		rulePaths    []string
 		alertsFile   string
 		alertsFormat string
@@ -85,7 +95,7 @@ can be rate limited (--rate-limit alerts per second, --rate-burst).`,
 			if alertsFormat != "json" && alertsFormat != "text" {
 				return usagef("--alerts-format: want json or text, not %q", alertsFormat)
 			}
-			eng, err := loadRuntimeRules(g, rulePaths, minPriority)
+			eng, err := loadRuntimeRules(g, rulePaths, minPriority, appendOutput)
 			if err != nil {
 				var ue *UsageError
 				if errors.As(err, &ue) {
@@ -161,6 +171,7 @@ can be rate limited (--rate-limit alerts per second, --rate-burst).`,
 	f.IntVar(&burst, "rate-burst", 10, "alerts per rule allowed in a burst when rate limited")
 	f.StringVar(&minPriority, "min-priority", "", "ignore rules less severe than this priority (EMERGENCY ... DEBUG)")
 	f.StringVar(&hostname, "hostname", "", "host name for alerts (default: the one recorded in the file)")
+	f.BoolVar(&appendOutput, "append-output", true, appendOutputUsage)
 	return cmd
 }
 
@@ -249,7 +260,7 @@ local overrides (NAME.local.yaml, falco_rules.local.yaml first).`,
 		Example: `  ward runtime rules check /etc/falco/falco_rules.yaml my_rules.yaml
   ward runtime rules check -v ./rules.d`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			eng, err := loadRuntimeRules(g, args, "")
+			eng, err := loadRuntimeRules(g, args, "", false)
 			if err != nil {
 				fmt.Fprintf(g.Stderr, "rules check: %s\n", termSafe(err.Error(), true))
 				return &ExitError{Code: ExitScanError}

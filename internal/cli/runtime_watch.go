@@ -72,19 +72,20 @@ func (s *actionSink) record(ctx context.Context, rec response.Record) {
 
 func newRuntimeWatchCmd(g *Globals) *cobra.Command {
 	var (
-		rulePaths   []string
-		format      string
-		output      string
-		webhook     string
-		rate        float64
-		burst       int
-		minPriority string
-		policyFile  string
-		dryRun      bool
-		ringBytes   int
-		duration    time.Duration
-		statsFile   string
-		noFilter    bool
+		rulePaths    []string
+		format       string
+		output       string
+		webhook      string
+		rate         float64
+		burst        int
+		minPriority  string
+		policyFile   string
+		dryRun       bool
+		ringBytes    int
+		duration     time.Duration
+		statsFile    string
+		noFilter     bool
+		appendOutput bool
 	)
 	cmd := &cobra.Command{
 		Use:   "watch",
@@ -120,7 +121,7 @@ prints the counters (events, kernel drops, alerts, actions).
 			if format != "json" && format != "text" {
 				return usagef("--format: want json or text, not %q", format)
 			}
-			eng, err := loadRuntimeRules(g, rulePaths, minPriority)
+			eng, err := loadRuntimeRules(g, rulePaths, minPriority, appendOutput)
 			if err != nil {
 				var ue *UsageError
 				if errors.As(err, &ue) {
@@ -221,6 +222,7 @@ prints the counters (events, kernel drops, alerts, actions).
 	f.DurationVar(&duration, "duration", 0, "stop after this long (0: until SIGINT/SIGTERM)")
 	f.StringVar(&statsFile, "stats", "", "write the final counters to this JSON file")
 	f.BoolVar(&noFilter, "no-kernel-filter", false, "deliver every open and close to user space (no in-kernel path filter)")
+	f.BoolVar(&appendOutput, "append-output", true, appendOutputUsage)
 	// --format and --output here mean the alert stream, not a report.
 	return cmd
 }

@@ -33,7 +33,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/wardsec/ward/internal/runtime/event"
 	"github.com/wardsec/ward/pkg/finding"
@@ -101,6 +100,10 @@ type Options struct {
 	MinPriority *Priority
 	// DisableTags disables rules carrying any of these tags.
 	DisableTags []string
+	// AppendOutput adds text and fields to the outputs of the rules each
+	// entry matches, in order, as Falco's append_output does (nil: none;
+	// ContainerAppendOutput is Falco's default).
+	AppendOutput []AppendOutput
 }
 
 // Rule is a compiled rule.
@@ -188,6 +191,11 @@ func Compile(files []*File, opts Options) (*Engine, error) {
 	}
 	for _, rd := range rs.rules {
 		r, err := e.compileRule(cp, rd)
+		if err == nil && r.Skipped == "" && len(opts.AppendOutput) > 0 {
+			if err = e.compileAppend(r, opts.AppendOutput); err != nil {
+				return nil, err
+			}
+		}
 		if err != nil {
 			if rd.Enabled != nil && !*rd.Enabled {
 				e.info.Warnings = append(e.info.Warnings, fmt.Sprintf("disabled rule not compiled: %v", err))
@@ -473,146 +481,4 @@ func (e *Engine) match(r *Rule, c *ctx) *Match {
 		}
 	}
 	return m
-}
-
-// ---- output ----
-
-type outSeg struct {
-	lit string
-	x   *extractor
-}
-
-func (e *Engine) compileOutput(s string) ([]outSeg, error) {
-	var segs []outSeg
-	var lit strings.Builder
-	cp := &compiler{fields: e.fields, used: map[string]bool{}}
-	for i := 0; i < len(s); {
-		ch := s[i]
-		if ch != '%' {
-			lit.WriteByte(ch)
-			i++
-			continue
-		}
-		if i+1 < len(s) && s[i+1] == '%' {
-			lit.WriteByte('%')
-			i += 2
-			continue
-		}
-		j := i + 1
-		paren := j < len(s) && s[j] == '('
-		if paren {
-			j++
-		}
-		k := j
-		for k < len(s) && (isIdent(s[k]) || s[k] == '.') {
-			k++
-		}
-		for k > j && s[k-1] == '.' {
-			k--
-		}
-		if k < len(s) && s[k] == '[' {
-			if end := strings.IndexByte(s[k:], ']'); end > 0 {
-				k += end + 1
-			}
-		}
-		name := s[j:k]
-		if !validFieldName(strings.SplitN(name, "[", 2)[0]) {
-			lit.WriteByte('%')
-			i++
-			continue
-		}
-		f, err := fieldRefOf(name)
-		if err != nil {
-			return nil, fmt.Errorf("col %d: %v", i+1, err)
-		}
-		x, err := cp.extractor(f, false)
-		if err != nil {
-			return nil, fmt.Errorf("col %d: %v", i+1, err)
-		}
-		if paren {
-			if k < len(s) && s[k] == ')' {
-				k++
-			}
-		}
-		if lit.Len() > 0 {
-			segs = append(segs, outSeg{lit: lit.String()})
-			lit.Reset()
-		}
-		segs = append(segs, outSeg{x: x})
-		i = k
-	}
-	if lit.Len() > 0 {
-		segs = append(segs, outSeg{lit: lit.String()})
-	}
-	return segs, nil
-}
-
-func (e *Engine) render(segs []outSeg, c *ctx) (string, []FieldValue) {
-	var b strings.Builder
-	var fields []FieldValue
-	for _, s := range segs {
-		if s.x == nil {
-			b.WriteString(s.lit)
-			continue
-		}
-		v, txt := value(s.x, c)
-		b.WriteString(txt)
-		dup := false
-		for _, f := range fields {
-			if f.Name == s.x.name {
-				dup = true
-			}
-		}
-		if !dup {
-			fields = append(fields, FieldValue{Name: s.x.name, Value: v})
-		}
-	}
-	return b.String(), fields
-}
-
-// value extracts a field for output: a typed value and its text.
-func value(x *extractor, c *ctx) (any, string) {
-	switch {
-	case x.typ == tInt && x.def.nums == nil:
-		if v, ok := x.num(c); ok {
-			return v, strconv.FormatInt(v, 10)
-		}
-	case x.typ == tBool:
-		if v, ok := x.num(c); ok {
-			return v != 0, strconv.FormatBool(v != 0)
-		}
-	case x.def.ips != nil:
-		ips := x.ipList(c)
-		if len(ips) > 0 {
-			s := ips[0].String()
-			return s, s
-		}
-	case x.def.nums != nil:
-		ns := x.def.nums(c, &x.a)
-		if len(ns) > 0 {
-			parts := make([]string, len(ns))
-			for i, n := range ns {
-				parts[i] = strconv.FormatInt(n, 10)
-			}
-			s := strings.Join(parts, ",")
-			return s, s
-		}
-	case x.multi:
-		vs := x.strs(c)
-		if len(vs) > 0 {
-			s := strings.Clone(strings.Join(vs, ","))
-			return s, s
-		}
-	default:
-		if s, ok := x.str(c); ok {
-			s = strings.Clone(s)
-			return s, s
-		}
-	}
-	return nil, "<NA>"
-}
-
-// FormatTime renders an event time the way Falco prefixes its outputs.
-func FormatTime(ts int64) string {
-	return time.Unix(0, ts).UTC().Format("15:04:05.000000000")
 }

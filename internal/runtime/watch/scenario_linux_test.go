@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	walert "github.com/wardsec/ward/internal/runtime/alert"
 	"github.com/wardsec/ward/internal/runtime/response"
 	"github.com/wardsec/ward/internal/runtime/rules"
 	"github.com/wardsec/ward/internal/runtime/sensor"
@@ -31,11 +32,13 @@ type alert struct {
 	Actions                                []response.Record
 	// Latency is the time from the event (kernel timestamp) to the alert.
 	Latency time.Duration
+	// Falco is the alert as the JSON and text sinks write it.
+	Falco walert.Alert
 }
 
 func (l *alertLog) add(m *rules.Match, recs []response.Record) {
 	a := alert{Rule: m.Rule.Name, Output: m.Output, PID: m.Process.PID, Proc: m.Process.Name, Actions: recs,
-		Latency: time.Since(time.Unix(0, m.Time))}
+		Latency: time.Since(time.Unix(0, m.Time)), Falco: walert.FromMatch(m)}
 	if m.Container != nil {
 		a.ContainerID, a.Image = m.Container.ID, m.Container.Image
 	}
