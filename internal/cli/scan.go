@@ -17,6 +17,7 @@ import (
 	"github.com/wardsec/ward/internal/vuln"
 	"github.com/wardsec/ward/internal/vuln/vex"
 	"github.com/wardsec/ward/pkg/finding"
+	"github.com/wardsec/ward/pkg/sbom"
 )
 
 // scanFlags are the options of the commands that scan a target with every
@@ -26,6 +27,7 @@ type scanFlags struct {
 	insecure      []string
 	dbMaxAge      time.Duration
 	skipDB        bool
+	listAllPkgs   bool
 	ignoreUnfixed bool
 	preferredID   string
 	vexFiles      []string
@@ -46,6 +48,7 @@ func (f *scanFlags) register(cmd *cobra.Command, image, files bool) {
 		fl.StringSliceVar(&f.insecure, "insecure-registry", nil, "registry host:port reached over plain HTTP or unverified TLS (repeatable)")
 	}
 	fl.DurationVar(&f.dbMaxAge, "db-max-age", 7*24*time.Hour, "warn when the vulnerability database is older than this")
+	fl.BoolVar(&f.listAllPkgs, "list-all-pkgs", false, "include every package of the inventory in the report (JSON packages[]), not only vulnerable ones")
 	fl.BoolVar(&f.skipDB, "skip-db", false, "scan without the vulnerability database: no vulnerability scanning (without it a missing database is a scan error, exit 3)")
 	fl.BoolVar(&f.ignoreUnfixed, "ignore-unfixed", false, "report only vulnerabilities that have a fixed version")
 	fl.StringVar(&f.preferredID, "preferred-id", "", `show vulnerabilities under the alias with this prefix when there is one (e.g. "CVE")`)
@@ -80,6 +83,7 @@ func (f *scanFlags) options(g *Globals, rootfs bool) (scan.Options, error) {
 		Rootfs:             rootfs,
 		DBMaxAge:           f.dbMaxAge,
 		SkipDB:             f.skipDB,
+		Inventory:          f.listAllPkgs,
 		Misconfig: misconfig.Options{
 			HelmValues: f.helmValues,
 			HelmSet:    f.helmSet,
@@ -139,6 +143,12 @@ func (g *Globals) runScan(cmd *cobra.Command, target string, f *scanFlags, rootf
 	r.Warnings = res.Warnings
 	if res.Inventory != nil {
 		r.OS = res.Inventory.OS
+		if f.listAllPkgs {
+			r.Packages = res.Inventory.Packages
+			if r.Packages == nil {
+				r.Packages = []sbom.Package{}
+			}
+		}
 	}
 	if r.Findings == nil {
 		r.Findings = []finding.Finding{}

@@ -72,6 +72,8 @@ type Options struct {
 	// report says so. Without it a missing database is a scan error: a CI
 	// gate must not pass having checked nothing.
 	SkipDB bool
+	// Inventory builds the inventory even with SkipDB (--list-all-pkgs).
+	Inventory bool
 	// Misconfig, Secret and Vuln options pass through to the scanners.
 	Misconfig misconfig.Options
 	Secret    secret.Options
@@ -184,8 +186,10 @@ func Run(ctx context.Context, target string, opts Options) (*Result, error) {
 		isFile = true
 	}
 
-	if opts.want(Vuln) && !opts.SkipDB {
-		res.Scanners = append(res.Scanners, Vuln)
+	if opts.want(Vuln) && (!opts.SkipDB || opts.Inventory) {
+		if !opts.SkipDB {
+			res.Scanners = append(res.Scanners, Vuln)
+		}
 		opts.Progress.SetLabel("inventory of " + art.Name())
 		inv, errs, err := inventory.Extract(ctx, art, opts.Extractors, inventory.Options{CacheDir: layerCache(opts.CacheDir), Logger: opts.Logger})
 		res.Errors = append(res.Errors, tagErrors(errs, "inventory", art.Name())...)
@@ -193,8 +197,10 @@ func Run(ctx context.Context, target string, opts Options) (*Result, error) {
 			return nil, err
 		}
 		res.Inventory = inv
-		opts.Progress.SetLabel("matching vulnerabilities")
-		matchVulns(ctx, inv, opts, res)
+		if !opts.SkipDB {
+			opts.Progress.SetLabel("matching vulnerabilities")
+			matchVulns(ctx, inv, opts, res)
+		}
 	}
 	if opts.want(Secret) {
 		res.Scanners = append(res.Scanners, Secret)

@@ -54,6 +54,8 @@ type Report struct {
 	Warnings   []string            `json:"warnings,omitempty"`
 	Summary    Summary             `json:"summary"`
 	OS         *sbom.OS            `json:"os,omitempty"`
+	// Packages is the whole inventory, with --list-all-pkgs.
+	Packages []sbom.Package `json:"packages,omitempty"`
 	Sections   []Section           `json:"sections,omitempty"`
 	Extra      map[string]any      `json:"extra,omitempty"`
 	Rules      map[string]RuleMeta `json:"-"`
