@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/wardsec/ward/internal/fsutil"
 	"github.com/wardsec/ward/internal/misconfig/helm"
 	"github.com/wardsec/ward/internal/misconfig/k8s"
 	"github.com/wardsec/ward/internal/misconfig/kustomize"
@@ -37,7 +39,15 @@ func (s *scanner) chart(chartPath string) {
 		return
 	}
 	for _, m := range res.Missing {
-		s.fail(chartPath, fmt.Errorf("chart %s: missing dependency %s (run helm dependency build); its templates were not scanned", chartPath, m))
+		msg := fmt.Sprintf("chart %s: missing dependency %s (run helm dependency build); its templates were not scanned", chartPath, m)
+		if isDir && !strings.Contains(m, " > ") {
+			cf := filepath.Join(chartPath, "Chart.yaml")
+			if line := dependencyLine(cf, m, s.opts.Limits); line > 0 {
+				s.fail(cf, &k8s.PosError{Path: cf, Line: line, Column: 1, Msg: msg})
+				continue
+			}
+		}
+		s.fail(chartPath, errors.New(msg))
 	}
 	for _, t := range res.Templates {
 		src := helm.SourcePath(chartPath, t.Source)
@@ -72,6 +82,36 @@ func (s *scanner) chart(chartPath string) {
 		}
 		s.rendered(src, t.Content, remap)
 	}
+}
+
+// dependencyLine returns the line of a dependency's name in Chart.yaml
+// (0 when not found).
+func dependencyLine(chartFile, name string, lim k8s.Limits) int {
+	f, err := fsutil.OpenRegular(chartFile)
+	if err != nil {
+		return 0
+	}
+	data, err := k8s.ReadBounded(chartFile, f, lim)
+	f.Close()
+	if err != nil {
+		return 0
+	}
+	inDeps := false
+	for i, l := range strings.Split(string(data), "\n") {
+		t := strings.TrimSpace(l)
+		if len(l) > 0 && l[0] != ' ' && l[0] != '-' && l[0] != '#' {
+			inDeps = strings.HasPrefix(t, "dependencies:")
+			continue
+		}
+		if !inDeps {
+			continue
+		}
+		t = strings.TrimSpace(strings.TrimPrefix(t, "- "))
+		if v, ok := strings.CutPrefix(t, "name:"); ok && strings.Trim(strings.TrimSpace(v), `"'`) == name {
+			return i + 1
+		}
+	}
+	return 0
 }
 
 // chartError positions a render error: an unset required value at its

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wardsec/ward/internal/misconfig/k8s"
 	"github.com/wardsec/ward/pkg/finding"
 )
 
@@ -126,7 +127,8 @@ spec:
 `,
 	})
 	fs, errs := Scan(context.Background(), "t", []string{filepath.Join(dir, "web")}, Options{})
-	if len(errs) != 1 || !strings.Contains(errs[0].Message, "missing dependency redis (run helm dependency build)") {
+	if len(errs) != 1 || !strings.Contains(errs[0].Message, "missing dependency redis (run helm dependency build)") ||
+		errs[0].Path != filepath.Join(dir, "web", "Chart.yaml") || errs[0].Line != 5 {
 		t.Fatalf("errors %+v", errs)
 	}
 	if !has(fs, "WARD-PSS-HOSTNAMESPACES", filepath.Join("web", "templates", "deploy.yaml"), 13) {
@@ -169,5 +171,29 @@ spec:
 	_, errs = Scan(context.Background(), "t", []string{filepath.Join(req, "app")}, Options{HelmSet: []string{"image.tag=1.0"}})
 	if len(errs) != 0 {
 		t.Errorf("with --set: %+v", errs)
+	}
+}
+
+func TestDependencyLine(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"Chart.yaml": `apiVersion: v2
+name: redis
+version: 0.1.0
+# dependencies below
+dependencies:
+  - name: common
+    version: 1.0.0
+  - version: 2.0.0
+    name: "redis"
+annotations:
+  name: postgresql
+`})
+	cf := filepath.Join(dir, "Chart.yaml")
+	for name, want := range map[string]int{"common": 6, "redis": 9, "postgresql": 0, "missing": 0} {
+		if got := dependencyLine(cf, name, k8s.Limits{}); got != want {
+			t.Errorf("%s: line %d, want %d", name, got, want)
+		}
+	}
+	if dependencyLine(filepath.Join(dir, "nope.yaml"), "x", k8s.Limits{}) != 0 {
+		t.Error("missing file")
 	}
 }
