@@ -220,6 +220,7 @@ start() {
 		--enable-admission-plugins=NodeRestriction,PodSecurity \
 		--endpoint-reconciler-type=none \
 		--anonymous-auth=true \
+		--allow-privileged=true \
 		--max-requests-inflight=800 --max-mutating-requests-inflight=400 \
 		--cert-dir="$RUN/pki" \
 		>"$RUN/apiserver.log" 2>&1 </dev/null 8>&- 9>&- &

@@ -73,14 +73,18 @@ func TestScripts(t *testing.T) {
 				return misconfig.DefaultHelm() != nil, nil
 			case "kustomize":
 				return misconfig.DefaultKustomize() != nil, nil
+			case "kube":
+				return kubeAvailable(), nil // k8s_script_test.go
 			}
 			return false, nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exitcode":  cmdExitCode,
-			"mkimage":   cmdMkimage,
-			"registry":  cmdRegistry,  // sign_script_test.go
-			"pushimage": cmdPushImage, // sign_script_test.go
+			"exitcode":    cmdExitCode,
+			"mkimage":     cmdMkimage,
+			"kubecluster": cmdKubeCluster, // k8s_script_test.go
+			"kubens":      cmdKubeNS,      // k8s_script_test.go
+			"registry":    cmdRegistry,    // sign_script_test.go
+			"pushimage":   cmdPushImage,   // sign_script_test.go
 		},
 	})
 }

@@ -184,15 +184,16 @@ func (c *Client) List(ctx context.Context, r Resource, ns string, fn func(item [
 		if cont != "" {
 			q.Set("continue", cont)
 		}
-		var p listPage
-		if err := c.getJSON(ctx, c.http, endpoint, q, &p); err != nil {
+		data, err := c.getBytes(ctx, c.http, endpoint, q)
+		if err != nil {
 			if page > 1 {
 				return fmt.Errorf("page %d: %w", page, err)
 			}
 			return err
 		}
-		if p.Items == nil && !strings.HasSuffix(p.Kind, "List") {
-			return fmt.Errorf("%s: page %d: response is not a list (kind %q)", endpoint, page, p.Kind)
+		p, err := decodePage(endpoint, page, data)
+		if err != nil {
+			return err
 		}
 		for _, it := range p.Items {
 			if err := fn(it); err != nil {
@@ -242,34 +243,55 @@ func (c *Client) request(ctx context.Context, path string, q url.Values) (*http.
 	return req, nil
 }
 
+// decodePage decodes one list response; items stay raw.
+func decodePage(endpoint string, page int, data []byte) (*listPage, error) {
+	var p listPage
+	if err := json.Unmarshal(data, &p); err != nil {
+		return nil, fmt.Errorf("GET %s: page %d: malformed response: %w", endpoint, page, err)
+	}
+	if !strings.HasSuffix(p.Kind, "List") && (p.Items == nil || p.Kind != "") {
+		return nil, fmt.Errorf("GET %s: page %d: response is not a list (kind %q)", endpoint, page, p.Kind)
+	}
+	return &p, nil
+}
+
 func (c *Client) getJSON(ctx context.Context, hc *http.Client, path string, q url.Values, v any) error {
-	req, err := c.request(ctx, path, q)
+	data, err := c.getBytes(ctx, hc, path, q)
 	if err != nil {
 		return err
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return fmt.Errorf("GET %s: %w", path, err)
-	}
-	defer resp.Body.Close()
-	body := io.LimitReader(resp.Body, c.maxPage+1)
-	if resp.StatusCode/100 != 2 {
-		return statusError(path, resp.StatusCode, body)
-	}
-	data, err := io.ReadAll(body)
-	if err != nil {
-		return fmt.Errorf("GET %s: reading the response: %w", path, err)
-	}
-	if int64(len(data)) > c.maxPage {
-		return fmt.Errorf("GET %s: response larger than %d bytes", path, c.maxPage)
-	}
-	if ct := resp.Header.Get("Content-Type"); ct != "" && !strings.Contains(ct, "json") {
-		return fmt.Errorf("GET %s: response is %s, not JSON", path, ct)
 	}
 	if err := json.Unmarshal(data, v); err != nil {
 		return fmt.Errorf("GET %s: malformed response: %w", path, err)
 	}
 	return nil
+}
+
+// getBytes reads one JSON response of at most maxPage bytes.
+func (c *Client) getBytes(ctx context.Context, hc *http.Client, path string, q url.Values) ([]byte, error) {
+	req, err := c.request(ctx, path, q)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %w", path, err)
+	}
+	defer resp.Body.Close()
+	body := io.LimitReader(resp.Body, c.maxPage+1)
+	if resp.StatusCode/100 != 2 {
+		return nil, statusError(path, resp.StatusCode, body)
+	}
+	data, err := io.ReadAll(body)
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: reading the response: %w", path, err)
+	}
+	if int64(len(data)) > c.maxPage {
+		return nil, fmt.Errorf("GET %s: response larger than %d bytes", path, c.maxPage)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "" && !strings.Contains(ct, "json") {
+		return nil, fmt.Errorf("GET %s: response is %s, not JSON", path, ct)
+	}
+	return data, nil
 }
 
 func statusError(path string, code int, body io.Reader) error {

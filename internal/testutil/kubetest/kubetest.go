@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -18,7 +19,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 )
 
 // Cluster is the running test API server.
@@ -55,11 +55,21 @@ func repoRoot() (string, error) {
 // start failing (the reason and the log path are in the skip message).
 func Start(t testing.TB) *Cluster {
 	t.Helper()
-	if os.Getenv("WARD_SKIP_KUBE") != "" {
-		t.Skip("kubetest: WARD_SKIP_KUBE is set")
-	}
 	if testing.Short() {
 		t.Skip("kubetest: -short: the test API server is not started")
+	}
+	c, err := StartErr()
+	if err != nil {
+		t.Skip(err.Error())
+	}
+	return c
+}
+
+// StartErr is Start for callers without a testing.TB (testscript
+// conditions): the error is the reason to skip.
+func StartErr() (*Cluster, error) {
+	if os.Getenv("WARD_SKIP_KUBE") != "" {
+		return nil, fmt.Errorf("kubetest: WARD_SKIP_KUBE is set")
 	}
 	once.Do(func() {
 		for _, tool := range []string{"bash", "openssl", "curl", "python3", "flock"} {
@@ -106,9 +116,9 @@ func Start(t testing.TB) *Cluster {
 		shared = c
 	})
 	if shared == nil {
-		t.Skip(skipWhy)
+		return nil, errors.New(skipWhy)
 	}
-	return shared
+	return shared, nil
 }
 
 // Kubectl runs the built kubectl with the admin kubeconfig and returns its
@@ -166,16 +176,4 @@ func (c *Cluster) Namespace(t testing.TB, prefix string, labels map[string]strin
 	c.Apply(t, m)
 	t.Cleanup(func() { _, _ = c.KubectlErr("", "delete", "namespace", name, "--wait=false") })
 	return name
-}
-
-// WaitFor polls fn until it returns true or d passes.
-func WaitFor(d time.Duration, fn func() bool) bool {
-	end := time.Now().Add(d)
-	for time.Now().Before(end) {
-		if fn() {
-			return true
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return fn()
 }
