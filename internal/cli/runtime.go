@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/wardsec/ward/internal/runtime/alert"
 	"github.com/wardsec/ward/internal/runtime/event"
@@ -38,13 +39,46 @@ supported rule language and the default rules.`,
 	return cmd
 }
 
-// loadRuntimeRules loads -r files/directories, or Ward's default rules.
-// appendOutput adds Falco's default append_output (container and pod
-// fields) to every syscall rule's output.
-func loadRuntimeRules(g *Globals, paths []string, minPriority string, appendOutput bool) (*rules.Engine, error) {
+// outputOptions are the --append-output and --append-field flags of replay
+// and watch.
+type outputOptions struct {
+	container bool
+	fields    []string
+}
+
+func (o *outputOptions) register(f *pflag.FlagSet) {
+	f.BoolVar(&o.container, "append-output", true, "append container_id, container_name, container_image_repository, "+
+		"container_image_tag, k8s_pod_name and k8s_ns_name to every alert's text and output_fields, as Falco's default append_output does")
+	f.StringArrayVar(&o.fields, "append-field", nil, "add this field (e.g. proc.pid) to every alert's output_fields, "+
+		"not to its text (repeatable; Falco's append_output extra_fields)")
+}
+
+func (o *outputOptions) entries() []rules.AppendOutput {
+	var out []rules.AppendOutput
+	if o.container {
+		out = append(out, rules.ContainerAppendOutput...)
+	}
+	if len(o.fields) > 0 {
+		out = append(out, rules.AppendOutput{ExtraFields: o.fields})
+	}
+	return out
+}
+
+// loadRuntimeRules loads -r files/directories, or Ward's default rules,
+// with the append_output entries of out (nil: none).
+func loadRuntimeRules(g *Globals, paths []string, minPriority string, out *outputOptions) (*rules.Engine, error) {
+	eng, err := loadRuntimeRuleFiles(g, paths, minPriority, out)
+	var ae *rules.AppendOutputError
+	if errors.As(err, &ae) {
+		return nil, usagef("--append-field: %v", ae.Err)
+	}
+	return eng, err
+}
+
+func loadRuntimeRuleFiles(g *Globals, paths []string, minPriority string, out *outputOptions) (*rules.Engine, error) {
 	opts := rules.Options{Logger: g.Logger}
-	if appendOutput {
-		opts.AppendOutput = rules.ContainerAppendOutput
+	if out != nil {
+		opts.AppendOutput = out.entries()
 	}
 	if minPriority != "" {
 		p, err := rules.ParsePriority(minPriority)
@@ -60,13 +94,9 @@ func loadRuntimeRules(g *Globals, paths []string, minPriority string, appendOutp
 	return rules.Load(paths, opts)
 }
 
-// appendOutputUsage documents --append-output of replay and watch.
-const appendOutputUsage = "append container_id, container_name, container_image_repository, container_image_tag, " +
-	"k8s_pod_name and k8s_ns_name to every alert's text and output_fields, as Falco's default append_output does"
-
 func newRuntimeReplayCmd(g *Globals) *cobra.Command {
 	var (
-		appendOutput bool
+		output       outputOptions
 		rulePaths    []string
 		alertsFile   string
 		alertsFormat string
@@ -95,7 +125,7 @@ can be rate limited (--rate-limit alerts per second, --rate-burst).`,
 			if alertsFormat != "json" && alertsFormat != "text" {
 				return usagef("--alerts-format: want json or text, not %q", alertsFormat)
 			}
-			eng, err := loadRuntimeRules(g, rulePaths, minPriority, appendOutput)
+			eng, err := loadRuntimeRules(g, rulePaths, minPriority, &output)
 			if err != nil {
 				var ue *UsageError
 				if errors.As(err, &ue) {
@@ -171,7 +201,7 @@ can be rate limited (--rate-limit alerts per second, --rate-burst).`,
 	f.IntVar(&burst, "rate-burst", 10, "alerts per rule allowed in a burst when rate limited")
 	f.StringVar(&minPriority, "min-priority", "", "ignore rules less severe than this priority (EMERGENCY ... DEBUG)")
 	f.StringVar(&hostname, "hostname", "", "host name for alerts (default: the one recorded in the file)")
-	f.BoolVar(&appendOutput, "append-output", true, appendOutputUsage)
+	output.register(f)
 	return cmd
 }
 
@@ -260,7 +290,7 @@ local overrides (NAME.local.yaml, falco_rules.local.yaml first).`,
 		Example: `  ward runtime rules check /etc/falco/falco_rules.yaml my_rules.yaml
   ward runtime rules check -v ./rules.d`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			eng, err := loadRuntimeRules(g, args, "", false)
+			eng, err := loadRuntimeRules(g, args, "", nil)
 			if err != nil {
 				fmt.Fprintf(g.Stderr, "rules check: %s\n", termSafe(err.Error(), true))
 				return &ExitError{Code: ExitScanError}

@@ -24,14 +24,37 @@ import (
 	"github.com/wardsec/ward/internal/runtime/watch"
 )
 
-// watchContext stops on SIGINT/SIGTERM and after duration (0: never).
-func watchContext(parent context.Context, duration time.Duration) (context.Context, context.CancelFunc) {
-	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
-	if duration <= 0 {
-		return ctx, stop
+// watchContext stops on SIGINT/SIGTERM. started, called once the sensor
+// is attached, starts the --duration clock (0: no limit) and creates the
+// --ready-file, so that a script waiting for the file knows every event
+// from then on is seen, however long loading took on a busy host.
+func watchContext(parent context.Context, duration time.Duration, readyFile string) (ctx context.Context, started func(watch.Started) error, stop func()) {
+	sctx, sstop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(sctx)
+	var timer *time.Timer
+	var mu sync.Mutex
+	started = func(s watch.Started) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if duration > 0 {
+			timer = time.AfterFunc(duration, cancel)
+		}
+		if readyFile == "" {
+			return nil
+		}
+		data, _ := json.Marshal(map[string]any{"pid": os.Getpid(), "hooks": s.Hooks})
+		return writeFileAtomic(readyFile, append(data, '\n'))
 	}
-	tctx, cancel := context.WithTimeout(ctx, duration)
-	return tctx, func() { cancel(); stop() }
+	stop = func() {
+		mu.Lock()
+		if timer != nil {
+			timer.Stop()
+		}
+		mu.Unlock()
+		cancel()
+		sstop()
+	}
+	return ctx, started, stop
 }
 
 func sensorError(err error) error {
@@ -72,20 +95,21 @@ func (s *actionSink) record(ctx context.Context, rec response.Record) {
 
 func newRuntimeWatchCmd(g *Globals) *cobra.Command {
 	var (
-		rulePaths    []string
-		format       string
-		output       string
-		webhook      string
-		rate         float64
-		burst        int
-		minPriority  string
-		policyFile   string
-		dryRun       bool
-		ringBytes    int
-		duration     time.Duration
-		statsFile    string
-		noFilter     bool
-		appendOutput bool
+		rulePaths   []string
+		format      string
+		output      string
+		webhook     string
+		rate        float64
+		burst       int
+		minPriority string
+		policyFile  string
+		dryRun      bool
+		ringBytes   int
+		duration    time.Duration
+		statsFile   string
+		noFilter    bool
+		readyFile   string
+		out         outputOptions
 	)
 	cmd := &cobra.Command{
 		Use:   "watch",
@@ -121,7 +145,7 @@ prints the counters (events, kernel drops, alerts, actions).
 			if format != "json" && format != "text" {
 				return usagef("--format: want json or text, not %q", format)
 			}
-			eng, err := loadRuntimeRules(g, rulePaths, minPriority, appendOutput)
+			eng, err := loadRuntimeRules(g, rulePaths, minPriority, &out)
 			if err != nil {
 				var ue *UsageError
 				if errors.As(err, &ue) {
@@ -159,17 +183,26 @@ prints the counters (events, kernel drops, alerts, actions).
 			}
 			host, _ := os.Hostname()
 			acts := &actionSink{d: d, hostname: host}
-			ctx, stop := watchContext(cmd.Context(), duration)
+			ctx, started, stop := watchContext(cmd.Context(), duration, readyFile)
 			defer stop()
 			if !g.Quiet {
 				fmt.Fprintf(g.Stderr, "runtime watch: %d rules enabled, watching %d event types\n", len(eng.Enabled()), len(eng.EventTypes()))
 			}
+			var readyErr error
 			st, err := watch.Run(ctx, watch.Options{
 				Engine:         eng,
 				Sensor:         sensor.Options{RingBufferBytes: ringBytes},
 				Policy:         pol,
 				Logger:         g.Logger,
 				NoKernelFilter: noFilter,
+				OnStart: func(s watch.Started) {
+					if !g.Quiet {
+						fmt.Fprintf(g.Stderr, "runtime watch: sensor attached; hooks: %s\n", termSafe(s.Hooks.String(), false))
+					}
+					if readyErr = started(s); readyErr != nil {
+						stop()
+					}
+				},
 				OnMatch: func(m *rules.Match, recs []response.Record) {
 					d.Dispatch(ctx, m)
 					for _, r := range recs {
@@ -181,6 +214,9 @@ prints the counters (events, kernel drops, alerts, actions).
 			if err != nil {
 				return sensorError(err)
 			}
+			if readyErr != nil {
+				return &ExitError{Code: ExitScanError, Err: fmt.Errorf("--ready-file: %w", readyErr)}
+			}
 			sent, sinkErrs, limited := d.Stats()
 			var rl uint64
 			for _, n := range limited {
@@ -191,6 +227,7 @@ prints the counters (events, kernel drops, alerts, actions).
 				"delivered": st.Sensor.Delivered, "decode_errors": st.Sensor.DecodeErrors, "containers": st.Sensor.Containers,
 				"alerts": st.Alerts, "alerts_sent": sent, "alerts_rate_limited": rl, "sink_errors": sinkErrs, "actions": st.Actions,
 				"processes_created": st.State.ProcessesCreated, "snapshot_processes": st.Proc.Processes,
+				"hooks": st.Hooks,
 			}
 			if !g.Quiet {
 				fmt.Fprintf(g.Stderr, "runtime watch: stopped: %d events (%d dropped in the kernel), %d alerts (%d rate-limited), %d actions\n",
@@ -219,16 +256,22 @@ prints the counters (events, kernel drops, alerts, actions).
 	f.StringVar(&policyFile, "policy", "", "response policy file (kill, pause, stop per rule or tag)")
 	f.BoolVar(&dryRun, "dry-run", false, "report response actions without carrying them out")
 	f.IntVar(&ringBytes, "ring-buffer", 8<<20, "ring buffer size in bytes (rounded up to a power of two)")
-	f.DurationVar(&duration, "duration", 0, "stop after this long (0: until SIGINT/SIGTERM)")
+	f.DurationVar(&duration, "duration", 0, "stop after watching this long, counted from when the sensor is attached (0: until SIGINT/SIGTERM)")
 	f.StringVar(&statsFile, "stats", "", "write the final counters to this JSON file")
 	f.BoolVar(&noFilter, "no-kernel-filter", false, "deliver every open and close to user space (no in-kernel path filter)")
-	f.BoolVar(&appendOutput, "append-output", true, appendOutputUsage)
+	f.StringVar(&readyFile, "ready-file", "", readyFileUsage)
+	out.register(f)
 	// --format and --output here mean the alert stream, not a report.
 	return cmd
 }
 
+// readyFileUsage documents --ready-file of watch and record.
+const readyFileUsage = "create this file (JSON: pid, hooks) once the sensor is attached and the /proc snapshot taken, " +
+	"for scripts that must not act before events are seen"
+
 func newRuntimeRecordCmd(g *Globals) *cobra.Command {
 	var (
+		readyFile string
 		ringBytes int
 		duration  time.Duration
 	)
@@ -252,12 +295,22 @@ half-written file under FILE.`,
 			defer os.Remove(tmp.Name())
 			host, _ := os.Hostname()
 			w := event.NewWriter(tmp, host, time.Now().UnixNano())
-			ctx, stop := watchContext(cmd.Context(), duration)
+			ctx, started, stop := watchContext(cmd.Context(), duration, readyFile)
 			defer stop()
-			st, err := watch.Run(ctx, watch.Options{Record: w, Sensor: sensor.Options{RingBufferBytes: ringBytes}, Logger: g.Logger})
+			var readyErr error
+			st, err := watch.Run(ctx, watch.Options{Record: w, Sensor: sensor.Options{RingBufferBytes: ringBytes}, Logger: g.Logger,
+				OnStart: func(s watch.Started) {
+					if readyErr = started(s); readyErr != nil {
+						stop()
+					}
+				}})
 			if err != nil {
 				tmp.Close()
 				return sensorError(err)
+			}
+			if readyErr != nil {
+				tmp.Close()
+				return &ExitError{Code: ExitScanError, Err: fmt.Errorf("--ready-file: %w", readyErr)}
 			}
 			if err := tmp.Close(); err != nil {
 				return &ExitError{Code: ExitScanError, Err: err}
@@ -272,7 +325,8 @@ half-written file under FILE.`,
 		},
 	}
 	cmd.Flags().IntVar(&ringBytes, "ring-buffer", 8<<20, "ring buffer size in bytes (rounded up to a power of two)")
-	cmd.Flags().DurationVar(&duration, "duration", 0, "stop after this long (0: until SIGINT/SIGTERM)")
+	cmd.Flags().DurationVar(&duration, "duration", 0, "stop after recording this long, counted from when the sensor is attached (0: until SIGINT/SIGTERM)")
+	cmd.Flags().StringVar(&readyFile, "ready-file", "", readyFileUsage)
 	return cmd
 }
 

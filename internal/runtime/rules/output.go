@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -51,6 +52,19 @@ func (a *AppendOutput) matches(r *Rule) bool {
 	return true
 }
 
+// AppendOutputError is an AppendOutput entry that does not compile (an
+// unknown field, a field name that is not one).
+type AppendOutputError struct {
+	Entry string
+	Err   error
+}
+
+func (e *AppendOutputError) Error() string {
+	return fmt.Sprintf("append_output %s: %v", e.Entry, e.Err)
+}
+
+func (e *AppendOutputError) Unwrap() error { return e.Err }
+
 // compileAppend adds the matching entries' segments to a rule's output.
 func (e *Engine) compileAppend(r *Rule, entries []AppendOutput) error {
 	for i := range entries {
@@ -61,7 +75,7 @@ func (e *Engine) compileAppend(r *Rule, entries []AppendOutput) error {
 		if a.ExtraOutput != "" {
 			segs, err := e.compileOutput(a.ExtraOutput)
 			if err != nil {
-				return fmt.Errorf("append_output %q: %w", a.ExtraOutput, err)
+				return &AppendOutputError{Entry: strconv.Quote(a.ExtraOutput), Err: err}
 			}
 			if len(r.out) > 0 {
 				r.out = append(r.out, outSeg{lit: " "})
@@ -71,10 +85,10 @@ func (e *Engine) compileAppend(r *Rule, entries []AppendOutput) error {
 		for _, f := range a.ExtraFields {
 			segs, err := e.compileOutput("%" + f)
 			if err != nil {
-				return fmt.Errorf("append_output field %q: %w", f, err)
+				return &AppendOutputError{Entry: "field " + strconv.Quote(f), Err: err}
 			}
 			if len(segs) != 1 || segs[0].x == nil {
-				return fmt.Errorf("append_output field %q: not a field name", f)
+				return &AppendOutputError{Entry: "field " + strconv.Quote(f), Err: errors.New("not a field name")}
 			}
 			segs[0].hidden = true
 			r.out = append(r.out, segs[0])

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -111,8 +112,9 @@ func TestAppendOutputSelectors(t *testing.T) {
 		t.Errorf("Other: %+v", m)
 	}
 	for _, bad := range []AppendOutput{{ExtraOutput: "x=%proc.nosuch"}, {ExtraFields: []string{"proc.nosuch"}}, {ExtraFields: []string{"not a field"}}} {
-		if _, err := LoadSources([]Source{{Name: "r.yaml", Data: []byte(appendRules)}}, Options{AppendOutput: []AppendOutput{bad}}); err == nil {
-			t.Errorf("%+v: no error", bad)
+		var ae *AppendOutputError
+		if _, err := LoadSources([]Source{{Name: "r.yaml", Data: []byte(appendRules)}}, Options{AppendOutput: []AppendOutput{bad}}); !errors.As(err, &ae) {
+			t.Errorf("%+v: error %v, want an *AppendOutputError", bad, err)
 		} else {
 			t.Logf("%+v: %v", bad, err)
 		}

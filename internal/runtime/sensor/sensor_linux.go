@@ -28,6 +28,8 @@ import (
 type Sensor struct {
 	objs     bpf.SensorObjects
 	links    []link.Link
+	attached []string
+	probes   []HookProbe
 	rd       *ringbuf.Reader
 	resolver *Resolver
 	log      *slog.Logger
@@ -108,7 +110,9 @@ func New(opts Options) (*Sensor, error) {
 			return nil, fmt.Errorf("attaching raw tracepoint %s: %w", a.name, err)
 		}
 		s.links = append(s.links, l)
+		s.attached = append(s.attached, "raw_tracepoint/"+a.name)
 	}
+	s.probes = ProbeHooks()
 	s.rd, err = ringbuf.NewReader(s.objs.Events)
 	if err != nil {
 		s.Close()

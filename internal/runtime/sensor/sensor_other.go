@@ -35,3 +35,9 @@ func (*Sensor) SeedFDs(uint32, []int32) error { return nil }
 
 // FDTrackingReady does nothing.
 func (*Sensor) FDTrackingReady() error { return nil }
+
+// Hooks is empty.
+func (*Sensor) Hooks() Hooks { return Hooks{} }
+
+// ProbeHooks finds nothing usable: the sensor does not run here.
+func ProbeHooks() []HookProbe { return nil }

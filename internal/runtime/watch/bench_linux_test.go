@@ -52,7 +52,7 @@ func startBenchWatchRing(b *testing.B, e *rules.Engine, ring int, noKernelFilter
 	var alerts atomic.Uint64
 	go func() {
 		st, err := Run(ctx, Options{Engine: e, Sensor: sensor.Options{RingBufferBytes: ring}, NoSnapshot: true, NoKernelFilter: noKernelFilter,
-			OnMatch: func(*rules.Match, []response.Record) { alerts.Add(1) }, OnStart: func() { close(started) }})
+			OnMatch: func(*rules.Match, []response.Record) { alerts.Add(1) }, OnStart: func(Started) { close(started) }})
 		done <- result{st, err}
 	}()
 	select {

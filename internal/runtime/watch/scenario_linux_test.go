@@ -147,7 +147,7 @@ func startWatch(t *testing.T, e *rules.Engine, pol *response.Policy, log *alertL
 	started := make(chan struct{})
 	done := make(chan error, 1)
 	go func() {
-		_, err := Run(ctx, Options{Engine: e, Policy: pol, OnMatch: log.add, OnStart: func() { close(started) }})
+		_, err := Run(ctx, Options{Engine: e, Policy: pol, OnMatch: log.add, OnStart: func(Started) { close(started) }})
 		done <- err
 	}()
 	select {

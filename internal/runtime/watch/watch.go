@@ -30,8 +30,9 @@ type Options struct {
 	Record *event.Writer
 	// OnMatch is called for every alert with the actions taken for it.
 	OnMatch func(m *rules.Match, actions []response.Record)
-	// OnStart is called once the sensor is attached (tests wait for it).
-	OnStart func()
+	// OnStart is called once the sensor is attached and the /proc snapshot
+	// loaded: events from then on are seen (callers and tests wait for it).
+	OnStart func(Started)
 	// NoSnapshot skips the /proc snapshot (tests).
 	NoSnapshot bool
 	// NoKernelFilter delivers every open and close to user space instead
@@ -41,8 +42,15 @@ type Options struct {
 	Logger         *slog.Logger
 }
 
+// Started describes a sensor that is attached and watching.
+type Started struct {
+	Hooks    sensor.Hooks
+	Snapshot event.SnapshotStats
+}
+
 // Stats summarise a watch.
 type Stats struct {
+	Hooks   sensor.Hooks        `json:"hooks"`
 	Sensor  sensor.Stats        `json:"sensor"`
 	State   event.Stats         `json:"state"`
 	Alerts  uint64              `json:"alerts"`
@@ -107,8 +115,9 @@ func Run(ctx context.Context, opts Options) (Stats, error) {
 			return stats, err
 		}
 	}
+	stats.Hooks = s.Hooks()
 	if opts.OnStart != nil {
-		opts.OnStart()
+		opts.OnStart(Started{Hooks: stats.Hooks, Snapshot: stats.Proc})
 	}
 	var alerts, actions atomic.Uint64
 	resolver := so.Resolver
