@@ -8,7 +8,12 @@ import "bytes"
 // json.Indent, which validates its input with a full scanner: src comes
 // from json.Marshal and is valid.
 func appendIndent(dst, src []byte, prefix string) []byte {
-	dst = append(dst, prefix...)
+	return appendIndentValue(append(dst, prefix...), src, prefix)
+}
+
+// appendIndentValue is appendIndent without the prefix before the first
+// line: for a value that follows a key.
+func appendIndentValue(dst, src []byte, prefix string) []byte {
 	depth := 0
 	newline := func(dst []byte) []byte {
 		dst = append(dst, '\n')

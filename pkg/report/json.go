@@ -67,16 +67,16 @@ func (JSONWriter) Write(w io.Writer, r *Report) error {
 }
 
 // jsonEncoder renders a finding as an element of the findings array.
-type jsonEncoder struct{ c compactEncoder }
+type jsonEncoder struct{ w *findingWriter }
 
-func newJSONEncoder() *jsonEncoder { return &jsonEncoder{c: newCompactEncoder()} }
+func newJSONEncoder() *jsonEncoder { return &jsonEncoder{w: newFindingWriter()} }
 
 func (j *jsonEncoder) encode(dst []byte, f *finding.Finding, _ *entry) ([]byte, bool, error) {
-	b, err := j.c.marshal(f)
+	out, err := j.w.appendFinding(dst, f, "    ")
 	if err != nil {
 		return dst, false, err
 	}
-	return appendIndent(dst, b, "    "), true, nil
+	return out, true, nil
 }
 
 // compactEncoder is json.Marshal without HTML escaping, reusing its

@@ -49,13 +49,13 @@ type Report struct {
 	ScannersNotRun []ScannerNotRun `json:"scanners_not_run,omitempty"`
 	// Findings shown by this report (filters already applied). Suppressed
 	// findings appear only when the user asked for them, with Suppressed set.
-	Findings   []finding.Finding   `json:"findings"`
-	Errors     []finding.ScanError `json:"errors"`
-	Warnings   []string            `json:"warnings,omitempty"`
-	Summary    Summary             `json:"summary"`
-	OS         *sbom.OS            `json:"os,omitempty"`
+	Findings []finding.Finding   `json:"findings"`
+	Errors   []finding.ScanError `json:"errors"`
+	Warnings []string            `json:"warnings,omitempty"`
+	Summary  Summary             `json:"summary"`
+	OS       *sbom.OS            `json:"os,omitempty"`
 	// Packages is the whole inventory, with --list-all-pkgs.
-	Packages []sbom.Package `json:"packages,omitempty"`
+	Packages   []sbom.Package      `json:"packages,omitempty"`
 	Sections   []Section           `json:"sections,omitempty"`
 	Extra      map[string]any      `json:"extra,omitempty"`
 	Rules      map[string]RuleMeta `json:"-"`
