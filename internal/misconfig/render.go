@@ -197,6 +197,10 @@ func (s *scanner) buildKustomization(dir string) {
 		s.fail(dir, pe)
 		return
 	}
+	if re := idx.Remote(); re != nil {
+		s.fail(dir, &k8s.PosError{Path: re.Path, Line: re.Line, Column: re.Column, Msg: "kustomization " + dir + ": " + re.Error(), Err: re})
+		return
+	}
 	s.log.Debug("build kustomization", "dir", dir, "builder", b.Name())
 	out, err := b.Build(s.ctx, dir)
 	if err != nil {

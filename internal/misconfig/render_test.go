@@ -197,3 +197,22 @@ annotations:
 		t.Error("missing file")
 	}
 }
+
+// TestKustomizeRemoteRefused: a kustomization with a remote base is an
+// error at the reference, and the library (which would clone or fetch it)
+// is not run; the other inputs are still scanned.
+func TestKustomizeRemoteRefused(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"remote/kustomization.yaml": "resources:\n  - deploy.yaml\n  - github.com/kubernetes-sigs/kustomize//examples/helloWorld?ref=v3.3.1\n",
+		"remote/deploy.yaml":        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n",
+		"local/pod.yaml":            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  hostPID: true\n  containers:\n    - name: c\n      image: nginx:1.27\n",
+	})
+	fs, errs := Scan(context.Background(), "t", []string{dir}, Options{})
+	if len(errs) != 1 || errs[0].Line != 3 || !strings.HasSuffix(errs[0].Path, filepath.Join("remote", "kustomization.yaml")) ||
+		!strings.Contains(errs[0].Message, "is not fetched") {
+		t.Fatalf("errors %+v", errs)
+	}
+	if !has(fs, "WARD-PSS-HOSTNAMESPACES", filepath.Join("local", "pod.yaml"), 6) {
+		t.Error("other inputs not scanned")
+	}
+}

@@ -81,9 +81,21 @@ type Index struct {
 	// dirs are the kustomization directories read (absolute), the root
 	// first.
 	dirs []string
+	// remote are references kustomize would fetch over the network.
+	remote []*RemoteError
 	// tooLarge holds the inputs over the limits (oversized files or lines,
 	// YAML alias bombs), found while indexing. See TooLarge.
 	tooLarge []*k8s.PosError
+}
+
+// Remote returns the first reference, in the kustomization or a local
+// base, that kustomize would fetch over the network (a git repository or
+// a URL), or nil. Such a kustomization must not be built.
+func (idx *Index) Remote() *RemoteError {
+	if len(idx.remote) == 0 {
+		return nil
+	}
+	return idx.remote[0]
 }
 
 // Dirs returns the kustomization directories the index read (absolute
@@ -149,6 +161,7 @@ func (idx *Index) collect(dir string, lim k8s.Limits, seen map[string]bool, dept
 			idx.noteTooLarge(e.Err)
 		}
 	}
+	idx.remote = append(idx.remote, remoteRefs(kf, dir, data)...)
 	var k struct {
 		Resources             []string     `yaml:"resources"`
 		Bases                 []string     `yaml:"bases"`
@@ -162,7 +175,7 @@ func (idx *Index) collect(dir string, lim k8s.Limits, seen map[string]bool, dept
 	}
 	refs := append(append(append([]string{}, k.Resources...), k.Bases...), k.Components...)
 	for _, r := range refs {
-		if strings.Contains(r, "://") || strings.HasPrefix(r, "github.com/") || strings.Contains(r, "?ref=") {
+		if remoteFile(r) || remoteRoot(dir, r) {
 			continue
 		}
 		p := filepath.Join(dir, r)

@@ -10,9 +10,11 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
 
-// Builder builds with the kustomize library. Remote bases are refused
-// (no network access); the load restrictor keeps files inside the
-// kustomization's root as kustomize does by default.
+// Builder builds with the kustomize library; the load restrictor keeps
+// files inside the kustomization's root as kustomize does by default.
+// The library itself would clone remote bases and fetch URLs: callers
+// refuse such kustomizations first (kustomize.Index.Remote), as the
+// misconfig scanner does.
 type Builder struct{}
 
 // Name identifies the builder.
