@@ -419,12 +419,6 @@ func (se *sarifEncoder) encode(dst []byte, f *finding.Finding, e *entry) ([]byte
 	return dst, true, nil
 }
 
-func parseScore(v any) float64 {
-	s, _ := v.(string)
-	f, _ := strconv.ParseFloat(s, 64)
-	return f
-}
-
 func securityScore(f *finding.Finding) float64 {
 	if f.Vulnerability != nil {
 		best := 0.0
