@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wardsec/ward/internal/runtime/event"
 )
@@ -105,6 +106,7 @@ func workload(sc *event.Scenario, attack bool) {
 	if !attack {
 		return
 	}
+	sc.Sleep(10 * int64(time.Second))
 	evil := sh.Spawn(event.ExecSpec{Exe: "/tmp/evil"})
 	efd := evil.Socket(event.AFInet, 1)
 	evil.Connect(efd, "10.1.0.7", 40001, "203.0.113.9", 4444)
@@ -270,5 +272,38 @@ func TestIdentityOf(t *testing.T) {
 	}
 	if n := FileName("k8s:shop/web"); n != "k8s_shop_web.yaml" {
 		t.Errorf("FileName %q", n)
+	}
+}
+
+func TestMonitorLearning(t *testing.T) {
+	sc := event.NewScenario()
+	workload(sc, true)
+	m := NewMonitor(nil, 5*time.Second)
+	st := event.NewState(event.Options{})
+	var got []string
+	for i := range sc.Events {
+		st.Apply(&sc.Events[i])
+		m.Observe(&sc.Events[i], st, func(d *Drift) { got = append(got, d.Rule+" "+d.Missing) })
+		if i == 5 {
+			if s := m.State("k8s:shop/web"); s != "learning" {
+				t.Fatalf("state after 5 events %q", s)
+			}
+		}
+	}
+	if s := m.State("k8s:shop/web"); s != "enforcing" {
+		t.Fatalf("state %q", s)
+	}
+	if len(got) == 0 || got[0] != RuleExec+" /tmp/evil" {
+		t.Fatalf("drifts after learning: %v", got)
+	}
+	// Without a learning period nothing is checked or learned.
+	m = NewMonitor(nil, 0)
+	st = event.NewState(event.Options{})
+	for i := range sc.Events {
+		st.Apply(&sc.Events[i])
+		m.Observe(&sc.Events[i], st, func(d *Drift) { t.Fatalf("drift without profile: %v", d.Rule) })
+	}
+	if s := m.State("k8s:shop/web"); s != "unknown" {
+		t.Fatalf("state %q", s)
 	}
 }

@@ -104,6 +104,13 @@ type Checker struct {
 func NewChecker(ps []*Profile) *Checker {
 	c := &Checker{byKey: map[string]*compiled{}, byCID: map[string]*compiled{}, hashes: map[hashKey]string{}, seen: map[string]struct{}{}}
 	for _, p := range ps {
+		c.add(p)
+	}
+	return c
+}
+
+func (c *Checker) add(p *Profile) {
+	{
 		cp := &compiled{p: p, execs: map[string]bool{}, sets: map[string]struct{}{}}
 		for _, e := range p.Executables {
 			cp.execs[e.Path] = cp.execs[e.Path] || e.SHA256 != ""
@@ -132,7 +139,6 @@ func NewChecker(ps []*Profile) *Checker {
 		}
 		c.byKey[p.Identity.Key()] = cp
 	}
-	return c
 }
 
 // Check reports the drifts of ev (after st.Apply(ev)) to fn.

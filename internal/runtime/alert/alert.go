@@ -249,7 +249,28 @@ func (d *Dispatcher) Dispatch(ctx context.Context, m *rules.Match) bool {
 	if !d.Limiter.Allow(m.Rule.Name, now) {
 		return false
 	}
-	a := FromMatch(m)
+	d.send(ctx, FromMatch(m))
+	return true
+}
+
+// DispatchAlert sends an alert built elsewhere (drift alerts) like
+// Dispatch.
+func (d *Dispatcher) DispatchAlert(ctx context.Context, a Alert) bool {
+	now, err := time.Parse(time.RFC3339Nano, a.Time)
+	if d.Clock != nil || err != nil {
+		now = time.Now()
+		if d.Clock != nil {
+			now = d.Clock()
+		}
+	}
+	if !d.Limiter.Allow(a.Rule, now) {
+		return false
+	}
+	d.send(ctx, a)
+	return true
+}
+
+func (d *Dispatcher) send(ctx context.Context, a Alert) {
 	for _, s := range d.Sinks {
 		if err := s.Send(ctx, &a); err != nil {
 			d.mu.Lock()
@@ -261,7 +282,6 @@ func (d *Dispatcher) Dispatch(ctx context.Context, m *rules.Match) bool {
 	d.mu.Lock()
 	d.sent++
 	d.mu.Unlock()
-	return true
 }
 
 // Close closes every sink, returning the first error.

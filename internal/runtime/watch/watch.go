@@ -30,6 +30,11 @@ type Options struct {
 	Record *event.Writer
 	// OnMatch is called for every alert with the actions taken for it.
 	OnMatch func(m *rules.Match, actions []response.Record)
+	// OnEvent, if set, sees every event after the state engine applied
+	// it (baseline learning and drift checking).
+	OnEvent func(ev *event.Event, st *event.State)
+	// ExtraTypes are captured on top of the engine's event types.
+	ExtraTypes []event.Type
 	// OnStart is called once the sensor is attached and the /proc snapshot
 	// loaded: events from then on are seen (callers and tests wait for it).
 	OnStart func(Started)
@@ -69,6 +74,9 @@ func Run(ctx context.Context, opts Options) (Stats, error) {
 	so := opts.Sensor
 	if so.Types == nil && opts.Engine != nil {
 		so.Types = opts.Engine.EventTypes()
+	}
+	if so.Types != nil && len(opts.ExtraTypes) > 0 {
+		so.Types = append(append([]event.Type(nil), so.Types...), opts.ExtraTypes...)
 	}
 	if opts.Engine == nil {
 		so.Types = nil // recording: everything
@@ -126,6 +134,9 @@ func Run(ctx context.Context, opts Options) (Stats, error) {
 		st.Apply(ev)
 		if p := st.Current(); p != nil && p.ContainerID != "" && p.ContainerID != sensor.HostID && st.Container(p.ContainerID) == nil {
 			st.AddContainer(resolver.Lookup(p.ContainerID, ""))
+		}
+		if opts.OnEvent != nil {
+			opts.OnEvent(ev, st)
 		}
 		if opts.Record != nil && recErr == nil {
 			recErr = opts.Record.Write(ev)
