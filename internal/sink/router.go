@@ -43,12 +43,12 @@ type Options struct {
 }
 
 type worker struct {
-	name     string
-	sink     Sink
-	q        chan Event
-	batch    int
-	attempts int
-	backoff  time.Duration
+	name                                       string
+	sink                                       Sink
+	q                                          chan Event
+	batch                                      int
+	attempts                                   int
+	backoff                                    time.Duration
 	queued, sent, dropped, errs, retries, dead atomic.Int64
 }
 
