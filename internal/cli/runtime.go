@@ -35,7 +35,7 @@ supported rule language and the default rules.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	// watch and record (the eBPF sensor, issue 9) live in runtime_watch.go.
-	cmd.AddCommand(newRuntimeReplayCmd(g), newRuntimeRulesCmd(g), newRuntimeWatchCmd(g), newRuntimeRecordCmd(g))
+	cmd.AddCommand(newRuntimeReplayCmd(g), newRuntimeRulesCmd(g), newRuntimeWatchCmd(g), newRuntimeRecordCmd(g), newRuntimeLearnCmd(g), newRuntimeProfileCmd(g))
 	return cmd
 }
 

@@ -110,6 +110,7 @@ func newRuntimeWatchCmd(g *Globals) *cobra.Command {
 		noFilter    bool
 		readyFile   string
 		out         outputOptions
+		drift       driftOptions
 	)
 	cmd := &cobra.Command{
 		Use:   "watch",
@@ -189,12 +190,18 @@ prints the counters (events, kernel drops, alerts, actions).
 				fmt.Fprintf(g.Stderr, "runtime watch: %d rules enabled, watching %d event types\n", len(eng.Enabled()), len(eng.EventTypes()))
 			}
 			var readyErr error
+			onEvent, extraTypes, err := drift.hook(ctx, d, host)
+			if err != nil {
+				return err
+			}
 			st, err := watch.Run(ctx, watch.Options{
 				Engine:         eng,
 				Sensor:         sensor.Options{RingBufferBytes: ringBytes},
 				Policy:         pol,
 				Logger:         g.Logger,
-				NoKernelFilter: noFilter,
+				NoKernelFilter: noFilter || onEvent != nil,
+				OnEvent:        onEvent,
+				ExtraTypes:     extraTypes,
 				OnStart: func(s watch.Started) {
 					if !g.Quiet {
 						fmt.Fprintf(g.Stderr, "runtime watch: sensor attached; hooks: %s\n", termSafe(s.Hooks.String(), false))
@@ -261,6 +268,7 @@ prints the counters (events, kernel drops, alerts, actions).
 	f.BoolVar(&noFilter, "no-kernel-filter", false, "deliver every open and close to user space (no in-kernel path filter)")
 	f.StringVar(&readyFile, "ready-file", "", readyFileUsage)
 	out.register(f)
+	drift.register(f)
 	// --format and --output here mean the alert stream, not a report.
 	return cmd
 }
