@@ -124,7 +124,13 @@ func writeWhoCan(w io.Writer, format string, req rbac.Request, ans []rbac.Subjec
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d subjects may %s\n", len(ans), req.String())
 	for _, sg := range ans {
-		fmt.Fprintf(&b, "%s %s\n", sg.Subject.Kind, termSafe(sg.Subject.String(), false))
+		// Subject.String already names the kind of users and groups
+		// ("Group system:masters"); a service account reads as its user name.
+		line := sg.Subject.String()
+		if sg.Subject.Kind == rbac.KindServiceAccount {
+			line = sg.Subject.Kind + " " + line
+		}
+		fmt.Fprintf(&b, "%s\n", termSafe(line, false))
 		for _, gr := range sg.Grants {
 			scope := "cluster-wide"
 			if gr.Namespace != "" {
