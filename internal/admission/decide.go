@@ -1,0 +1,211 @@
+package admission
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/wardsec/ward/internal/misconfig/check"
+	"github.com/wardsec/ward/internal/signing"
+)
+
+// NamespaceLabels looks up a namespace's labels (for its Pod Security
+// level); nil means every namespace gets the policy's default level.
+type NamespaceLabels func(ctx context.Context, namespace string) (map[string]string, error)
+
+// Resolver resolves an image tag to its digest (for pinning).
+type Resolver func(ctx context.Context, ref string) (string, error)
+
+// Verdict of one rule on one request.
+type Verdict struct {
+	Rule    string `json:"rule"`
+	Mode    Mode   `json:"mode"`
+	Message string `json:"message"`
+}
+
+// Decision is the outcome of one review.
+type Decision struct {
+	Allowed  bool      `json:"allowed"`
+	Excluded bool      `json:"excluded,omitempty"`
+	Failed   []Verdict `json:"failed,omitempty"`
+	Patch    []patchOp `json:"patch,omitempty"`
+}
+
+type patchOp struct {
+	Op    string `json:"op"`
+	Path  string `json:"path"`
+	Value string `json:"value"`
+}
+
+// Engine decides reviews under a policy.
+type Engine struct {
+	Policy     *Policy
+	Namespaces NamespaceLabels
+	Resolve    Resolver
+}
+
+// Decide evaluates req. mutate selects the /mutate rules (digest pinning)
+// instead of the validating ones.
+func (e *Engine) Decide(ctx context.Context, req *admissionv1.AdmissionRequest, mutate bool) (*Decision, error) {
+	d := &Decision{Allowed: true}
+	if req.Operation == admissionv1.Delete || req.Operation == admissionv1.Connect || len(req.Object.Raw) == 0 {
+		return d, nil
+	}
+	p := e.Policy
+	for _, ns := range p.Doc.Exclude.Namespaces {
+		if ns == req.Namespace {
+			d.Excluded = true
+			return d, nil
+		}
+	}
+	pp, ok, err := pod(req.Kind.Kind, req.Object.Raw)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return d, nil
+	}
+	for k, v := range p.Doc.Exclude.Labels {
+		if pp.labels[k] == v {
+			d.Excluded = true
+			return d, nil
+		}
+	}
+	imgs, err := images(pp.spec, pp.specPath)
+	if err != nil {
+		return nil, err
+	}
+	if mutate {
+		return d, e.pin(ctx, d, imgs)
+	}
+	fail := func(rule string, m Mode, msg string) {
+		d.Failed = append(d.Failed, Verdict{Rule: rule, Mode: m, Message: msg})
+		if m == Enforce {
+			d.Allowed = false
+		}
+	}
+	// Pod Security Standards.
+	level := p.PSS.level
+	if e.Namespaces != nil && req.Namespace != "" {
+		labels, err := e.Namespaces(ctx, req.Namespace)
+		if err != nil {
+			return nil, fmt.Errorf("namespace %s: %w", req.Namespace, err)
+		}
+		if level, err = p.PSS.levelFor(labels); err != nil {
+			return nil, err
+		}
+	}
+	meta, spec, err := decodePodSpec(pp.meta, pp.spec)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s/%s: %w", req.Kind.Kind, req.Namespace, req.Name, err)
+	}
+	if fs := p.PSS.check(level, meta, spec); len(fs) > 0 {
+		fail("pss-"+string(level), p.Doc.PSS.Mode, fmt.Sprintf("violates PodSecurity %q: %s", level, strings.Join(fs, "; ")))
+	}
+	// Custom CEL checks over the object.
+	if p.CEL != nil {
+		var doc map[string]any
+		if err := json.Unmarshal(req.Object.Raw, &doc); err != nil {
+			return nil, fmt.Errorf("object: %w", err)
+		}
+		for _, f := range p.CEL.Evaluate(req.Kind.Kind+"/"+req.Name, "", check.Kubernetes, doc, nil) {
+			msg := f.Message
+			if msg == "" {
+				msg = f.Title
+			}
+			fail(f.RuleID, p.celMode(f.RuleID), msg)
+		}
+	}
+	// Trusted supply: registries, signatures, attestations.
+	if p.Supply != nil {
+		for _, im := range imgs {
+			dec, err := p.Supply.Evaluate(ctx, im.image)
+			if err != nil {
+				fail("supply", p.Doc.Supply.Mode, fmt.Sprintf("image %s: %v", im.image, err))
+				continue
+			}
+			if !dec.Allowed {
+				fail("supply", p.Doc.Supply.Mode, fmt.Sprintf("image %s: %s", im.image, strings.Join(dec.Violations, "; ")))
+			}
+		}
+	}
+	return d, nil
+}
+
+// pin adds a JSONPatch replacing every tagged image by repo@digest.
+func (e *Engine) pin(ctx context.Context, d *Decision, imgs []imageRef) error {
+	if !e.Policy.Doc.PinDigests || e.Resolve == nil {
+		return nil
+	}
+	for _, im := range imgs {
+		if strings.Contains(im.image, "@sha256:") {
+			continue
+		}
+		dg, err := e.Resolve(ctx, im.image)
+		if err != nil {
+			// Leave the image as it is; the validating webhook decides.
+			d.Failed = append(d.Failed, Verdict{Rule: "pin-digest", Mode: Warn, Message: fmt.Sprintf("image %s: cannot resolve digest: %v", im.image, err)})
+			continue
+		}
+		d.Patch = append(d.Patch, patchOp{Op: "replace", Path: im.path, Value: repoOf(im.image) + "@" + dg})
+	}
+	return nil
+}
+
+// repoOf strips the tag from an image reference.
+func repoOf(ref string) string {
+	slash := strings.LastIndex(ref, "/")
+	if c := strings.LastIndex(ref, ":"); c > slash {
+		return ref[:c]
+	}
+	return ref
+}
+
+// Response builds the AdmissionResponse for d.
+func (d *Decision) Response(uid string) (*admissionv1.AdmissionResponse, error) {
+	r := &admissionv1.AdmissionResponse{UID: typesUID(uid), Allowed: d.Allowed}
+	var denied []string
+	for _, f := range d.Failed {
+		switch f.Mode {
+		case Enforce:
+			denied = append(denied, f.Rule+": "+f.Message)
+		case Warn:
+			r.Warnings = append(r.Warnings, "ward "+f.Rule+": "+f.Message)
+		}
+	}
+	if !d.Allowed {
+		r.Result = &metav1.Status{Status: "Failure", Code: 403, Reason: metav1.StatusReasonForbidden,
+			Message: "ward: " + strings.Join(denied, "; ")}
+	}
+	if len(d.Patch) > 0 && d.Allowed {
+		b, err := json.Marshal(d.Patch)
+		if err != nil {
+			return nil, err
+		}
+		pt := admissionv1.PatchTypeJSONPatch
+		r.Patch, r.PatchType = b, &pt
+	}
+	return r, nil
+}
+
+// SigningResolver resolves tags with the signing package's registry client
+// and caches results for ttl (bounded to max entries).
+func SigningResolver(reg signing.Registry, ttl time.Duration, max int) Resolver {
+	c := newTTLCache[string](max, ttl)
+	return func(ctx context.Context, ref string) (string, error) {
+		if v, ok := c.get(ref); ok {
+			return v, nil
+		}
+		dg, err := reg.Resolve(ctx, ref)
+		if err != nil {
+			return "", err
+		}
+		c.put(ref, dg.DigestStr())
+		return dg.DigestStr(), nil
+	}
+}
