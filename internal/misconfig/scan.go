@@ -186,6 +186,20 @@ func (s *scanner) path(p string) {
 	s.file(p, true)
 }
 
+// MaxDirDepth is how deep a directory tree is walked, as for image and
+// filesystem artifacts: directories nested deeper are reported (ErrTooDeep)
+// and not descended into.
+const MaxDirDepth = 256
+
+// ErrTooDeep is the problem of a directory nested deeper than MaxDirDepth.
+var ErrTooDeep = errors.New("directory nested deeper than 256 levels (MaxDirDepth): not scanned")
+
+// dirDepth is how many levels p lies below root (a child of root is 1).
+func dirDepth(root, p string) int {
+	rel := strings.TrimPrefix(strings.TrimPrefix(p, root), string(filepath.Separator))
+	return strings.Count(rel, string(filepath.Separator)) + 1
+}
+
 func (s *scanner) walk(root string) {
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -200,6 +214,10 @@ func (s *scanner) walk(root string) {
 		}
 		if d.IsDir() {
 			if p != root && skipDirs[d.Name()] {
+				return filepath.SkipDir
+			}
+			if p != root && dirDepth(root, p) >= MaxDirDepth {
+				s.fail(p, ErrTooDeep)
 				return filepath.SkipDir
 			}
 			if helm.IsChartDir(p) {

@@ -84,6 +84,10 @@ func (s *Scanner) ScanDir(ctx context.Context, target, dir string) ([]finding.Fi
 			if d.Name() == ".git" && p != dir {
 				return fs.SkipDir
 			}
+			if rel != "." && strings.Count(rel, "/")+1 >= MaxDirDepth {
+				addErr(rel, ErrTooDeep)
+				return fs.SkipDir
+			}
 			if s.opts.SkipGitignored {
 				if rel != "." && ign.ignored(rel, true) {
 					s.stats.ignored.Add(1)
@@ -405,3 +409,11 @@ func globMatch(pattern, name string) bool {
 	}
 	return next[0]
 }
+
+// MaxDirDepth is how deep a directory tree is walked, as for image and
+// filesystem artifacts: directories nested deeper are reported (ErrTooDeep)
+// and not descended into.
+const MaxDirDepth = 256
+
+// ErrTooDeep is the problem of a directory nested deeper than MaxDirDepth.
+var ErrTooDeep = errors.New("directory nested deeper than 256 levels (MaxDirDepth): not scanned")
