@@ -137,6 +137,11 @@ func (c *Checker) add(p *Profile) {
 		for _, s := range p.Syscalls {
 			cp.sets["s:"+s] = struct{}{}
 		}
+		// The generated seccomp profiles always allow the base set: a
+		// rarely seen base syscall is not drift.
+		for _, s := range RuntimeBaseSyscalls {
+			cp.sets["s:"+s] = struct{}{}
+		}
 		c.byKey[p.Identity.Key()] = cp
 	}
 }
@@ -144,7 +149,7 @@ func (c *Checker) add(p *Profile) {
 // Check reports the drifts of ev (after st.Apply(ev)) to fn.
 func (c *Checker) Check(ev *event.Event, st *event.State, fn func(*Drift)) {
 	p := st.Current()
-	if p == nil || p.ContainerID == "" || p.ContainerID == "host" {
+	if p == nil || p.ContainerID == "" || p.ContainerID == "host" || runtimeHelper(p) {
 		return
 	}
 	cp, ok := c.byCID[p.ContainerID]
@@ -176,6 +181,13 @@ func (c *Checker) Check(ev *event.Event, st *event.State, fn func(*Drift)) {
 	if name := syscallName(ev.Type); name != "" && !has("s:"+name) {
 		report(RuleSyscall, "syscalls", name)
 	}
+	if ev.Type == event.TypeConnect {
+		// Attempts count, refused or in progress: the peer is the drift.
+		if peer, ok := outboundPeer(ev, st); ok && !has("o:"+peer.key()) {
+			report(RuleOutbound, "outbound", fmt.Sprintf("%s %s:%d", peer.Proto, peer.IP, peer.Port))
+		}
+		return
+	}
 	if ev.Res < 0 {
 		return
 	}
@@ -199,7 +211,7 @@ func (c *Checker) Check(ev *event.Event, st *event.State, fn func(*Drift)) {
 				report(RuleExec, "executables", exe+" sha256:"+sum)
 			}
 		}
-		if par := st.Parent(p); par != nil && par.ExePath != "" && par.ContainerID == p.ContainerID {
+		if par := st.Parent(p); par != nil && par.ExePath != "" && par.ContainerID == p.ContainerID && !runtimeHelper(par) {
 			e := ExecEdge{Parent: par.ExePath, Child: exe}
 			if !has("e:" + e.key()) {
 				report(RuleEdge, "execEdges", e.Parent+" -> "+e.Child)
@@ -223,7 +235,7 @@ func (c *Checker) Check(ev *event.Event, st *event.State, fn func(*Drift)) {
 				report(RuleListen, "listen", fmt.Sprintf("%s/%d", port.Proto, port.Port))
 			}
 		}
-	case ev.Type == event.TypeConnect, ev.Type == event.TypeSendto, ev.Type == event.TypeSendmsg:
+	case ev.Type == event.TypeSendto, ev.Type == event.TypeSendmsg:
 		if peer, ok := outboundPeer(ev, st); ok && !has("o:"+peer.key()) {
 			report(RuleOutbound, "outbound", fmt.Sprintf("%s %s:%d", peer.Proto, peer.IP, peer.Port))
 		}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"path"
 	"regexp"
 	"strings"
 	"time"
@@ -17,6 +18,8 @@ import (
 // MaxEntries bounds every section of a profile being learned; entries past
 // it are counted in Learned.Truncated.
 const MaxEntries = 4096
+
+const einprogress = 115
 
 // MaxWorkloads bounds the number of identities a Learner follows.
 const MaxWorkloads = 4096
@@ -152,7 +155,7 @@ func (l *Learner) Observe(ev *event.Event, st *event.State) {
 	if name := syscallName(ev.Type); name != "" {
 		l.add(lp, ev.TS, "s:"+name, func() { lp.p.Syscalls = append(lp.p.Syscalls, name) })
 	}
-	if ev.Res < 0 {
+	if ev.Res < 0 && !(ev.Type == event.TypeConnect && ev.Res == -einprogress) {
 		return
 	}
 	switch {
@@ -221,7 +224,28 @@ func (l *Learner) add(lp *learning, ts int64, key string, fn func()) {
 	fn()
 }
 
+// runtimeHelper reports whether p is the container runtime setting the
+// container up inside its cgroup (argv "runc init" before it execs the
+// entrypoint, conmon, crun): its events are not the workload's. A
+// workload process that fakes that argv escapes learning and drift.
+func runtimeHelper(p *event.Process) bool {
+	if len(p.Args) >= 2 && p.Args[1] == "init" {
+		switch path.Base(p.Args[0]) {
+		case "runc", "crun", "youki":
+			return true
+		}
+	}
+	switch path.Base(p.ExePath) {
+	case "runc", "crun", "conmon", "youki", "containerd-shim", "containerd-shim-runc-v2":
+		return true
+	}
+	return false
+}
+
 func (l *Learner) workload(p *event.Process, st *event.State) *learning {
+	if runtimeHelper(p) {
+		return nil
+	}
 	cid := p.ContainerID
 	if cid == "" || cid == "host" {
 		if !l.opts.Host {
@@ -276,7 +300,7 @@ func (l *Learner) learnExec(lp *learning, ev *event.Event, p *event.Process, st 
 		sum = l.hash(p, ev)
 	}
 	l.add(lp, ev.TS, "x:"+exe+"\x00"+sum, func() { lp.p.Executables = append(lp.p.Executables, Executable{Path: exe, SHA256: sum}) })
-	if par := st.Parent(p); par != nil && par.ExePath != "" && par.ContainerID == p.ContainerID {
+	if par := st.Parent(p); par != nil && par.ExePath != "" && par.ContainerID == p.ContainerID && !runtimeHelper(par) {
 		e := ExecEdge{Parent: par.ExePath, Child: exe}
 		l.add(lp, ev.TS, "e:"+e.key(), func() { lp.p.ExecEdges = append(lp.p.ExecEdges, e) })
 	}
