@@ -110,6 +110,7 @@ k8s-pss-restricted, k8s-cis, k8s-nsa or docker-cis.`,
 	f.StringArrayVar(&policyDirs, "policy", nil, "directory or file of custom checks (YAML with CEL expressions; repeatable; see docs/custom-checks.md)")
 	f.StringVar(&framework, "compliance", "", "compliance view: "+strings.Join(compliance.Frameworks(), ", "))
 	f.BoolVar(&listChecks, "list-checks", false, "list every built-in check and exit")
+	addServerFlags(g, cmd)
 	return cmd
 }
 

@@ -182,6 +182,12 @@ func (c *collector) Emit(r *report.Report) error {
 			}
 		}
 	}
+	if g.upload != nil {
+		if err := g.upload(r); err != nil {
+			fmt.Fprintln(g.Stderr, "error: "+termSafe(err.Error(), false))
+			return &ExitError{Code: ExitScanError}
+		}
+	}
 	if len(r.Errors) > 0 {
 		if !g.Quiet && (g.Format != "table" || g.Output != "") {
 			for _, e := range r.Errors {

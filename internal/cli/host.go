@@ -144,6 +144,7 @@ command.`,
 	f.BoolVar(&showAll, "all", false, "also report passed and not-applicable controls (default: failed and manual ones)")
 	f.DurationVar(&walkTime, "walk-timeout", benchmark.DefaultWalkTimeout, "time bound of the filesystem walk (world-writable and unowned files); a walk that stops early makes its controls manual")
 	f.IntVar(&walkFiles, "walk-max-files", benchmark.DefaultWalkMaxFiles, "file-count bound of the filesystem walk")
+	addServerFlags(g, cmd)
 	return cmd
 }
 

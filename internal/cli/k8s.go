@@ -186,6 +186,7 @@ cluster (the PolicyReport CRDs must be installed).`,
 	f.BoolVar(&includeSystem, "include-system", false, "also report RBAC grants of the bootstrap system: roles")
 	f.BoolVar(&showSecrets, "show-secrets", false, "show found secrets in full instead of redacted")
 	cmd.AddCommand(newK8sWhoCanCmd(g, &conn), newK8sReachCmd(g, &conn))
+	addServerFlags(g, cmd)
 	return cmd
 }
 

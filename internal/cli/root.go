@@ -69,6 +69,9 @@ type Globals struct {
 	// ignoreExplicit is set when the ignore file was named by the user
 	// (then it must exist).
 	ignoreExplicit bool
+
+	// upload, when set (--server), uploads the emitted report (uplink.go).
+	upload reportUploader
 }
 
 // ExitError carries a process exit code out of a command. Its message, if

@@ -110,6 +110,7 @@ func newRuntimeWatchCmd(g *Globals) *cobra.Command {
 		noFilter    bool
 		readyFile   string
 		out         outputOptions
+		srv         serverFlags
 		drift       driftOptions
 	)
 	cmd := &cobra.Command{
@@ -182,6 +183,13 @@ prints the counters (events, kernel drops, alerts, actions).
 				}
 				d.Sinks = append(d.Sinks, alert.NewWebhook(webhook, alert.WebhookOptions{Logger: g.Logger}))
 			}
+			up, err := srv.streamer(g)
+			if err != nil {
+				return err
+			}
+			if up != nil {
+				d.Sinks = append(d.Sinks, up)
+			}
 			host, _ := os.Hostname()
 			acts := &actionSink{d: d, hostname: host}
 			ctx, started, stop := watchContext(cmd.Context(), duration, readyFile)
@@ -217,6 +225,7 @@ prints the counters (events, kernel drops, alerts, actions).
 					}
 				},
 			})
+			srv.setSensorStats(st.Sensor.Events, st.Sensor.KernelDrops)
 			closeErr := d.Close()
 			if err != nil {
 				return sensorError(err)
@@ -269,6 +278,7 @@ prints the counters (events, kernel drops, alerts, actions).
 	f.StringVar(&readyFile, "ready-file", "", readyFileUsage)
 	out.register(f)
 	drift.register(f)
+	srv.register(f, true)
 	// --format and --output here mean the alert stream, not a report.
 	return cmd
 }

@@ -185,6 +185,7 @@ SPDX JSON). It runs every applicable scanner (--scanners narrows the set):
 	}
 	f.register(cmd, true, true)
 	cmd.Flags().BoolVar(&rootfs, "rootfs", false, "treat a directory target as a root file system")
+	addServerFlags(g, cmd)
 	return cmd
 }
 
@@ -214,6 +215,7 @@ file system: installed-package databases (dpkg, apk, rpm) are inventoried too.`,
 	}
 	f.register(cmd, false, true)
 	cmd.Flags().BoolVar(&rootfs, "rootfs", false, "the directory is a root file system")
+	addServerFlags(g, cmd)
 	return cmd
 }
 
@@ -245,5 +247,6 @@ the image configuration, and image configuration problems.`,
 		},
 	}
 	f.register(cmd, true, false)
+	addServerFlags(g, cmd)
 	return cmd
 }
