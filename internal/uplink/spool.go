@@ -33,6 +33,11 @@ type Spool struct {
 	acked   uint64    // every sequence < acked is delivered
 	total   int64
 	dropped uint64
+	// cursor: byte offset in segment curFirst of the line of sequence
+	// curSeq, so Peek does not reread what was already delivered.
+	curFirst, curSeq uint64
+	curOff           int64
+	curOK            bool
 }
 
 type segment struct {
@@ -215,19 +220,34 @@ func (s *Spool) Peek(maxN int) (first uint64, alerts []json.RawMessage, err erro
 	}
 	seg := *g
 	from := max(s.acked, seg.first)
+	start, off := seg.first, int64(0)
+	if s.curOK && s.curFirst == seg.first && s.curSeq <= from {
+		start, off = s.curSeq, s.curOff
+	}
 	s.mu.Unlock()
 	f, err := os.Open(s.segPath(seg.first))
 	if err != nil {
 		return 0, nil, fmt.Errorf("spool: %w", err)
 	}
 	defer f.Close()
+	if _, err := f.Seek(off, io.SeekStart); err != nil {
+		return 0, nil, fmt.Errorf("spool %s: %w", f.Name(), err)
+	}
 	r := bufio.NewReader(f)
-	for idx := seg.first; idx < seg.first+seg.n && len(alerts) < maxN; idx++ {
-		line, err := r.ReadBytes('\n')
-		if err != nil {
-			return 0, nil, fmt.Errorf("spool %s: %w", f.Name(), err)
+	defer func() {
+		if err == nil {
+			s.mu.Lock()
+			s.curFirst, s.curSeq, s.curOff, s.curOK = seg.first, start, off, true
+			s.mu.Unlock()
+		}
+	}()
+	for idx := start; idx < seg.first+seg.n && len(alerts) < maxN; idx++ {
+		line, rerr := r.ReadBytes('\n')
+		if rerr != nil {
+			return 0, nil, fmt.Errorf("spool %s: %w", f.Name(), rerr)
 		}
 		if idx < from {
+			start, off = idx+1, off+int64(len(line))
 			continue
 		}
 		var l spoolLine
