@@ -75,8 +75,9 @@ func newK8sCmd(g *Globals) *cobra.Command {
 		showSecrets   bool
 	)
 	cmd := &cobra.Command{
-		Use:   "k8s",
-		Short: "Scan a live Kubernetes cluster: workloads, Pod Security, RBAC, network policy, control plane, mesh",
+		Use:         "k8s",
+		Annotations: map[string]string{ownScanners: "true"},
+		Short:       "Scan a live Kubernetes cluster: workloads, Pod Security, RBAC, network policy, control plane, mesh",
 		Long: `K8s reads a running cluster through its API (kubeconfig resolved as kubectl
 does: --kubeconfig, the KUBECONFIG list, ~/.kube/config, or the pod's service
 account) and reports, for every object, with its apiVersion, kind, namespace,
@@ -314,3 +315,7 @@ func applyReports(ctx context.Context, cl *kube.Client, reps []cluster.PolicyRep
 	}
 	return errs
 }
+
+// ownScanners marks a command that validates --scanners itself, with names
+// beyond the global vuln, secret and misconfig.
+const ownScanners = "ward.scanners.own"

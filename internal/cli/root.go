@@ -188,6 +188,9 @@ func (g *Globals) setup(cmd *cobra.Command) error {
 		g.CacheDir = g.DefaultCacheDir()
 	}
 	for _, s := range g.Scanners {
+		if cmd.Annotations[ownScanners] != "" {
+			break // the command checks its own scanner names (ward k8s: rbac, network)
+		}
 		switch s {
 		case "vuln", "secret", "misconfig":
 		default:
