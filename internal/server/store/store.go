@@ -59,6 +59,7 @@ var migrations = []string{
 		first_seen INTEGER NOT NULL,
 		last_seen INTEGER NOT NULL,
 		fixed_at INTEGER,
+		first_scan TEXT NOT NULL,
 		last_scan TEXT NOT NULL,
 		suppress_reason TEXT NOT NULL DEFAULT '',
 		suppress_by TEXT NOT NULL DEFAULT '',
