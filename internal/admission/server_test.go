@@ -30,7 +30,7 @@ func reviewBody(kind, ns, obj string, dry bool) []byte {
 		"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
 		"request": map[string]any{
 			"uid": "0df28fbd-5f5f-11e8-bc74-36e6bb280816", "kind": map[string]string{"group": "", "version": "v1", "kind": kind},
-			"resource": map[string]string{"group": "", "version": "v1", "resource": "pods"},
+			"resource":  map[string]string{"group": "", "version": "v1", "resource": "pods"},
 			"namespace": ns, "name": "x", "operation": "CREATE", "dryRun": dry,
 			"userInfo": map[string]any{"username": "alice"},
 			"object":   json.RawMessage(fmt.Sprintf(obj, ns)),

@@ -25,6 +25,7 @@ func commands(g *Globals) []*cobra.Command {
 		newRuntimeCmd(g),
 		newCacheCmd(g),
 		newKeygenCmd(g), newSignCmd(g), newVerifyCmd(g), newAttestCmd(g), newVerifyAttestationCmd(g),
+		newAdmissionCmd(g),
 		newVersionCmd(g),
 	}
 }
