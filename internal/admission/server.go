@@ -109,10 +109,6 @@ func (s *Server) review(mutate bool) http.HandlerFunc {
 		el := time.Since(start)
 		s.Metrics.observe(path, dec, dry, el)
 		if s.Log != nil {
-			rules := make([]string, 0, len(dec.Failed))
-			for _, f := range dec.Failed {
-				rules = append(rules, string(f.Mode)+":"+f.Rule)
-			}
 			s.Log.LogAttrs(r.Context(), slog.LevelInfo, "admission decision",
 				slog.String("path", path), slog.String("uid", string(req.UID)),
 				slog.String("kind", req.Kind.Kind), slog.String("namespace", req.Namespace),
