@@ -537,3 +537,36 @@ type countSink struct{ n *atomic.Int64 }
 
 func (c countSink) Send(_ context.Context, e []Event) error { c.n.Add(int64(len(e))); return nil }
 func (c countSink) Close() error                            { return nil }
+
+// BenchmarkRouterWebhook measures end-to-end delivery through the router
+// to a real HTTP receiver on 127.0.0.1 (batches of up to 100).
+func BenchmarkRouterWebhook(b *testing.B) {
+	var got atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var doc struct {
+			Events []json.RawMessage `json:"events"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&doc)
+		got.Add(int64(len(doc.Events)))
+	}))
+	defer srv.Close()
+	cfg := &Config{Sinks: []SinkConfig{{Name: "h", Type: "webhook", URL: srv.URL, Secret: "k", Queue: 1 << 14}},
+		Routes: []Route{{Sinks: []string{"h"}}}}
+	r, err := New(cfg, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ev := FindingEvent(testFinding("KSV017", finding.SeverityHigh, "ghcr.io/acme/web"), "", true)
+	b.ResetTimer()
+	for range b.N {
+		for r.Route(ev) == 0 {
+			time.Sleep(time.Microsecond)
+		}
+	}
+	_ = r.Close(context.Background())
+	b.StopTimer()
+	if got.Load() != int64(b.N) {
+		b.Fatalf("received %d of %d", got.Load(), b.N)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}

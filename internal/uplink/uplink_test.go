@@ -3,7 +3,10 @@ package uplink
 import (
 	"context"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -247,4 +250,25 @@ func BenchmarkSpoolAppendPeekAck(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*100)/b.Elapsed().Seconds(), "alerts/s")
+}
+
+func TestUploadTLSWithServerCA(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write([]byte(`{"scan_id":"t1","findings":2,"new":2,"fixed":0}`))
+	}))
+	defer srv.Close()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	_ = os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600)
+	c, err := New(Config{URL: srv.URL, Token: "t", CAFile: ca, Attempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := c.UploadReport(context.Background(), []byte(report), ""); err != nil || res.ScanID != "t1" {
+		t.Fatalf("with CA: %v %v", res, err)
+	}
+	c, _ = New(Config{URL: srv.URL, Token: "t", Attempts: 1})
+	if _, err := c.UploadReport(context.Background(), []byte(report), ""); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("without CA: %v", err)
+	}
 }
