@@ -129,6 +129,8 @@ const manifestsHeader = `# Ward for Kubernetes without Helm: deploy/helm/ward re
 # The namespace allows privileged pods because the sensor DaemonSet needs
 # hostPID and host mounts (PSS baseline would refuse it); every other pod
 # passes "restricted", which the namespace audits and warns about.
+# ward config: WARD-K8S-067 (MEDIUM, namespace enforces privileged) is that
+# choice; the rest is justified in deploy/helm/ward/values.yaml.
 ---
 apiVersion: v1
 kind: Namespace
