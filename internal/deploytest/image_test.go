@@ -148,9 +148,18 @@ func TestImage(t *testing.T) {
 	if !slices.Equal(names, want) {
 		t.Errorf("image files = %v, want %v", names, want)
 	}
-	// The layout reads back.
+	// The layout reads back, and the same inputs give the same image.
 	if _, err := layout.ImageIndexFromPath(dir); err != nil {
 		t.Fatal(err)
+	}
+	again, err := BuildImage(filepath.Join(t.TempDir(), "again"), ImageOptions{Binary: bin, PasswdDir: filepath.Join(RepoRoot(), "deploy", "image"), CABundle: hostCABundle(), Version: "deploytest"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d1, _ := img.Digest()
+	d2, _ := again.Digest()
+	if d1 != d2 {
+		t.Errorf("image not reproducible: %s then %s", d1, d2)
 	}
 
 	cache := t.TempDir()
