@@ -465,4 +465,20 @@ func TestToggles(t *testing.T) {
 	if i := slices.Index(args, "--server"); i < 0 || args[i+1] != "https://ward-server.ward.svc:8080" || !slices.Contains(args, "--server-ca") {
 		t.Errorf("sensor args with a TLS server = %q", args)
 	}
+
+	objs = render(t, map[string]any{"imagePullSecrets": []any{map[string]any{"name": "regcred"}}})
+	pods := 0
+	for _, o := range objs {
+		switch o.str("kind") {
+		case "Deployment", "DaemonSet", "CronJob", "Job":
+			pods++
+			ips, _ := podSpec(o)["imagePullSecrets"].([]any)
+			if len(ips) != 1 || ips[0].(map[string]any)["name"] != "regcred" {
+				t.Errorf("%s imagePullSecrets = %v", o.id(), podSpec(o)["imagePullSecrets"])
+			}
+		}
+	}
+	if pods != 6 {
+		t.Errorf("%d pod templates, want 6", pods)
+	}
 }

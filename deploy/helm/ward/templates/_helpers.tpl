@@ -92,10 +92,10 @@ seccompProfile:
   type: RuntimeDefault
 {{- end -}}
 
+{{/* imagePullSecrets at an indentation: ward.imagePullSecrets (dict "root" . "indent" 6); nothing when unset. */}}
 {{- define "ward.imagePullSecrets" -}}
-{{- with .Values.imagePullSecrets }}
-imagePullSecrets:
-{{ toYaml . }}
+{{- with .root.Values.imagePullSecrets }}
+{{ printf "imagePullSecrets:\n%s" (toYaml .) | indent $.indent }}
 {{- end }}
 {{- end -}}
 
