@@ -5,10 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/wardsec/ward/internal/retry"
 )
 
 // Sink delivers batches of events. Send must be safe to retry: a batch
@@ -94,7 +95,7 @@ func NewWithSinks(cfg *Config, sinks map[string]Sink, opt Options) (*Router, err
 		r.log = slog.New(slog.DiscardHandler)
 	}
 	if r.sleep == nil {
-		r.sleep = sleepCtx
+		r.sleep = retry.Sleep
 	}
 	if cfg.DeadLetter.Path != "" {
 		dl, err := OpenDeadLetter(cfg.DeadLetter.Path, cfg.DeadLetter.MaxBytes)
@@ -235,19 +236,13 @@ func (r *Router) run(w *worker) {
 }
 
 func (r *Router) deliver(w *worker, batch []Event) {
-	d := w.backoff
+	b := retry.NewBackoff(w.backoff, 60*time.Second)
 	var err error
 	for attempt := 0; attempt < w.attempts; attempt++ {
 		if attempt > 0 {
 			w.retries.Add(1)
-			// Full jitter over [d/2, d).
-			wait := d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
-			if r.sleep(r.ctx, wait) != nil {
+			if r.sleep(r.ctx, b.Next()) != nil {
 				break
-			}
-			d *= 2
-			if d > 60*time.Second {
-				d = 60 * time.Second
 			}
 		}
 		ctx, cancel := context.WithTimeout(r.ctx, 30*time.Second)
@@ -269,16 +264,5 @@ func (r *Router) deliver(w *worker, batch []Event) {
 		if derr := r.dl.Write(w.name, err, batch); derr != nil {
 			r.log.Error("dead letter write failed", "sink", w.name, "err", derr)
 		}
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }

@@ -16,12 +16,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/wardsec/ward/internal/retry"
 )
 
 // Config says how to reach the server.
@@ -93,7 +94,7 @@ func New(c Config) (*Client, error) {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.TLSClientConfig = tc
 	cl := &Client{base: u, token: c.Token, hc: &http.Client{Transport: t, Timeout: c.Timeout},
-		attempts: c.Attempts, backoff: c.Backoff, log: c.Logger, sleep: sleepCtx}
+		attempts: c.Attempts, backoff: c.Backoff, log: c.Logger, sleep: retry.Sleep}
 	if cl.hc.Timeout <= 0 {
 		cl.hc.Timeout = 5 * time.Minute
 	}
@@ -119,15 +120,13 @@ func (c *Client) endpoint(p string) string {
 // and retries network errors and retryable statuses with backoff.
 func (c *Client) do(ctx context.Context, path string, open func() (io.ReadCloser, int64, error), hdr map[string]string, out any) (int, error) {
 	u := c.endpoint(path)
-	d := c.backoff
+	b := retry.NewBackoff(c.backoff, 30*time.Second)
 	var last error
 	for attempt := 0; attempt < c.attempts; attempt++ {
 		if attempt > 0 {
-			wait := d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
-			if err := c.sleep(ctx, wait); err != nil {
+			if err := c.sleep(ctx, b.Next()); err != nil {
 				return 0, fmt.Errorf("%s: %w (last error: %w)", u, err, last)
 			}
-			d = min(d*2, 30*time.Second)
 		}
 		body, size, err := open()
 		if err != nil {
@@ -181,17 +180,6 @@ func trunc(b []byte, n int) []byte {
 		return b[:n]
 	}
 	return b
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // ScanResult is the server's answer to a report upload.
