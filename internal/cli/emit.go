@@ -188,6 +188,14 @@ func (c *collector) Emit(r *report.Report) error {
 			return &ExitError{Code: ExitScanError}
 		}
 	}
+	if g.attestReport != nil {
+		if len(r.Errors) > 0 {
+			fmt.Fprintln(g.Stderr, "error: not attesting a report with scan errors")
+		} else if err := g.attestReport(r); err != nil {
+			fmt.Fprintln(g.Stderr, "error: "+termSafe(err.Error(), false))
+			return &ExitError{Code: ExitScanError}
+		}
+	}
 	if len(r.Errors) > 0 {
 		if !g.Quiet && (g.Format != "table" || g.Output != "") {
 			for _, e := range r.Errors {

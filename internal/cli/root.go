@@ -72,6 +72,9 @@ type Globals struct {
 
 	// upload, when set (--server), uploads the emitted report (uplink.go).
 	upload reportUploader
+	// attestReport, when set (image --attest-vuln), attests the emitted
+	// report after any upload (attest_shortcut.go).
+	attestReport reportUploader
 }
 
 // ExitError carries a process exit code out of a command. Its message, if

@@ -30,6 +30,7 @@ func newSBOMCmd(g *Globals) *cobra.Command {
 	var (
 		f      sbomFlags
 		format string
+		att    attestShortcut
 	)
 	cmd := &cobra.Command{
 		Use:   "sbom TARGET",
@@ -46,31 +47,59 @@ Prefixes force the kind: registry:, docker-archive:, oci-archive:, oci:, dir:.`,
 		Example: `  ward sbom alpine:3.20
   ward sbom --format spdx -o app.spdx.json ./app
   ward sbom --rootfs /mnt/rootfs
-  ward sbom image.tar --platform linux/arm64`,
+  ward sbom image.tar --platform linux/arm64
+  ward sbom --attest --key cosign.key registry.example.com/app:1.2`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			format := strings.ToLower(format)
 			var write func(io.Writer, *sbom.Inventory) error
+			var predicateType string
 			opts := sbom.WriteOptions{ToolVersion: g.Info.Version}
 			switch format {
 			case sbom.FormatCycloneDX, "cyclonedx-json", "cdx":
 				write = func(w io.Writer, inv *sbom.Inventory) error { return sbom.WriteCycloneDXOptions(w, inv, opts) }
+				predicateType = "cyclonedx"
 			case sbom.FormatSPDX, "spdx-json":
 				write = func(w io.Writer, inv *sbom.Inventory) error { return sbom.WriteSPDXOptions(w, inv, opts) }
+				predicateType = "spdxjson"
 			default:
 				return usagef("ward sbom: unknown --format %q (want cyclonedx or spdx)", format)
 			}
+			if err := att.prepare(g, "attest", args[0]); err != nil {
+				return err
+			}
 			inv, scanErrs, err := buildInventory(cmd.Context(), g, args[0], f)
 			if err != nil {
-				return &ExitError{Code: ExitScanError, Err: err}
-			}
-			if err := g.writeOutput(func(w io.Writer) error { return write(w, inv) }); err != nil {
 				return &ExitError{Code: ExitScanError, Err: err}
 			}
 			if len(scanErrs) > 0 {
 				for _, e := range scanErrs {
 					fmt.Fprintln(g.Stderr, "ward: scan error: "+termSafe(e.Error(), false))
 				}
+			}
+			if !att.enabled {
+				if err := g.writeOutput(func(w io.Writer) error { return write(w, inv) }); err != nil {
+					return &ExitError{Code: ExitScanError, Err: err}
+				}
+			} else {
+				// The document is signed as written: render it once.
+				var doc bytes.Buffer
+				if err := write(&doc, inv); err != nil {
+					return &ExitError{Code: ExitScanError, Err: err}
+				}
+				if err := g.writeOutput(func(w io.Writer) error { _, err := w.Write(doc.Bytes()); return err }); err != nil {
+					return &ExitError{Code: ExitScanError, Err: err}
+				}
+				if len(scanErrs) > 0 {
+					// An incomplete inventory is not attested.
+					fmt.Fprintln(g.Stderr, "ward: not attesting an SBOM with scan errors")
+					return &ExitError{Code: ExitScanError}
+				}
+				if err := att.attest(cmd.Context(), g, f.insecure, args[0], inv.Digest, predicateType, doc.Bytes()); err != nil {
+					return &ExitError{Code: ExitScanError, Err: err}
+				}
+			}
+			if len(scanErrs) > 0 {
 				return &ExitError{Code: ExitScanError}
 			}
 			return nil
@@ -84,6 +113,7 @@ Prefixes force the kind: registry:, docker-archive:, oci-archive:, oci:, dir:.`,
 	fl.StringSliceVar(&f.insecure, "insecure-registry", nil, "registry host:port reached over plain HTTP or unverified TLS (repeatable)")
 	fl.BoolVar(&f.rootfs, "rootfs", false, "the directory is a root file system: read installed-package databases")
 	fl.BoolVar(&f.noCache, "no-cache", false, "do not read or write the per-layer cache")
+	att.register(fl, "attest", "sign the SBOM as an in-toto attestation (cosign-compatible) and attach it to the scanned image in its registry")
 	return cmd
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/wardsec/ward/internal/vuln"
 	"github.com/wardsec/ward/internal/vuln/vex"
 	"github.com/wardsec/ward/pkg/finding"
+	"github.com/wardsec/ward/pkg/report"
 	"github.com/wardsec/ward/pkg/sbom"
 )
 
@@ -221,6 +222,7 @@ file system: installed-package databases (dpkg, apk, rpm) are inventoried too.`,
 
 func newImageCmd(g *Globals) *cobra.Command {
 	f := &scanFlags{}
+	var att attestShortcut
 	cmd := &cobra.Command{
 		Use:   "image REF|TARBALL|OCI-DIR",
 		Short: "Scan a container image from a registry, a tarball or an OCI layout",
@@ -233,9 +235,24 @@ added them, secrets in every layer (also files a later layer deleted) and in
 the image configuration, and image configuration problems.`,
 		Example: `  ward image alpine:3.20
   ward image --platform linux/arm64 registry.local/app@sha256:...
-  ward image app.tar --scanners vuln`,
+  ward image app.tar --scanners vuln
+  ward image --attest-vuln --key cosign.key registry.example.com/app:1.2`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := att.prepare(g, "attest-vuln", args[0]); err != nil {
+				return err
+			}
+			if att.enabled {
+				started := g.Now()
+				g.attestReport = func(r *report.Report) error {
+					pred, err := vulnPredicate(r, g.Info.Version, started, g.Now())
+					if err != nil {
+						return fmt.Errorf("attest: %w", err)
+					}
+					return att.attest(cmd.Context(), g, f.insecure, args[0], r.Artifact.Digest, "vuln", pred)
+				}
+				defer func() { g.attestReport = nil }()
+			}
 			if st, err := os.Stat(args[0]); err == nil && st.IsDir() {
 				if _, err := os.Stat(args[0] + "/oci-layout"); err != nil {
 					return usagef("%s is a directory but not an OCI image layout (use `ward fs`)", args[0])
@@ -247,6 +264,7 @@ the image configuration, and image configuration problems.`,
 		},
 	}
 	f.register(cmd, true, false)
+	att.register(cmd.Flags(), "attest-vuln", "sign the vulnerability findings as a cosign vuln attestation (in-toto) and attach it to the scanned image in its registry")
 	addServerFlags(g, cmd)
 	return cmd
 }

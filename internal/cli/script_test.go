@@ -85,6 +85,7 @@ func TestScripts(t *testing.T) {
 			"kubens":      cmdKubeNS,      // k8s_script_test.go
 			"registry":    cmdRegistry,    // sign_script_test.go
 			"pushimage":   cmdPushImage,   // sign_script_test.go
+			"pushtar":     cmdPushTar,     // sign_script_test.go
 		},
 	})
 }

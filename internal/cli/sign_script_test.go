@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/wardsec/ward/internal/testutil/registry"
@@ -84,6 +85,22 @@ func cmdPushImage(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	kc := authn.NewMultiKeychain(dockerConfigKeychain{dir: ts.Getenv("DOCKER_CONFIG")})
 	ts.Check(remote.Write(ref, img, remote.WithAuthFromKeychain(kc)))
+	d, err := img.Digest()
+	ts.Check(err)
+	ts.Setenv(args[0], ref.Context().Digest(d.String()).String())
+}
+
+// cmdPushTar pushes a docker-save tarball (from mkimage): "pushtar VAR
+// TARBALL REF" sets VAR to REF's repository@digest.
+func cmdPushTar(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: pushtar VAR TARBALL REF")
+	}
+	img, err := tarball.ImageFromPath(ts.MkAbs(args[1]), nil)
+	ts.Check(err)
+	ref, err := name.ParseReference(args[2], name.Insecure)
+	ts.Check(err)
+	ts.Check(remote.Write(ref, img))
 	d, err := img.Digest()
 	ts.Check(err)
 	ts.Setenv(args[0], ref.Context().Digest(d.String()).String())
