@@ -150,6 +150,24 @@ cluster (the PolicyReport CRDs must be installed).`,
 			if contains(scanners, cluster.ScannerVuln) {
 				opts.Images = g.imageScanner()
 			}
+			// The findings stream through the collector into the report
+			// spool as the scan makes them; PolicyReports group them by
+			// namespace, so that format collects them.
+			var col *collector
+			counts := map[string]int{}
+			if g.Format != "policyreport" {
+				if col, err = g.newCollector(); err != nil {
+					return err
+				}
+				defer col.spool.Close()
+				opts.Sink = func(fs []finding.Finding) {
+					if framework != "" {
+						fs = inFramework(fs, framework)
+						countUnsuppressed(counts, fs)
+					}
+					col.Add(fs)
+				}
+			}
 			res, err := cluster.Scan(cmd.Context(), cl, opts)
 			if err != nil {
 				return clusterError(cl.Host(), err)
@@ -164,18 +182,19 @@ cluster (the PolicyReport CRDs must be installed).`,
 			r.Warnings = res.Warnings
 			if framework != "" {
 				fs = inFramework(fs, framework)
+				countUnsuppressed(counts, fs)
 				cat := append(k8s.Checks(), cluster.Rules()...)
-				ctrls, err := compliance.Build(framework, cat, fs)
+				ctrls, err := compliance.BuildCounts(framework, cat, counts)
 				if err != nil {
 					return usagef("--compliance: %v", err)
 				}
 				r.Compliance = ctrls
 			}
-			r.Findings = fs
-			if g.Format == "policyreport" {
+			if col == nil {
+				r.Findings = fs
 				return g.emitPolicyReports(cmd.Context(), cl, r, apply)
 			}
-			return g.Emit(r)
+			return col.Emit(r)
 		},
 	}
 	conn.register(cmd)
@@ -201,6 +220,17 @@ func splitList(in []string) []string {
 		}
 	}
 	return out
+}
+
+// countUnsuppressed adds the findings not suppressed inline to the
+// per-rule counts of a compliance view (compliance.Build's counting, done
+// on each streamed batch before the ignore file marks it).
+func countUnsuppressed(counts map[string]int, fs []finding.Finding) {
+	for i := range fs {
+		if fs[i].Suppressed == nil {
+			counts[fs[i].RuleID]++
+		}
+	}
 }
 
 // inFramework keeps the findings mapped to a control of framework.

@@ -193,7 +193,7 @@ func (s *scan) controlFindings(p controlPlanePod) []finding.Finding {
 
 func (s *scan) controlPlane(ctx context.Context) {
 	for _, p := range s.cp {
-		s.res.Findings = append(s.res.Findings, s.controlFindings(p)...)
+		s.add(s.controlFindings(p)...)
 	}
 	s.anonymousProbes(ctx)
 	s.kubelets(ctx)
@@ -208,7 +208,7 @@ func (s *scan) anonymousProbes(ctx context.Context) {
 		return
 	}
 	if code == http.StatusOK {
-		s.res.Findings = append(s.res.Findings, s.objFinding(RuleCPAnonVersion, server, "GET /version",
+		s.add(s.objFinding(RuleCPAnonVersion, server, "GET /version",
 			"an unauthenticated GET /version returned 200: anonymous authentication is enabled"))
 	}
 	for _, p := range []string{"/api/v1/namespaces", "/api/v1/pods", "/api/v1/secrets"} {
@@ -218,7 +218,7 @@ func (s *scan) anonymousProbes(ctx context.Context) {
 			return
 		}
 		if code == http.StatusOK {
-			s.res.Findings = append(s.res.Findings, s.objFinding(RuleCPAnonymous, server, "GET "+p,
+			s.add(s.objFinding(RuleCPAnonymous, server, "GET "+p,
 				fmt.Sprintf("an unauthenticated GET %s returned 200: anyone who reaches the API server can list it", p), p))
 		}
 	}
@@ -312,6 +312,6 @@ func (s *scan) kubelets(ctx context.Context) {
 			s.res.Warnings = append(s.res.Warnings, fmt.Sprintf("kubelet configuration of node %s: no kubeletconfig in %s", n.Name, p))
 			continue
 		}
-		s.res.Findings = append(s.res.Findings, s.kubeletFindings(n, cz.KubeletConfig)...)
+		s.add(s.kubeletFindings(n, cz.KubeletConfig)...)
 	}
 }

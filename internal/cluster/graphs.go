@@ -75,7 +75,7 @@ func (s *scan) rbac(ctx context.Context) {
 		s.graphError("rbac", e)
 	}
 	fs := g.Findings(rbac.Options{Target: s.target, IncludeSystem: s.opts.IncludeSystem})
-	s.res.Findings = append(s.res.Findings, s.scoped(fs)...)
+	s.add(s.scoped(fs)...)
 }
 
 func (s *scan) graphError(scanner string, e error) {
@@ -130,7 +130,7 @@ func (s *scan) network(ctx context.Context) {
 		s.graphError("network", err)
 	}
 	fs := e.Findings(netpol.Options{Target: s.target, ExcludeNamespaces: []string{"kube-system", "kube-public", "kube-node-lease"}})
-	s.res.Findings = append(s.res.Findings, s.scoped(fs)...)
+	s.add(s.scoped(fs)...)
 }
 
 // newGraphScan prepares a scan that only reads what a graph needs.

@@ -103,6 +103,6 @@ func (s *scan) vuln(ctx context.Context) {
 				f.Message += " (image " + ir.ref + ")"
 			}
 		}
-		s.res.Findings = append(s.res.Findings, fs...)
+		s.add(fs...)
 	}
 }

@@ -103,19 +103,19 @@ func (s *scan) istio(ctx context.Context) {
 			strictMesh = true
 		}
 		if mode == "PERMISSIVE" || mode == "DISABLE" {
-			s.res.Findings = append(s.res.Findings, s.objFinding(RuleMeshPeerAuth, obj, "spec.mtls.mode",
+			s.add(s.objFinding(RuleMeshPeerAuth, obj, "spec.mtls.mode",
 				fmt.Sprintf("PeerAuthentication %s/%s sets mTLS %s for the %s", obj.Namespace, obj.Name, mode, scope)))
 		}
 		for port, m := range sp.PortLevelMtls {
 			if md := strings.ToUpper(m.Mode); md == "PERMISSIVE" || md == "DISABLE" {
-				s.res.Findings = append(s.res.Findings, s.objFinding(RuleMeshPeerAuth, obj, "spec.portLevelMtls."+port+".mode",
+				s.add(s.objFinding(RuleMeshPeerAuth, obj, "spec.portLevelMtls."+port+".mode",
 					fmt.Sprintf("PeerAuthentication %s/%s sets mTLS %s on port %s", obj.Namespace, obj.Name, md, port), port))
 			}
 		}
 	})
 	if seen && !strictMesh && s.inScope(istioRootNamespace) {
 		obj := finding.ObjectRef{APIVersion: "security.istio.io/v1", Kind: "PeerAuthentication", Namespace: istioRootNamespace, Name: "default"}
-		s.res.Findings = append(s.res.Findings, s.objFinding(RuleMeshNoStrict, obj, "spec.mtls.mode",
+		s.add(s.objFinding(RuleMeshNoStrict, obj, "spec.mtls.mode",
 			"no mesh-wide PeerAuthentication in "+istioRootNamespace+" sets mTLS STRICT: the mesh accepts plaintext (PERMISSIVE default)"))
 	}
 	s.istioList(ctx, "destinationrules.networking.istio.io", func(r kube.Resource, o *istioObject, obj finding.ObjectRef) {
@@ -137,13 +137,13 @@ func (s *scan) istio(ctx context.Context) {
 			return
 		}
 		if tp.TLS != nil && strings.EqualFold(tp.TLS.Mode, "DISABLE") {
-			s.res.Findings = append(s.res.Findings, s.objFinding(RuleMeshDRNoTLS, obj, "spec.trafficPolicy.tls.mode",
+			s.add(s.objFinding(RuleMeshDRNoTLS, obj, "spec.trafficPolicy.tls.mode",
 				fmt.Sprintf("DestinationRule %s/%s disables TLS to %s", obj.Namespace, obj.Name, sp.Host)))
 		}
 		for i, pl := range tp.PortLevelSettings {
 			if pl.TLS != nil && strings.EqualFold(pl.TLS.Mode, "DISABLE") {
 				fp := fmt.Sprintf("spec.trafficPolicy.portLevelSettings[%d].tls.mode", i)
-				s.res.Findings = append(s.res.Findings, s.objFinding(RuleMeshDRNoTLS, obj, fp,
+				s.add(s.objFinding(RuleMeshDRNoTLS, obj, fp,
 					fmt.Sprintf("DestinationRule %s/%s disables TLS to a port of %s", obj.Namespace, obj.Name, sp.Host)))
 			}
 		}
@@ -171,7 +171,7 @@ func (s *scan) istio(ctx context.Context) {
 			}
 			// An empty rule matches every request (Istio: "rules: [{}]" allows all).
 			if len(rl.From) == 0 && len(rl.To) == 0 && len(rl.When) == 0 {
-				s.res.Findings = append(s.res.Findings, s.objFinding(RuleMeshAllowAll, obj, fmt.Sprintf("spec.rules[%d]", i),
+				s.add(s.objFinding(RuleMeshAllowAll, obj, fmt.Sprintf("spec.rules[%d]", i),
 					fmt.Sprintf("AuthorizationPolicy %s/%s has an empty ALLOW rule: every request to the selected workloads is allowed", obj.Namespace, obj.Name)))
 				return
 			}
@@ -196,7 +196,7 @@ func (s *scan) linkerd() {
 			continue
 		}
 		obj := finding.ObjectRef{APIVersion: "v1", Kind: "Namespace", Name: ns, UID: s.nsUID[ns]}
-		s.res.Findings = append(s.res.Findings, s.objFinding(RuleMeshNotInjected, obj, "metadata.annotations",
+		s.add(s.objFinding(RuleMeshNotInjected, obj, "metadata.annotations",
 			fmt.Sprintf("namespace %s holds workloads but has no linkerd.io/inject: enabled annotation", ns)))
 	}
 	for _, p := range s.linkerdPods {
@@ -206,7 +206,7 @@ func (s *scan) linkerd() {
 		if !nsInjected[p.obj.Namespace] && p.inject != "enabled" {
 			continue // the namespace finding covers it
 		}
-		s.res.Findings = append(s.res.Findings, s.objFinding(RuleMeshNotInjected, p.obj, "spec.containers",
+		s.add(s.objFinding(RuleMeshNotInjected, p.obj, "spec.containers",
 			fmt.Sprintf("pod %s/%s should be in the Linkerd mesh but runs no linkerd-proxy container", p.obj.Namespace, p.obj.Name)))
 	}
 }

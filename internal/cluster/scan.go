@@ -75,10 +75,18 @@ type Options struct {
 	// IncludeSystem reports RBAC grants of the bootstrap (system:) roles too.
 	IncludeSystem bool
 	Logger        *slog.Logger
+	// Sink, when set, receives the findings as the scan makes them, in
+	// batches (valid only during the call; the sink may filter or mark
+	// them in place), and Result.Findings stays empty: a report of hundreds of
+	// thousands of findings streams to its writer instead of being held.
+	// Without it the findings are collected, sorted, in Result.Findings.
+	Sink func([]finding.Finding)
 }
 
 // Result is what a scan found.
 type Result struct {
+	// Findings, sorted by object, rule and fingerprint (empty when
+	// Options.Sink took them).
 	Findings []finding.Finding
 	// Errors are kinds or endpoints that could not be read (forbidden,
 	// unreachable, malformed): the rest was still scanned.
@@ -160,8 +168,22 @@ func Scan(ctx context.Context, src Source, opts Options) (*Result, error) {
 		s.res.Warnings = append(s.res.Warnings, e.Error())
 	}
 	s.run(ctx)
-	sortFindings(s.res.Findings)
+	if opts.Sink == nil {
+		sortFindings(s.res.Findings)
+	}
 	return s.res, ctx.Err()
+}
+
+// add hands findings to the sink, or keeps them in the result.
+func (s *scan) add(fs ...finding.Finding) {
+	if len(fs) == 0 {
+		return
+	}
+	if s.opts.Sink != nil {
+		s.opts.Sink(fs)
+		return
+	}
+	s.res.Findings = append(s.res.Findings, fs...)
 }
 
 func knownScanner(n string) bool {

@@ -52,7 +52,7 @@ func (s *scan) secretText(ctx context.Context, obj finding.ObjectRef, fieldPath,
 			fs[i].Location.Object = &o
 		}
 	}
-	s.res.Findings = append(s.res.Findings, fs...)
+	s.add(fs...)
 }
 
 // readConfigMaps scans every ConfigMap value (data and binaryData are the

@@ -188,7 +188,7 @@ func (s *scan) manifestChecks(r kube.Resource, o *liveObject, obj finding.Object
 			f.Location.Object.APIVersion = obj.APIVersion
 		}
 	}
-	s.res.Findings = append(s.res.Findings, fs...)
+	s.add(fs...)
 	for _, e := range errs {
 		s.addError(r.Path(m.Namespace)+"/"+m.Name, obj.String()+": "+e.Message)
 	}
@@ -250,7 +250,7 @@ func (s *scan) namespacePSS(obj finding.ObjectRef, pm *metav1.ObjectMeta, spec *
 		}
 		sort.Strings(why)
 		msg := fmt.Sprintf("%s violates Pod Security level %q that namespace %s %ss: %s", obj.String(), level, obj.Namespace, md.name, strings.Join(why, "; "))
-		s.res.Findings = append(s.res.Findings, s.objFinding(md.rule, obj, podSpecPath, msg, md.name, string(level)))
+		s.add(s.objFinding(md.rule, obj, podSpecPath, msg, md.name, string(level)))
 	}
 }
 
@@ -266,7 +266,7 @@ func (s *scan) namespaceFindings() {
 			continue
 		}
 		obj := finding.ObjectRef{APIVersion: "v1", Kind: "Namespace", Name: ns, UID: s.nsUID[ns]}
-		s.res.Findings = append(s.res.Findings, s.objFinding(RuleNSNoEnforce, obj, "metadata.labels",
+		s.add(s.objFinding(RuleNSNoEnforce, obj, "metadata.labels",
 			fmt.Sprintf("namespace %s has no %s label: PodSecurity admits any pod spec there (cluster default)", ns, api.EnforceLevelLabel)))
 	}
 }
