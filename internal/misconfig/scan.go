@@ -53,6 +53,7 @@ type Options struct {
 	Kustomize kustomize.Builder
 	// Sink, when set, receives the findings as they are made (Scan and
 	// Finish then return none), so a large scan need not hold them all.
+	// A batch is only valid during the call: copy what you keep.
 	Sink func([]finding.Finding)
 }
 
@@ -70,6 +71,9 @@ type scanner struct {
 	policies *policy.Set
 	out      []finding.Finding
 	errs     []finding.ScanError
+	// fbuf is reused for each file's Kubernetes findings (the sink and
+	// addFindings copy what they keep).
+	fbuf []finding.Finding
 }
 
 // extension is a format scanner that works per directory (Terraform
@@ -322,8 +326,7 @@ func (s *scanner) data(p string, data []byte, explicit bool) {
 	}
 	s.log.Debug("scan", "path", p, "type", "kubernetes", "documents", len(docs))
 	s.errs = append(s.errs, k8s.DocErrors(s.target, derrs)...)
-	fs, es := s.k8s.ScanDocuments(p, docs, nil)
-	s.add(fs, es)
+	s.scanDocuments(p, docs, nil)
 }
 
 // evaluator is the custom-check hook handed to the format scanners (nil
@@ -341,6 +344,14 @@ func isYAMLName(p string) bool {
 		return true
 	}
 	return false
+}
+
+// scanDocuments checks Kubernetes documents into the reused buffer.
+func (s *scanner) scanDocuments(p string, docs []k8s.Document, remap func(o *k8s.Object)) {
+	fs, es := s.k8s.AppendDocuments(s.fbuf[:0], p, docs, remap)
+	s.add(fs, es)
+	clear(fs) // drop the references: the buffer outlives the file
+	s.fbuf = fs[:0]
 }
 
 func (s *scanner) add(fs []finding.Finding, es []finding.ScanError) {
@@ -366,8 +377,7 @@ func (s *scanner) rendered(renderedName string, content []byte, remap func(o *k8
 		s.errs = append(s.errs, finding.ScanError{Target: s.target, Path: e.Err.Path, Line: e.Err.Line, Column: e.Err.Column, Scanner: "misconfig",
 			Message: "rendered output: " + e.Err.Msg})
 	}
-	fs, es := s.k8s.ScanDocuments(renderedName, docs, remap)
-	s.add(fs, es)
+	s.scanDocuments(renderedName, docs, remap)
 }
 
 // Catalog lists every built-in check of every format.

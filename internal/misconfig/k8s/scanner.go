@@ -169,31 +169,42 @@ func DocErrors(target string, derrs []DocError) []finding.ScanError {
 // ScanDocuments checks parsed documents. remap, if set, is applied to
 // every object (positions in rendered output mapped back to sources).
 func (s *Scanner) ScanDocuments(path string, docs []Document, remap func(o *Object)) ([]finding.Finding, []finding.ScanError) {
-	var out []finding.Finding
+	return s.AppendDocuments(nil, path, docs, remap)
+}
+
+// AppendDocuments is ScanDocuments appending the findings to dst: a
+// caller that hands each file's findings on (a report sink) reuses one
+// buffer instead of growing a new slice per object and per file.
+func (s *Scanner) AppendDocuments(dst []finding.Finding, path string, docs []Document, remap func(o *Object)) ([]finding.Finding, []finding.ScanError) {
 	var errs []finding.ScanError
 	for _, d := range docs {
 		for _, o := range objectsOf(path, d) {
 			if remap != nil {
 				remap(o)
 			}
-			fs, es := s.ScanObject(o)
-			out = append(out, fs...)
+			var es []finding.ScanError
+			dst, es = s.AppendObject(dst, o)
 			errs = append(errs, es...)
 		}
 	}
-	return out, errs
+	return dst, errs
 }
 
 // ScanObject runs every check on one object.
 func (s *Scanner) ScanObject(o *Object) ([]finding.Finding, []finding.ScanError) {
-	var out []finding.Finding
+	return s.AppendObject(nil, o)
+}
+
+// AppendObject is ScanObject appending the findings to dst.
+func (s *Scanner) AppendObject(dst []finding.Finding, o *Object) ([]finding.Finding, []finding.ScanError) {
 	var errs []finding.ScanError
 	ps, isWorkload := o.PodSpec()
+	ctx := Ctx{target: s.target, obj: o, out: &dst}
 	run := func(c *Check) {
 		if c.Workload && !isWorkload {
 			return
 		}
-		ctx := Ctx{target: s.target, meta: &c.Meta, obj: o, out: &out}
+		ctx.meta = &c.Meta
 		c.Run(&ctx, o)
 	}
 	for _, c := range s.any {
@@ -203,7 +214,7 @@ func (s *Scanner) ScanObject(o *Object) ([]finding.Finding, []finding.ScanError)
 		run(c)
 	}
 	if isWorkload {
-		es := s.checkPSS(o, ps, &out)
+		es := s.checkPSS(o, ps, &dst)
 		errs = append(errs, es...)
 	}
 	if s.extra != nil {
@@ -211,11 +222,11 @@ func (s *Scanner) ScanObject(o *Object) ([]finding.Finding, []finding.ScanError)
 		for i := range fs {
 			o.Suppress(&fs[i])
 		}
-		out = append(out, fs...)
+		dst = append(dst, fs...)
 		errs = append(errs, es...)
 	}
 	s.cov.observe(o, ps, isWorkload)
-	return out, errs
+	return dst, errs
 }
 
 func (s *Scanner) checkPSS(o *Object, ps PodSpec, out *[]finding.Finding) []finding.ScanError {
