@@ -5,6 +5,9 @@
 package check
 
 import (
+	"slices"
+	"sync"
+
 	"github.com/wardsec/ward/pkg/finding"
 )
 
@@ -62,9 +65,39 @@ func (m *Meta) Finding(target string, loc finding.Location, message, anchor stri
 		Target:      target,
 		Location:    loc,
 	}
-	for _, mp := range m.Mappings {
-		f.Tags = append(f.Tags, mp.Framework+":"+mp.Control)
-	}
+	f.Tags = m.tags()
 	f.SetFingerprint(anchor)
 	return f
+}
+
+// tagCache holds the tags of each check's mappings ("framework:control"),
+// built once per check instead of once per finding.
+var tagCache sync.Map // check ID -> *cachedTags
+
+type cachedTags struct {
+	mappings []Mapping
+	tags     []string
+}
+
+// tags returns the check's mapping tags. The slice is shared by every
+// finding of the check and capped, so an append to a finding's tags
+// copies it.
+func (m *Meta) tags() []string {
+	if len(m.Mappings) == 0 {
+		return nil
+	}
+	if v, ok := tagCache.Load(m.ID); ok {
+		if c := v.(*cachedTags); slices.Equal(c.mappings, m.Mappings) {
+			return c.tags
+		}
+	}
+	tags := make([]string, len(m.Mappings))
+	for i, mp := range m.Mappings {
+		tags[i] = mp.Framework + ":" + mp.Control
+	}
+	tags = tags[:len(tags):len(tags)]
+	// A check ID seen with other mappings (custom checks) just replaces
+	// the entry: the cache is a shortcut, never a source of truth.
+	tagCache.Store(m.ID, &cachedTags{mappings: slices.Clone(m.Mappings), tags: tags})
+	return tags
 }
