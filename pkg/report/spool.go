@@ -296,34 +296,46 @@ type runReader struct {
 	r     *bufio.Reader
 	cur   entry
 	chunk []byte
+	// scratch holds the string being read.
+	scratch []byte
 	// interned repeats of target, path and rule.
 	strs map[string]string
 	err  error
 }
 
-func (rr *runReader) str() string {
+// bytes reads a length-prefixed string into the reader's scratch buffer
+// (valid until the next call).
+func (rr *runReader) bytes() []byte {
 	n, err := binary.ReadUvarint(rr.r)
 	if err != nil {
 		rr.err = err
-		return ""
+		return nil
 	}
 	if n > 1<<30 {
 		rr.err = errors.New("report spool: corrupt record")
-		return ""
+		return nil
 	}
-	b := make([]byte, n)
-	if _, err := io.ReadFull(rr.r, b); err != nil {
+	if cap(rr.scratch) < int(n) {
+		rr.scratch = make([]byte, n)
+	}
+	rr.scratch = rr.scratch[:n]
+	if _, err := io.ReadFull(rr.r, rr.scratch); err != nil {
 		rr.err = err
-		return ""
+		return nil
 	}
-	return string(b)
+	return rr.scratch
 }
 
+func (rr *runReader) str() string { return string(rr.bytes()) }
+
+// interned is str for the strings records repeat (target, path, rule):
+// a repeat costs no allocation.
 func (rr *runReader) interned() string {
-	s := rr.str()
-	if v, ok := rr.strs[s]; ok {
+	b := rr.bytes()
+	if v, ok := rr.strs[string(b)]; ok {
 		return v
 	}
+	s := string(b)
 	if len(rr.strs) < 1<<16 {
 		rr.strs[s] = s
 	}
