@@ -40,6 +40,7 @@ import (
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/wardsec/ward/internal/ignore"
 	"github.com/wardsec/ward/pkg/sbom"
 )
 
@@ -85,6 +86,9 @@ type Options struct {
 	Storage StorageOptions
 	// Containerd locates the containerd store of containerd: targets.
 	Containerd ContainerdOptions
+	// Skip leaves paths out of every walk (--skip-dirs, --skip-files):
+	// relative to a directory target, or to an image's root file system.
+	Skip *ignore.PathSkip
 }
 
 func (o *Options) logger() *slog.Logger {

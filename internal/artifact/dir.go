@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/wardsec/ward/internal/ignore"
 	"github.com/wardsec/ward/pkg/sbom"
 )
 
@@ -20,6 +21,7 @@ type dirArtifact struct {
 	root   string
 	rootfs bool
 	only   string
+	skip   *ignore.PathSkip
 }
 
 // openFile opens a single file that is no image archive (a manifest, a
@@ -146,6 +148,9 @@ func (d *dirArtifact) WalkLayer(ctx context.Context, i int, fn WalkFunc) error {
 			return nil
 		}
 		if d.rootfs && de.IsDir() && skipRootfs[p] {
+			return fs.SkipDir
+		}
+		if de.IsDir() && d.skip.Dir(p) {
 			return fs.SkipDir
 		}
 		if de.IsDir() && strings.Count(p, "/")+1 >= MaxDirDepth {

@@ -22,6 +22,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/wardsec/ward/internal/fsutil"
+	"github.com/wardsec/ward/internal/ignore"
 )
 
 // Explicit target prefixes; without one, Open guesses from the file system.
@@ -44,6 +45,40 @@ const maxMetaBytes = 16 << 20
 // containers/storage store, containerd: for one in containerd's content
 // store) forces the kind.
 func Open(ctx context.Context, ref string, opts Options) (Artifact, error) {
+	a, err := open(ctx, ref, opts)
+	if err != nil || opts.Skip == nil {
+		return a, err
+	}
+	if d, ok := a.(*dirArtifact); ok {
+		d.skip = opts.Skip // prunes skipped directories
+	}
+	return &skipArtifact{Artifact: a, skip: opts.Skip}, nil
+}
+
+// skipArtifact leaves out the files of Options.Skip from every walk.
+type skipArtifact struct {
+	Artifact
+	skip *ignore.PathSkip
+}
+
+func (s *skipArtifact) filter(fn WalkFunc) WalkFunc {
+	return func(f *File, r io.Reader) error {
+		if s.skip.File(f.Path) || (f.Mode.IsDir() && s.skip.Dir(f.Path)) {
+			return nil
+		}
+		return fn(f, r)
+	}
+}
+
+func (s *skipArtifact) Walk(ctx context.Context, fn WalkFunc) error {
+	return s.Artifact.Walk(ctx, s.filter(fn))
+}
+
+func (s *skipArtifact) WalkLayer(ctx context.Context, i int, fn WalkFunc) error {
+	return s.Artifact.WalkLayer(ctx, i, s.filter(fn))
+}
+
+func open(ctx context.Context, ref string, opts Options) (Artifact, error) {
 	switch {
 	case strings.HasPrefix(ref, PrefixRegistry):
 		return openRemote(ctx, strings.TrimPrefix(ref, PrefixRegistry), &opts)

@@ -28,6 +28,7 @@ func newConfigCmd(g *Globals) *cobra.Command {
 		policyDirs []string
 		framework  string
 		listChecks bool
+		skip       skipFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "config [flags] PATH...",
@@ -65,6 +66,10 @@ k8s-pss-restricted, k8s-cis, k8s-nsa or docker-cis.`,
 			if framework != "" && !compliance.Known(framework) {
 				return usagef("--compliance: unknown framework %q (want %s)", framework, strings.Join(compliance.Frameworks(), ", "))
 			}
+			pathSkip, err := skip.pathSkip()
+			if err != nil {
+				return err
+			}
 			col, err := g.newCollector()
 			if err != nil {
 				return err
@@ -78,6 +83,7 @@ k8s-pss-restricted, k8s-cis, k8s-nsa or docker-cis.`,
 				Logger:        g.Logger,
 				Stdin:         g.Stdin,
 				Sink:          col.Add,
+				Skip:          pathSkip,
 			})
 			r := g.NewReport(strings.Join(args, ","), "config")
 			r.Scanners = []string{"misconfig"}
@@ -110,6 +116,7 @@ k8s-pss-restricted, k8s-cis, k8s-nsa or docker-cis.`,
 	f.StringArrayVar(&policyDirs, "policy", nil, "directory or file of custom checks (YAML with CEL expressions; repeatable; see docs/custom-checks.md)")
 	f.StringVar(&framework, "compliance", "", "compliance view: "+strings.Join(compliance.Frameworks(), ", "))
 	f.BoolVar(&listChecks, "list-checks", false, "list every built-in check and exit")
+	skip.register(f)
 	addServerFlags(g, cmd)
 	return cmd
 }

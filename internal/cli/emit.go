@@ -89,10 +89,14 @@ func (g *Globals) newCollector() (*collector, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := report.New(g.Format, report.Options{}); err != nil {
+	if _, err := report.New(g.Format, g.reportOptions(false)); err != nil {
 		return nil, &UsageError{Err: fmt.Errorf("--format: %v", err)}
 	}
-	spool, err := report.NewSpool(g.Format, report.SpoolOptions{Dir: g.outputDir()})
+	spoolFormat := g.Format
+	if spoolFormat == "template" {
+		spoolFormat = "table" // templates read the findings as values
+	}
+	spool, err := report.NewSpool(spoolFormat, report.SpoolOptions{Dir: g.outputDir()})
 	if err != nil {
 		return nil, &UsageError{Err: fmt.Errorf("--format: %v", err)}
 	}
@@ -162,7 +166,7 @@ func (c *collector) Emit(r *report.Report) error {
 	r.Finalize()
 
 	color := g.StdoutTTY && g.Output == "" && g.Getenv("NO_COLOR") == ""
-	w, err := report.New(g.Format, report.Options{Color: color})
+	w, err := report.New(g.Format, g.reportOptions(color))
 	if err != nil {
 		return &UsageError{Err: fmt.Errorf("--format: %v", err)}
 	}

@@ -121,7 +121,7 @@ cluster (the PolicyReport CRDs must be installed).`,
 				}
 			}
 			if g.Format != "policyreport" {
-				if _, err := report.New(g.Format, report.Options{}); err != nil {
+				if _, err := report.New(g.Format, g.reportOptions(false)); err != nil {
 					return usagef("--format: %v (or policyreport)", err)
 				}
 			}

@@ -50,6 +50,7 @@ type Globals struct {
 
 	Scanners       []string
 	Format         string
+	Template       string
 	Output         string
 	Severities     []string
 	ExitCode       int
@@ -69,6 +70,9 @@ type Globals struct {
 	// ignoreExplicit is set when the ignore file was named by the user
 	// (then it must exist).
 	ignoreExplicit bool
+
+	// templateName is the file of --template @FILE (for messages).
+	templateName string
 
 	// upload, when set (--server), uploads the emitted report (uplink.go).
 	upload reportUploader
@@ -152,7 +156,8 @@ inputs are still scanned and the error is reported).`,
 
 	pf := root.PersistentFlags()
 	pf.StringSliceVar(&g.Scanners, "scanners", nil, "scanners to run: vuln,secret,misconfig (default: every scanner that applies to the target)")
-	pf.StringVarP(&g.Format, "format", "f", "table", "output format: table, json, sarif, junit")
+	pf.StringVarP(&g.Format, "format", "f", "table", "output format: table, json, sarif, junit, template")
+	pf.StringVar(&g.Template, "template", "", "Go text/template for --format template: the text, or @FILE (docs/templates.md); implies --format template")
 	pf.StringVarP(&g.Output, "output", "o", "", "write the report to this file instead of standard output")
 	pf.StringSliceVarP(&g.Severities, "severity", "s", nil, "severities to report: UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL (default: all)")
 	pf.IntVar(&g.ExitCode, "exit-code", 0, "exit with this code when findings remain after filters")
@@ -189,6 +194,9 @@ func (g *Globals) setup(cmd *cobra.Command) error {
 	}
 	if g.CacheDir == "" {
 		g.CacheDir = g.DefaultCacheDir()
+	}
+	if err := g.setupTemplate(cmd.Flags().Changed("format")); err != nil {
+		return err
 	}
 	for _, s := range g.Scanners {
 		if cmd.Annotations[ownScanners] != "" {

@@ -40,6 +40,7 @@ type scanFlags struct {
 	maxFileSize   string
 	secretRules   []string
 	gitleaks      []string
+	skip          skipFlags
 }
 
 func (f *scanFlags) register(cmd *cobra.Command, image, files bool) {
@@ -64,6 +65,7 @@ func (f *scanFlags) register(cmd *cobra.Command, image, files bool) {
 	fl.StringVar(&f.maxFileSize, "max-file-size", "10MiB", "secret scanning skips (and counts) files larger than this (bytes, or with KiB, MiB, GiB)")
 	fl.StringSliceVar(&f.secretRules, "secret-rules", nil, "extra secret rule files in Ward's format")
 	fl.StringSliceVar(&f.gitleaks, "config-gitleaks", nil, "extra secret rules from a gitleaks TOML configuration")
+	f.skip.register(fl)
 }
 
 func (f *scanFlags) options(g *Globals, rootfs bool) (scan.Options, error) {
@@ -76,7 +78,12 @@ func (f *scanFlags) options(g *Globals, rootfs bool) (scan.Options, error) {
 			return scan.Options{}, usagef("--pss-version: %v", err)
 		}
 	}
+	skip, err := f.skip.pathSkip()
+	if err != nil {
+		return scan.Options{}, err
+	}
 	return scan.Options{
+		Skip:               skip,
 		Scanners:           g.Scanners,
 		CacheDir:           g.CacheDir,
 		Platform:           f.platform,

@@ -16,6 +16,7 @@ import (
 )
 
 type secretFlags struct {
+	skip            skipFlags
 	skipGitignored  bool
 	history         bool
 	since           string
@@ -90,6 +91,7 @@ SHA-256 of each secret. A line containing "ward:allow" suppresses its findings;
 	f.IntVar(&o.workers, "workers", 0, "parallel file workers (default: number of CPUs)")
 	f.StringVar(&o.platform, "platform", "", "platform of a multi-platform image, os/arch[/variant] (default: linux and this machine's architecture)")
 	f.StringSliceVar(&o.insecure, "insecure-registry", nil, "registry host:port reached over plain HTTP or unverified TLS (repeatable)")
+	o.skip.register(f)
 	return cmd
 }
 
@@ -140,6 +142,9 @@ func (o *secretFlags) options(g *Globals) (secret.Options, error) {
 		Workers:         o.workers,
 		Logger:          g.Logger,
 	}
+	if so.Skip, err = o.skip.pathSkip(); err != nil {
+		return secret.Options{}, err
+	}
 	if o.baseline != "" {
 		bl, err := secret.LoadBaseline(o.baseline)
 		if err != nil {
@@ -176,7 +181,7 @@ func runSecret(cmd *cobra.Command, g *Globals, o *secretFlags, target string) er
 	if !isPath || (!history && !o.staged && target != "-" && secret.IsImageArchive(target)) {
 		spin := progress.Start(g.Stderr, progressOn, "secrets in "+target, "files")
 		res, err := scan.Run(ctx, target, scan.Options{
-			Scanners: []string{scan.Secret}, Secret: so, CacheDir: g.CacheDir,
+			Scanners: []string{scan.Secret}, Secret: so, Skip: so.Skip, CacheDir: g.CacheDir,
 			Platform: o.platform, InsecureRegistries: o.insecure,
 			Progress: spin, Logger: g.Logger, Now: g.Now,
 		})

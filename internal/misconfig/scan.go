@@ -8,6 +8,7 @@
 package misconfig
 
 import (
+	"github.com/wardsec/ward/internal/ignore"
 	"github.com/wardsec/ward/internal/imageconfig"
 
 	"context"
@@ -55,6 +56,9 @@ type Options struct {
 	// Finish then return none), so a large scan need not hold them all.
 	// A batch is only valid during the call: copy what you keep.
 	Sink func([]finding.Finding)
+	// Skip leaves directories and files out of directory walks
+	// (--skip-dirs, --skip-files; relative to each walked directory).
+	Skip *ignore.PathSkip
 }
 
 // skipDirs are never descended into while walking.
@@ -217,7 +221,7 @@ func (s *scanner) walk(root string) {
 			return s.ctx.Err()
 		}
 		if d.IsDir() {
-			if p != root && skipDirs[d.Name()] {
+			if p != root && (skipDirs[d.Name()] || s.opts.Skip.Dir(relSlash(root, p))) {
 				return filepath.SkipDir
 			}
 			if p != root && dirDepth(root, p) >= MaxDirDepth {
@@ -240,7 +244,7 @@ func (s *scanner) walk(root string) {
 		if !d.Type().IsRegular() {
 			return nil // symlinks and devices are not followed
 		}
-		if Candidate(p) {
+		if Candidate(p) && !s.opts.Skip.File(relSlash(root, p)) {
 			s.file(p, false)
 		}
 		return nil
@@ -248,6 +252,12 @@ func (s *scanner) walk(root string) {
 	if err != nil && !errors.Is(err, context.Canceled) {
 		s.fail(root, err)
 	}
+}
+
+// relSlash is p relative to the walk root, slash-separated (p is root or
+// below it, as WalkDir hands it out).
+func relSlash(root, p string) string {
+	return filepath.ToSlash(strings.TrimPrefix(strings.TrimPrefix(p, root), string(filepath.Separator)))
 }
 
 // Candidate reports whether a file may be a configuration document by its

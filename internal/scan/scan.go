@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/wardsec/ward/internal/artifact"
+	"github.com/wardsec/ward/internal/ignore"
 	"github.com/wardsec/ward/internal/imageconfig"
 	"github.com/wardsec/ward/internal/inventory"
 	"github.com/wardsec/ward/internal/inventory/lang"
@@ -77,7 +78,10 @@ type Options struct {
 	// Misconfig, Secret and Vuln options pass through to the scanners.
 	Misconfig misconfig.Options
 	Secret    secret.Options
-	Vuln      vuln.Options
+	// Skip leaves paths out of every scanner (--skip-dirs, --skip-files):
+	// relative to a directory target or an image's root file system.
+	Skip *ignore.PathSkip
+	Vuln vuln.Options
 	// Extractors overrides the default extractor list (OS + languages).
 	Extractors []inventory.Extractor
 	// Progress counts work on a spinner (nil: none).
@@ -172,6 +176,7 @@ func Run(ctx context.Context, target string, opts Options) (*Result, error) {
 		Logger:             opts.Logger,
 		Rootfs:             opts.Rootfs,
 		CacheDir:           layerCache(opts.CacheDir),
+		Skip:               opts.Skip,
 	})
 	if err != nil {
 		return nil, err
@@ -191,7 +196,11 @@ func Run(ctx context.Context, target string, opts Options) (*Result, error) {
 			res.Scanners = append(res.Scanners, Vuln)
 		}
 		opts.Progress.SetLabel("inventory of " + art.Name())
-		inv, errs, err := inventory.Extract(ctx, art, opts.Extractors, inventory.Options{CacheDir: layerCache(opts.CacheDir), Logger: opts.Logger})
+		invCache := layerCache(opts.CacheDir)
+		if opts.Skip != nil {
+			invCache = "" // per-layer results are cached for whole layers
+		}
+		inv, errs, err := inventory.Extract(ctx, art, opts.Extractors, inventory.Options{CacheDir: invCache, Logger: opts.Logger})
 		res.Errors = append(res.Errors, tagErrors(errs, "inventory", art.Name())...)
 		if err != nil {
 			return nil, err
@@ -236,7 +245,11 @@ func Run(ctx context.Context, target string, opts Options) (*Result, error) {
 		}
 		if opts.want(Misconfig) {
 			opts.Progress.SetLabel("configuration of " + art.Name())
-			fs, errs := misconfig.Scan(ctx, art.Name(), []string{target}, opts.Misconfig)
+			mo := opts.Misconfig
+			if mo.Skip == nil {
+				mo.Skip = opts.Skip
+			}
+			fs, errs := misconfig.Scan(ctx, art.Name(), []string{target}, mo)
 			res.Findings = append(res.Findings, fs...)
 			res.Errors = append(res.Errors, tagErrors(errs, Misconfig, art.Name())...)
 		}
@@ -445,6 +458,9 @@ func (e *OptionError) Unwrap() error { return e.Err }
 
 func newSecretScanner(opts Options) (*secret.Scanner, error) {
 	so := opts.Secret
+	if so.Skip == nil {
+		so.Skip = opts.Skip
+	}
 	if so.Logger == nil {
 		so.Logger = opts.Logger
 	}

@@ -84,6 +84,9 @@ func (s *Scanner) ScanDir(ctx context.Context, target, dir string) ([]finding.Fi
 			if d.Name() == ".git" && p != dir {
 				return fs.SkipDir
 			}
+			if s.opts.Skip.Dir(rel) {
+				return fs.SkipDir
+			}
 			if rel != "." && strings.Count(rel, "/")+1 >= MaxDirDepth {
 				addErr(rel, ErrTooDeep)
 				return fs.SkipDir
@@ -102,6 +105,9 @@ func (s *Scanner) ScanDir(ctx context.Context, target, dir string) ([]finding.Fi
 		}
 		if s.opts.SkipGitignored && ign.ignored(rel, false) {
 			s.stats.ignored.Add(1)
+			return nil
+		}
+		if s.opts.Skip.File(rel) {
 			return nil
 		}
 		// The worker learns the size from the open file (one fstat instead
@@ -144,6 +150,9 @@ func relPath(root, p string) string {
 
 // pathSkipped applies global path allowlists.
 func (s *Scanner) pathSkipped(rel string) bool {
+	if s.opts.Skip.File(rel) { // --skip-files/--skip-dirs, also in git history
+		return true
+	}
 	for i := range s.eng.global {
 		if s.eng.global[i].pathAllowed(rel) {
 			return true

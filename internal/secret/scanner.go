@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"unicode/utf8"
 
+	"github.com/wardsec/ward/internal/ignore"
 	"github.com/wardsec/ward/internal/secret/rules"
 	"github.com/wardsec/ward/pkg/finding"
 )
@@ -79,6 +80,9 @@ type Options struct {
 	// Progress, when set, is told of every file (or archive entry, or git
 	// hunk) scanned, e.g. to draw a spinner.
 	Progress Progress
+	// Skip leaves directories and files out of ScanDir (--skip-dirs,
+	// --skip-files; relative to the scanned directory).
+	Skip *ignore.PathSkip
 }
 
 // Progress counts units of work done; *progress.Spinner implements it.

@@ -179,10 +179,13 @@ type Options struct {
 	Color bool
 	// Width wraps the table's message column; 0 means no wrapping.
 	Width int
+	// Template is the text/template of the template format, and
+	// TemplateName its name in error messages (a file name).
+	Template, TemplateName string
 }
 
 // Formats lists the supported format names.
-var Formats = []string{"table", "json", "sarif", "junit"}
+var Formats = []string{"table", "json", "sarif", "junit", "template"}
 
 // New returns the writer for a format name.
 func New(format string, opts Options) (Writer, error) {
@@ -195,6 +198,12 @@ func New(format string, opts Options) (Writer, error) {
 		return SARIFWriter{}, nil
 	case "junit":
 		return JUnitWriter{}, nil
+	case "template":
+		name := opts.TemplateName
+		if name == "" {
+			name = "--template"
+		}
+		return NewTemplate(name, opts.Template)
 	}
 	return nil, fmt.Errorf("unknown format %q (want %s)", format, strings.Join(Formats, ", "))
 }
