@@ -121,6 +121,8 @@ type scan struct {
 	rbacIn          rbacInput
 	netIn           netInput
 	linkerdPods     []podMesh
+	// fbuf is reused for each object's manifest findings.
+	fbuf []finding.Finding
 }
 
 // Scan reads the cluster through src and runs the selected scanners.

@@ -179,7 +179,13 @@ func (s *scan) manifestChecks(r kube.Resource, o *liveObject, obj finding.Object
 		s.addError(r.Path(m.Namespace)+"/"+m.Name, fmt.Sprintf("%s: %v", obj.String(), err))
 		return
 	}
-	fs, errs := s.ms.ScanFile("", data)
+	// The JSON goes straight into the checks' node tree (ParseJSON), not
+	// through the YAML parser; the findings buffer is reused per object.
+	fs, errs := s.ms.ScanJSON(s.fbuf[:0], "", data)
+	defer func() {
+		clear(fs)
+		s.fbuf = fs[:0]
+	}()
 	for i := range fs {
 		f := &fs[i]
 		f.Location.Path, f.Location.StartLine, f.Location.StartColumn = "", 0, 0

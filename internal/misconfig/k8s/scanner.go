@@ -1,6 +1,7 @@
 package k8s
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -155,6 +156,21 @@ func (s *Scanner) ScanFile(path string, data []byte) ([]finding.Finding, []findi
 	docs, derrs := SplitDocuments(path, data, s.lim)
 	fs, errs := s.ScanDocuments(path, docs, nil)
 	return fs, append(DocErrors(s.target, derrs), errs...)
+}
+
+// ScanJSON checks one JSON document (an object as an API server returns
+// it), parsed with ParseJSON instead of the YAML parser; the findings are
+// appended to dst.
+func (s *Scanner) ScanJSON(dst []finding.Finding, path string, data []byte) ([]finding.Finding, []finding.ScanError) {
+	root, err := ParseJSON(path, data, s.lim)
+	if err != nil {
+		var pe *PosError
+		if errors.As(err, &pe) {
+			return dst, DocErrors(s.target, []DocError{{Err: pe}})
+		}
+		return dst, []finding.ScanError{{Target: s.target, Path: path, Scanner: "misconfig", Message: err.Error()}}
+	}
+	return s.AppendDocuments(dst, path, []Document{{Line: 1, Root: root}}, nil)
 }
 
 // DocErrors converts document parse errors to scan errors.
