@@ -110,14 +110,9 @@ func LoadPolicy(path string, opts PolicyOptions) (*Policy, error) {
 // ParsePolicy checks and compiles an admission policy; path names it in
 // errors and anchors relative paths.
 func ParsePolicy(path string, data []byte, opts PolicyOptions) (*Policy, error) {
-	var f File
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if f.APIVersion != "ward.dev/v1" || f.Kind != "AdmissionPolicy" {
-		return nil, fmt.Errorf("%s: apiVersion must be ward.dev/v1 and kind AdmissionPolicy (got %q, %q)", path, f.APIVersion, f.Kind)
+	f, err := parseFile(path, data)
+	if err != nil {
+		return nil, err
 	}
 	p := &Policy{Doc: f.Admission}
 	var supply []byte
@@ -150,6 +145,20 @@ func ParsePolicy(path string, data []byte, opts PolicyOptions) (*Policy, error) 
 		supply = b
 	}
 	return p, p.compile(path, supply, opts)
+}
+
+// parseFile decodes and checks the shape of a policy file.
+func parseFile(path string, data []byte) (*File, error) {
+	var f File
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if f.APIVersion != "ward.dev/v1" || f.Kind != "AdmissionPolicy" {
+		return nil, fmt.Errorf("%s: apiVersion must be ward.dev/v1 and kind AdmissionPolicy (got %q, %q)", path, f.APIVersion, f.Kind)
+	}
+	return &f, nil
 }
 
 func (p *Policy) compile(path string, supply []byte, opts PolicyOptions) error {

@@ -24,7 +24,7 @@ func newAdmissionCmd(g *Globals) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newAdmissionServeCmd(g))
+	cmd.AddCommand(newAdmissionServeCmd(g), newAdmissionManifestsCmd(g))
 	return cmd
 }
 
