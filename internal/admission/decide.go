@@ -63,11 +63,20 @@ func (e *Engine) Decide(ctx context.Context, req *admissionv1.AdmissionRequest, 
 			return d, nil
 		}
 	}
+	fail := func(rule string, m Mode, msg string) {
+		d.Failed = append(d.Failed, Verdict{Rule: rule, Mode: m, Message: msg})
+		if m == Enforce {
+			d.Allowed = false
+		}
+	}
 	pp, ok, err := pod(req.Kind.Kind, req.Object.Raw)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
+		if !mutate {
+			return d, e.manifestChecks(d, req, fail)
+		}
 		return d, nil
 	}
 	for k, v := range p.Doc.Exclude.Labels {
@@ -82,12 +91,6 @@ func (e *Engine) Decide(ctx context.Context, req *admissionv1.AdmissionRequest, 
 	}
 	if mutate {
 		return d, e.pin(ctx, d, imgs)
-	}
-	fail := func(rule string, m Mode, msg string) {
-		d.Failed = append(d.Failed, Verdict{Rule: rule, Mode: m, Message: msg})
-		if m == Enforce {
-			d.Allowed = false
-		}
 	}
 	// Pod Security Standards.
 	level := p.PSS.level
@@ -121,6 +124,10 @@ func (e *Engine) Decide(ctx context.Context, req *admissionv1.AdmissionRequest, 
 			fail(f.RuleID, p.celMode(f.RuleID), msg)
 		}
 	}
+	// Ward's built-in manifest checks.
+	if err := e.manifestChecks(d, req, fail); err != nil {
+		return nil, err
+	}
 	// Trusted supply: registries, signatures, attestations.
 	if p.Supply != nil {
 		for _, im := range imgs {
@@ -134,7 +141,60 @@ func (e *Engine) Decide(ctx context.Context, req *admissionv1.AdmissionRequest, 
 			}
 		}
 	}
+	// Vulnerability gate on each image's latest report.
+	if p.Vuln != nil {
+		for _, im := range imgs {
+			dg, err := e.digestOf(ctx, im.image)
+			if err != nil {
+				fail("vulnerabilities", p.Doc.Vulnerabilities.Mode, fmt.Sprintf("image %s: cannot resolve its digest: %v", im.image, err))
+				continue
+			}
+			msg, err := p.Vuln.check(dg)
+			if err != nil {
+				fail("vulnerabilities", p.Doc.Vulnerabilities.Mode, fmt.Sprintf("image %s: %v", im.image, err))
+				continue
+			}
+			if msg != "" {
+				fail("vulnerabilities", p.Doc.Vulnerabilities.Mode, fmt.Sprintf("image %s: %s", im.image, msg))
+			}
+		}
+	}
 	return d, nil
+}
+
+// digestOf is the manifest digest of an image reference: the one it names,
+// or its tag resolved.
+func (e *Engine) digestOf(ctx context.Context, ref string) (string, error) {
+	if _, dg, ok := strings.Cut(ref, "@"); ok {
+		return dg, nil
+	}
+	if e.Resolve == nil {
+		return "", fmt.Errorf("no registry resolver")
+	}
+	return e.Resolve(ctx, ref)
+}
+
+// manifestChecks runs the selected built-in checks on the object.
+func (e *Engine) manifestChecks(d *Decision, req *admissionv1.AdmissionRequest, fail func(string, Mode, string)) error {
+	cs := e.Policy.Checks
+	if cs == nil {
+		return nil
+	}
+	fs, err := cs.run(req.Object.Raw)
+	if err != nil {
+		return fmt.Errorf("%s %s/%s: %w", req.Kind.Kind, req.Namespace, req.Name, err)
+	}
+	for _, f := range fs {
+		msg := f.Message
+		if msg == "" {
+			msg = f.Title
+		}
+		if f.Location.Object != nil && f.Location.Object.FieldPath != "" {
+			msg += " (" + f.Location.Object.FieldPath + ")"
+		}
+		fail(f.RuleID, e.Policy.checkMode(f.RuleID), "["+f.Severity.String()+"] "+msg)
+	}
+	return nil
 }
 
 // pin adds a JSONPatch replacing every tagged image by repo@digest.

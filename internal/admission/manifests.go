@@ -137,6 +137,9 @@ func selfContained(name string, data []byte) error {
 	if p.TrustedRoot != "" {
 		local = append(local, "trustedRoot: "+p.TrustedRoot)
 	}
+	if v := p.Admission.Vulnerabilities; v != nil && v.Reports != "" {
+		local = append(local, "admission.vulnerabilities.reports: "+v.Reports)
+	}
 	for _, r := range p.Rules {
 		for _, s := range r.Signers {
 			if s.Key != "" && !strings.Contains(s.Key, "-----BEGIN") {

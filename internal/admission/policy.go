@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -65,6 +66,10 @@ type AdmissionDoc struct {
 	Supply struct {
 		Mode Mode `yaml:"mode"`
 	} `yaml:"supply"`
+	// Vulnerabilities is the vulnerability gate (vuln.go).
+	Vulnerabilities *VulnPolicy `yaml:"vulnerabilities"`
+	// Checks selects Ward's built-in Kubernetes checks (checks.go).
+	Checks *ChecksPolicy `yaml:"checks"`
 	// PinDigests asks /mutate to rewrite image tags to digests.
 	PinDigests bool `yaml:"pinDigests"`
 	Exclude    struct {
@@ -79,6 +84,8 @@ type Policy struct {
 	PSS    *pssRule
 	CEL    *policy.Set
 	Supply *signing.Policy // nil when no supply section
+	Vuln   *vulnGate       // nil when no vulnerabilities section
+	Checks *checkSet       // nil when no checks section
 }
 
 // PolicyOptions pass the registry client and decision cache to the supply
@@ -163,7 +170,14 @@ func parseFile(path string, data []byte) (*File, error) {
 
 func (p *Policy) compile(path string, supply []byte, opts PolicyOptions) error {
 	d := &p.Doc
-	for _, m := range []*Mode{&d.PSS.Mode, &d.CEL.Mode, &d.Supply.Mode} {
+	modes := []*Mode{&d.PSS.Mode, &d.CEL.Mode, &d.Supply.Mode}
+	if d.Vulnerabilities != nil {
+		modes = append(modes, &d.Vulnerabilities.Mode)
+	}
+	if d.Checks != nil {
+		modes = append(modes, &d.Checks.Mode)
+	}
+	for _, m := range modes {
 		if *m == "" {
 			*m = Enforce
 		}
@@ -201,6 +215,20 @@ func (p *Policy) compile(path string, supply []byte, opts PolicyOptions) error {
 		}
 		p.CEL = set
 	}
+	if d.Vulnerabilities != nil {
+		g, err := compileVuln(path, d.Vulnerabilities)
+		if err != nil {
+			return err
+		}
+		p.Vuln = g
+	}
+	if d.Checks != nil {
+		cs, err := compileChecks(path, d.Checks)
+		if err != nil {
+			return err
+		}
+		p.Checks = cs
+	}
 	if supply != nil {
 		sp, err := signing.ParsePolicy(path, supply, opts)
 		if err != nil {
@@ -217,4 +245,15 @@ func (p *Policy) celMode(id string) Mode {
 		return m
 	}
 	return p.Doc.CEL.Mode
+}
+
+// checkMode is the mode of one built-in check.
+func (p *Policy) checkMode(id string) Mode {
+	c := p.Doc.Checks
+	for k, m := range c.Modes {
+		if strings.EqualFold(k, id) {
+			return m
+		}
+	}
+	return c.Mode
 }
