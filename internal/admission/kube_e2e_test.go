@@ -9,10 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -49,18 +51,25 @@ type testServer struct {
 	CertFile string
 	KeyFile  string
 	srv      *Server
+	// Stop shuts the server down (draining) and returns Serve's result.
+	Stop func() error
 }
 
 // startServer serves e on a loopback port with a freshly generated CA and
 // certificate for 127.0.0.1; it stops (draining) when the test ends.
 func startServer(t testing.TB, e *Engine) *testServer {
 	t.Helper()
+	return startServerWith(t, &Server{Engine: e})
+}
+
+func startServerWith(t testing.TB, srv *Server) *testServer {
+	t.Helper()
 	cb, err := GenerateCerts(CertOptions{Hosts: []string{"127.0.0.1", "localhost"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	ts := &testServer{CA: cb.CACert, CertFile: filepath.Join(dir, "tls.crt"), KeyFile: filepath.Join(dir, "tls.key"), srv: &Server{Engine: e}}
+	ts := &testServer{CA: cb.CACert, CertFile: filepath.Join(dir, "tls.crt"), KeyFile: filepath.Join(dir, "tls.key"), srv: srv}
 	if err := os.WriteFile(ts.CertFile, cb.Cert, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -79,9 +88,17 @@ func startServer(t testing.TB, e *Engine) *testServer {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- ts.srv.Serve(ctx, ln, certs) }()
+	var once sync.Once
+	var serr error
+	ts.Stop = func() error {
+		once.Do(func() {
+			cancel()
+			serr = <-done
+		})
+		return serr
+	}
 	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+		if err := ts.Stop(); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, http.ErrServerClosed) {
 			t.Errorf("serve: %v", err)
 		}
 	})

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"mime"
 	"net"
@@ -31,6 +32,9 @@ type Server struct {
 	Engine  *Engine
 	Log     *slog.Logger
 	Metrics *Metrics
+	// ReadHeaderTimeout and ReadTimeout cut slow clients (defaults
+	// ReadHeaderTimeout and ReadTimeout above).
+	ReadHeaderTimeout, ReadTimeout time.Duration
 }
 
 // Handler is the HTTP handler of the webhook.
@@ -175,13 +179,25 @@ func (c *CertReloader) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, e
 	return c.cert, nil
 }
 
+// discardLog silences net/http's own log (TLS handshake errors of
+// scanners and probes); the library never logs on its own.
+var discardLog = log.New(io.Discard, "", 0)
+
 // Serve runs the webhook over TLS on ln until ctx ends, then drains
 // in-flight reviews (up to HandlerTimeout).
 func (s *Server) Serve(ctx context.Context, ln net.Listener, certs *CertReloader) error {
+	rh, rt := s.ReadHeaderTimeout, s.ReadTimeout
+	if rh <= 0 {
+		rh = ReadHeaderTimeout
+	}
+	if rt <= 0 {
+		rt = ReadTimeout
+	}
 	hs := &http.Server{
 		Handler:           s.Handler(),
-		ReadHeaderTimeout: ReadHeaderTimeout,
-		ReadTimeout:       ReadTimeout,
+		ErrorLog:          discardLog,
+		ReadHeaderTimeout: rh,
+		ReadTimeout:       rt,
 		WriteTimeout:      HandlerTimeout + time.Second,
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    64 << 10,
