@@ -94,22 +94,24 @@ func (cs *checkSet) Len() int { return len(cs.ids) }
 // run checks one object (JSON) and returns the selected checks' findings,
 // sorted by rule. Inline ignore annotations are not honoured: the object's
 // author must not be able to waive the admission policy.
-func (cs *checkSet) run(obj []byte) ([]finding.Finding, error) {
+func (cs *checkSet) run(obj *object) ([]finding.Finding, error) {
 	// A scanner per review: it keeps per-scan state and is not safe for
 	// concurrent use.
 	s, err := k8s.NewScanner("admission", k8s.Options{PSSVersion: cs.version, Limits: cs.lim, Checks: cs.builtin})
 	if err != nil {
 		return nil, err
 	}
-	fs, errs := s.ScanFile("object", obj)
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("checks: %s", errs[0].Message)
-	}
-	out := fs[:0]
-	for _, f := range fs {
-		if cs.ids[f.RuleID] {
-			f.Suppressed = nil
-			out = append(out, f)
+	var out []finding.Finding
+	for _, o := range k8s.Objects("object", k8s.Document{Root: obj.node}) {
+		fs, errs := s.ScanObject(o)
+		if len(errs) > 0 {
+			return nil, fmt.Errorf("checks: %s", errs[0].Message)
+		}
+		for _, f := range fs {
+			if cs.ids[f.RuleID] {
+				f.Suppressed = nil
+				out = append(out, f)
+			}
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].RuleID < out[j].RuleID })

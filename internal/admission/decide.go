@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/wardsec/ward/internal/misconfig/check"
+	"github.com/wardsec/ward/internal/misconfig/k8s"
 	"github.com/wardsec/ward/internal/signing"
 )
 
@@ -69,15 +70,23 @@ func (e *Engine) Decide(ctx context.Context, req *admissionv1.AdmissionRequest, 
 			d.Allowed = false
 		}
 	}
-	pp, ok, err := pod(req.Kind.Kind, req.Object.Raw)
+	if !podKind(req.Kind.Kind) {
+		if mutate || p.Checks == nil {
+			return d, nil
+		}
+		obj, err := decodeObject(req.Object.Raw)
+		if err != nil {
+			return nil, err
+		}
+		return d, e.manifestChecks(req, obj, fail)
+	}
+	obj, err := decodeObject(req.Object.Raw)
 	if err != nil {
 		return nil, err
 	}
-	if !ok {
-		if !mutate {
-			return d, e.manifestChecks(d, req, fail)
-		}
-		return d, nil
+	pp, err := pod(req.Kind.Kind, obj)
+	if err != nil {
+		return nil, err
 	}
 	for k, v := range p.Doc.Exclude.Labels {
 		if pp.labels[k] == v {
@@ -85,10 +94,7 @@ func (e *Engine) Decide(ctx context.Context, req *admissionv1.AdmissionRequest, 
 			return d, nil
 		}
 	}
-	imgs, err := images(pp.spec, pp.specPath)
-	if err != nil {
-		return nil, err
-	}
+	imgs := images(pp)
 	if mutate {
 		return d, e.pin(ctx, d, imgs)
 	}
@@ -103,7 +109,7 @@ func (e *Engine) Decide(ctx context.Context, req *admissionv1.AdmissionRequest, 
 			return nil, err
 		}
 	}
-	meta, spec, err := decodePodSpec(pp.meta, pp.spec)
+	meta, spec, err := k8s.DecodePod(pp.meta, pp.spec, maxObjectNodes)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s/%s: %w", req.Kind.Kind, req.Namespace, req.Name, err)
 	}
@@ -112,11 +118,7 @@ func (e *Engine) Decide(ctx context.Context, req *admissionv1.AdmissionRequest, 
 	}
 	// Custom CEL checks over the object.
 	if p.CEL != nil {
-		var doc map[string]any
-		if err := json.Unmarshal(req.Object.Raw, &doc); err != nil {
-			return nil, fmt.Errorf("object: %w", err)
-		}
-		for _, f := range p.CEL.Evaluate(req.Kind.Kind+"/"+req.Name, "", check.Kubernetes, doc, nil) {
+		for _, f := range p.CEL.Evaluate(req.Kind.Kind+"/"+req.Name, "", check.Kubernetes, obj.doc, nil) {
 			msg := f.Message
 			if msg == "" {
 				msg = f.Title
@@ -125,7 +127,7 @@ func (e *Engine) Decide(ctx context.Context, req *admissionv1.AdmissionRequest, 
 		}
 	}
 	// Ward's built-in manifest checks.
-	if err := e.manifestChecks(d, req, fail); err != nil {
+	if err := e.manifestChecks(req, obj, fail); err != nil {
 		return nil, err
 	}
 	// Trusted supply: registries, signatures, attestations.
@@ -175,12 +177,12 @@ func (e *Engine) digestOf(ctx context.Context, ref string) (string, error) {
 }
 
 // manifestChecks runs the selected built-in checks on the object.
-func (e *Engine) manifestChecks(d *Decision, req *admissionv1.AdmissionRequest, fail func(string, Mode, string)) error {
+func (e *Engine) manifestChecks(req *admissionv1.AdmissionRequest, obj *object, fail func(string, Mode, string)) error {
 	cs := e.Policy.Checks
 	if cs == nil {
 		return nil
 	}
-	fs, err := cs.run(req.Object.Raw)
+	fs, err := cs.run(obj)
 	if err != nil {
 		return fmt.Errorf("%s %s/%s: %w", req.Kind.Kind, req.Namespace, req.Name, err)
 	}

@@ -1,7 +1,6 @@
 package admission
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -36,27 +35,13 @@ func newPSSRule(level, version string) (*pssRule, error) {
 	return &pssRule{level: l, pss: p}, nil
 }
 
-// decodePodSpec turns the JSON of a pod's metadata and spec into the typed
-// structs, applying the API-server defaults that matter to Pod Security
-// (k8s.DecodePod, shared with `ward config`).
-func decodePodSpec(meta, spec json.RawMessage) (*metav1.ObjectMeta, *corev1.PodSpec, error) {
-	var mn, sn yaml.Node
-	if len(meta) > 0 {
-		if err := yaml.Unmarshal(meta, &mn); err != nil {
-			return nil, nil, fmt.Errorf("metadata: %w", err)
-		}
-	}
-	if err := yaml.Unmarshal(spec, &sn); err != nil {
-		return nil, nil, fmt.Errorf("spec: %w", err)
-	}
-	var mp *yaml.Node
-	if len(mn.Content) == 1 {
-		mp = mn.Content[0]
-	}
-	if len(sn.Content) != 1 {
-		return nil, nil, fmt.Errorf("spec: not an object")
-	}
-	return k8s.DecodePod(mp, sn.Content[0], MaxRequestBytes)
+// podNodes finds the pod template's metadata and spec nodes at specPath
+// (see pod) in the object's node tree.
+func podNodes(root *yaml.Node, specPath string) (meta, spec *yaml.Node) {
+	keys := strings.Split(strings.TrimPrefix(specPath, "/"), "/")
+	spec = nodeAt(root, keys...)
+	meta = nodeAt(root, append(keys[:len(keys)-1:len(keys)-1], "metadata")...)
+	return meta, spec
 }
 
 // check evaluates the pod at level; it returns the failures (empty when

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"go.yaml.in/yaml/v3"
 	admissionv1 "k8s.io/api/admission/v1"
 )
 
@@ -37,91 +38,65 @@ func DecodeReview(body []byte) (*admissionv1.AdmissionReview, error) {
 
 // podParts holds the pieces of a pod-bearing object the rules look at.
 type podParts struct {
-	meta, spec json.RawMessage
+	meta, spec *yaml.Node
 	// specPath is the JSON pointer of the pod spec inside the object.
 	specPath string
 	labels   map[string]string
 }
 
-// objectShape is enough of any workload to find its pod spec.
-type objectShape struct {
-	Kind     string `json:"kind"`
-	Metadata struct {
-		Labels map[string]string `json:"labels"`
-	} `json:"metadata"`
-	RawMeta json.RawMessage `json:"-"`
-	Spec    struct {
-		Template *struct {
-			Metadata json.RawMessage `json:"metadata"`
-			Spec     json.RawMessage `json:"spec"`
-		} `json:"template"`
-		JobTemplate *struct {
-			Spec struct {
-				Template struct {
-					Metadata json.RawMessage `json:"metadata"`
-					Spec     json.RawMessage `json:"spec"`
-				} `json:"template"`
-			} `json:"spec"`
-		} `json:"jobTemplate"`
-	} `json:"spec"`
-}
-
-// pod finds the pod template of obj (Pod, Deployment, StatefulSet,
-// DaemonSet, ReplicaSet, ReplicationController, Job, CronJob); ok is false
-// for other kinds.
-func pod(kind string, obj []byte) (*podParts, bool, error) {
-	var whole struct {
-		Metadata json.RawMessage `json:"metadata"`
-		Spec     json.RawMessage `json:"spec"`
-	}
+// podKind reports whether objects of kind carry a pod spec: Pod,
+// Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController,
+// Job, CronJob.
+func podKind(kind string) bool {
 	switch kind {
 	case "Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob":
-	default:
-		return nil, false, nil
+		return true
 	}
-	if err := json.Unmarshal(obj, &whole); err != nil {
-		return nil, false, fmt.Errorf("%s: %w", kind, err)
+	return false
+}
+
+// pod finds the pod template of a decoded object of a podKind.
+func pod(kind string, obj *object) (*podParts, error) {
+	p := &podParts{specPath: "/spec/template/spec"}
+	switch kind {
+	case "Pod":
+		p.specPath = "/spec"
+	case "CronJob":
+		p.specPath = "/spec/jobTemplate/spec/template/spec"
 	}
-	var sh objectShape
-	if err := json.Unmarshal(obj, &sh); err != nil {
-		return nil, false, fmt.Errorf("%s: %w", kind, err)
+	p.meta, p.spec = podNodes(obj.node, p.specPath)
+	if p.spec == nil || p.spec.Tag == "!!null" {
+		return nil, fmt.Errorf("%s: no pod spec at %s", kind, p.specPath)
 	}
-	p := &podParts{labels: sh.Metadata.Labels}
-	switch {
-	case kind == "Pod":
-		p.meta, p.spec, p.specPath = whole.Metadata, whole.Spec, "/spec"
-	case kind == "CronJob" && sh.Spec.JobTemplate != nil:
-		t := sh.Spec.JobTemplate.Spec.Template
-		p.meta, p.spec, p.specPath = t.Metadata, t.Spec, "/spec/jobTemplate/spec/template/spec"
-	case sh.Spec.Template != nil:
-		p.meta, p.spec, p.specPath = sh.Spec.Template.Metadata, sh.Spec.Template.Spec, "/spec/template/spec"
+	if p.spec.Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("%s: pod spec at %s is not an object", kind, p.specPath)
 	}
-	if len(p.spec) == 0 || string(p.spec) == "null" {
-		return nil, false, fmt.Errorf("%s: no pod spec", kind)
+	if lm := nodeAt(obj.node, "metadata", "labels"); lm != nil && lm.Kind == yaml.MappingNode {
+		p.labels = make(map[string]string, len(lm.Content)/2)
+		for i := 0; i+1 < len(lm.Content); i += 2 {
+			p.labels[lm.Content[i].Value] = lm.Content[i+1].Value
+		}
 	}
-	return p, true, nil
+	return p, nil
 }
 
 // images lists the containers' images with their JSON pointers.
-func images(spec json.RawMessage, base string) ([]imageRef, error) {
-	var s struct {
-		InitContainers      []struct{ Image string } `json:"initContainers"`
-		Containers          []struct{ Image string } `json:"containers"`
-		EphemeralContainers []struct{ Image string } `json:"ephemeralContainers"`
-	}
-	if err := json.Unmarshal(spec, &s); err != nil {
-		return nil, fmt.Errorf("pod spec: %w", err)
-	}
+func images(p *podParts) []imageRef {
 	var out []imageRef
-	for _, l := range []struct {
-		name string
-		cs   []struct{ Image string }
-	}{{"initContainers", s.InitContainers}, {"containers", s.Containers}, {"ephemeralContainers", s.EphemeralContainers}} {
-		for i, c := range l.cs {
-			out = append(out, imageRef{image: c.Image, path: fmt.Sprintf("%s/%s/%d/image", base, l.name, i)})
+	for _, list := range []string{"initContainers", "containers", "ephemeralContainers"} {
+		cs := nodeAt(p.spec, list)
+		if cs == nil || cs.Kind != yaml.SequenceNode {
+			continue
+		}
+		for i, c := range cs.Content {
+			im := nodeAt(c, "image")
+			if im == nil || im.Kind != yaml.ScalarNode || im.Tag == "!!null" {
+				continue
+			}
+			out = append(out, imageRef{image: im.Value, path: fmt.Sprintf("%s/%s/%d/image", p.specPath, list, i)})
 		}
 	}
-	return out, nil
+	return out
 }
 
 type imageRef struct{ image, path string }
