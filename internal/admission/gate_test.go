@@ -1,8 +1,10 @@
 package admission
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -243,4 +245,40 @@ func TestManifestChecks(t *testing.T) {
 	if rv.Response.Allowed {
 		t.Error("ignore annotation waived an admission check")
 	}
+}
+
+func FuzzParseReport(f *testing.F) {
+	b, _ := json.Marshal(&report.Report{Artifact: report.Artifact{Type: "container_image", Digest: digA},
+		Findings: []finding.Finding{vulnFinding("CVE-1", finding.SeverityHigh, "GHSA-1")}})
+	f.Add(b)
+	f.Add([]byte(`{"artifact":{"digest":"sha256:x"},"findings":[{"kind":"vulnerability","severity":"CRITICAL","vulnerability":null,"package":null}]}`))
+	f.Add([]byte(`{"findings":[{"kind":"vulnerability","severity":7}]}`))
+	g := &vulnGate{max: finding.SeverityMedium, allow: []VulnAllow{{ID: "GHSA-1", until: time.Now().Add(time.Hour)}}, now: time.Now}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, dig, err := parseReport("r.json", bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		_ = dig
+		for _, v := range s.vulns {
+			_ = g.allowed(v, time.Now())
+		}
+	})
+}
+
+func FuzzDecodeObject(f *testing.F) {
+	f.Add([]byte(fmt.Sprintf(realisticPod, "apps")))
+	f.Add([]byte(`{"kind":"Pod","spec":{"containers":[{"image":7},{"image":null},"x"]}}`))
+	f.Add([]byte(`{"spec":{"template":{"spec":[]}}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		obj, err := decodeObject(b)
+		if err != nil {
+			return
+		}
+		for _, k := range []string{"Pod", "Deployment", "CronJob"} {
+			if pp, err := pod(k, obj); err == nil {
+				_ = images(pp)
+			}
+		}
+	})
 }

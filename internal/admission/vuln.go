@@ -244,6 +244,11 @@ func readReport(path string, size int64) (*reportSummary, string, error) {
 		return nil, "", err
 	}
 	defer f.Close()
+	return parseReport(filepath.Base(path), f)
+}
+
+// parseReport decodes a Ward JSON report from r (at most MaxReportBytes).
+func parseReport(name string, r io.Reader) (*reportSummary, string, error) {
 	var rep struct {
 		Artifact struct {
 			Type   string `json:"type"`
@@ -251,10 +256,10 @@ func readReport(path string, size int64) (*reportSummary, string, error) {
 		} `json:"artifact"`
 		Findings []finding.Finding `json:"findings"`
 	}
-	if err := json.NewDecoder(io.LimitReader(f, MaxReportBytes)).Decode(&rep); err != nil {
-		return nil, "", fmt.Errorf("%s: %w", path, err)
+	if err := json.NewDecoder(io.LimitReader(r, MaxReportBytes)).Decode(&rep); err != nil {
+		return nil, "", fmt.Errorf("%s: %w", name, err)
 	}
-	s := &reportSummary{file: filepath.Base(path)}
+	s := &reportSummary{file: name}
 	for _, fd := range rep.Findings {
 		if fd.Kind != finding.KindVulnerability || fd.Suppressed != nil {
 			continue
