@@ -157,12 +157,19 @@ func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, code int, d loginData) {
-	var b [24]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		h.fail(w, r, nil, err)
-		return
+	// Reuse the form token of this browser if it has one: a second login
+	// page (another tab, a favicon request sent here) must not invalidate
+	// the first.
+	if c, err := r.Cookie(loginCookie); err == nil && len(c.Value) == 48 {
+		d.CSRF = c.Value
+	} else {
+		var b [24]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			h.fail(w, r, nil, err)
+			return
+		}
+		d.CSRF = hex.EncodeToString(b[:])
 	}
-	d.CSRF = hex.EncodeToString(b[:])
 	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: d.CSRF, Path: "/login", MaxAge: 3600,
 		HttpOnly: true, Secure: h.opts.Secure, SameSite: http.SameSiteStrictMode})
 	h.render(w, r, code, "login.html", nil, "Log in", "", d)

@@ -84,6 +84,9 @@ func New(st Backend, opts Options) (http.Handler, error) {
 	h.assetVersion = version
 	m := http.NewServeMux()
 	m.Handle("GET /assets/", assets)
+	m.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/assets/icon.svg?v="+h.assetVersion, http.StatusMovedPermanently)
+	})
 	m.HandleFunc("GET /login", h.loginPage)
 	m.HandleFunc("POST /login", h.loginSubmit)
 	m.Handle("POST /logout", h.auth(h.post(anyRole, h.logout)))
