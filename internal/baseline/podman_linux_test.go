@@ -3,8 +3,6 @@
 package baseline
 
 import (
-	"context"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,8 +13,8 @@ import (
 	"time"
 
 	"github.com/wardsec/ward/internal/runtime/event"
-	"github.com/wardsec/ward/internal/runtime/sensor"
 	"github.com/wardsec/ward/internal/runtime/watch"
+	"github.com/wardsec/ward/internal/testutil/sensortest"
 )
 
 // The podman flags of the sensor tests: root, runc, cgroupfs.
@@ -51,7 +49,7 @@ true
 func buildBaselineImage(t *testing.T) string {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("needs root (eBPF sensor and rootful podman)")
+		sensortest.SkipOrFail(t, "needs root (eBPF sensor and rootful podman), euid %d", os.Geteuid())
 	}
 	if _, err := exec.LookPath("podman"); err != nil {
 		t.Skip("podman not installed (scripts/deps-runtime.sh installs it)")
@@ -108,42 +106,19 @@ func TestPodmanLearnEnforce(t *testing.T) {
 		monitor *Monitor
 		drifts  []*Drift
 	)
-	ctx, cancel := context.WithCancel(context.Background())
-	started := make(chan struct{})
-	done := make(chan error, 1)
-	go func() {
-		_, err := watch.Run(ctx, watch.Options{
-			OnStart: func(watch.Started) { close(started) },
-			OnEvent: func(ev *event.Event, st *event.State) {
-				mu.Lock()
-				defer mu.Unlock()
-				if monitor == nil {
-					learner.Observe(ev, st)
-					return
-				}
-				monitor.Observe(ev, st, func(d *Drift) {
-					c := *d
-					drifts = append(drifts, &c)
-				})
-			},
-		})
-		done <- err
-	}()
-	select {
-	case <-started:
-	case err := <-done:
-		if errors.Is(err, sensor.ErrNotSupported) {
-			t.Skipf("sensor not supported: %v", err)
-		}
-		t.Fatal(err)
-	case <-time.After(60 * time.Second):
-		t.Fatal("sensor did not start")
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("watch: %v", err)
-		}
+	sensortest.Start(t, watch.Options{
+		OnEvent: func(ev *event.Event, st *event.State) {
+			mu.Lock()
+			defer mu.Unlock()
+			if monitor == nil {
+				learner.Observe(ev, st)
+				return
+			}
+			monitor.Observe(ev, st, func(d *Drift) {
+				c := *d
+				drifts = append(drifts, &c)
+			})
+		},
 	})
 
 	// Learn: the workload twice.
