@@ -105,6 +105,7 @@ func newRuntimeReplayCmd(g *Globals) *cobra.Command {
 		burst        int
 		minPriority  string
 		hostname     string
+		profilesDir  string
 	)
 	cmd := &cobra.Command{
 		Use:   "replay FILE",
@@ -116,7 +117,12 @@ alert as a finding of kind runtime through the usual report formats.
 Alerts can also go out in Falco's JSON alert shape (--alerts FILE, one JSON
 object per line, or Falco's text lines with --alerts-format text) and to an
 HTTP webhook (--webhook URL: bounded queue, retries with backoff). Each rule
-can be rate limited (--rate-limit alerts per second, --rate-burst).`,
+can be rate limited (--rate-limit alerts per second, --rate-burst).
+
+FILE may also be a capture file (ward runtime watch --capture, see
+docs/baselines.md): its seed records rebuild the process table and the
+container, then its events run through the same rules and, with
+--profiles DIR, the same drift monitor as ward runtime watch.`,
 		Example: `  ward runtime replay events.wevt
   ward runtime replay events.wevt -r /etc/falco/falco_rules.yaml -r ./my_rules.d
   ward runtime replay events.wevt --alerts alerts.jsonl --format json`,
@@ -154,7 +160,17 @@ can be rate limited (--rate-limit alerts per second, --rate-burst).`,
 				wh = alert.NewWebhook(webhook, alert.WebhookOptions{Logger: g.Logger})
 				d.Sinks = append(d.Sinks, wh)
 			}
-			res, err := replay(cmd.Context(), f, eng, d, hostname)
+			var res replayResult
+			var capExtra map[string]any
+			if profilesDir != "" || isCaptureFile(f) {
+				res, capExtra, err = replayDrift(cmd.Context(), f, args[0], eng, d, hostname, profilesDir)
+				var ue *UsageError
+				if errors.As(err, &ue) {
+					return err
+				}
+			} else {
+				res, err = replay(cmd.Context(), f, eng, d, hostname)
+			}
 			closeErr := d.Close()
 			target := res.hostname
 			if target == "" {
@@ -181,6 +197,9 @@ can be rate limited (--rate-limit alerts per second, --rate-burst).`,
 				"processes_created": stats.ProcessesCreated, "process_evictions": stats.ProcessEvictions,
 				"fd_evictions": stats.FDEvictions, "unknown_processes": stats.UnknownProcesses,
 			}}
+			for k, v := range capExtra {
+				r.Extra["runtime"].(map[string]any)[k] = v
+			}
 			if wh != nil {
 				ws := wh.Stats()
 				r.Extra["webhook"] = map[string]any{"sent": ws.Sent, "failed": ws.Failed, "dropped": ws.Dropped, "retries": ws.Retries}
@@ -201,6 +220,7 @@ can be rate limited (--rate-limit alerts per second, --rate-burst).`,
 	f.IntVar(&burst, "rate-burst", 10, "alerts per rule allowed in a burst when rate limited")
 	f.StringVar(&minPriority, "min-priority", "", "ignore rules less severe than this priority (EMERGENCY ... DEBUG)")
 	f.StringVar(&hostname, "hostname", "", "host name for alerts (default: the one recorded in the file)")
+	f.StringVar(&profilesDir, "profiles", "", "directory of workload profiles (ward runtime learn): also report drift alerts, as ward runtime watch --profiles does")
 	output.register(f)
 	return cmd
 }

@@ -26,7 +26,7 @@ func (o *driftOptions) register(f *pflag.FlagSet) {
 
 // hook returns the watch OnEvent function (nil without --profiles) and the
 // event types it needs.
-func (o *driftOptions) hook(ctx context.Context, d *alert.Dispatcher, host string) (func(*event.Event, *event.State), []event.Type, error) {
+func (o *driftOptions) hook(ctx context.Context, d *alert.Dispatcher, host string, actx *alertContext) (func(*event.Event, *event.State), []event.Type, error) {
 	if o.dir == "" {
 		if o.learnFor > 0 {
 			return nil, nil, usagef("--learn-until-stable needs --profiles DIR")
@@ -40,6 +40,10 @@ func (o *driftOptions) hook(ctx context.Context, d *alert.Dispatcher, host strin
 	m := baseline.NewMonitor(ps, o.learnFor)
 	m.Checker().Hash = o.hash
 	return func(ev *event.Event, st *event.State) {
-		m.Observe(ev, st, func(dr *baseline.Drift) { d.DispatchAlert(ctx, dr.Alert(host)) })
+		m.Observe(ev, st, func(dr *baseline.Drift) {
+			a := dr.Alert(host)
+			actx.decorate(&a, ev, st, dr.Process.PID)
+			d.DispatchAlert(ctx, a)
+		})
 	}, baselineTypes, nil
 }

@@ -112,6 +112,7 @@ func newRuntimeWatchCmd(g *Globals) *cobra.Command {
 		out         outputOptions
 		srv         serverFlags
 		drift       driftOptions
+		capt        captureOptions
 	)
 	cmd := &cobra.Command{
 		Use:   "watch",
@@ -198,16 +199,22 @@ prints the counters (events, kernel drops, alerts, actions).
 				fmt.Fprintf(g.Stderr, "runtime watch: %d rules enabled, watching %d event types\n", len(eng.Enabled()), len(eng.EventTypes()))
 			}
 			var readyErr error
-			onEvent, extraTypes, err := drift.hook(ctx, d, host)
+			actx, err := capt.context(host, g.Logger)
 			if err != nil {
 				return err
 			}
+			onEvent, extraTypes, err := drift.hook(ctx, d, host, actx)
+			if err != nil {
+				return err
+			}
+			noKernelFilter := noFilter || onEvent != nil
+			onEvent = actx.chain(onEvent)
 			st, err := watch.Run(ctx, watch.Options{
 				Engine:         eng,
 				Sensor:         sensor.Options{RingBufferBytes: ringBytes},
 				Policy:         pol,
 				Logger:         g.Logger,
-				NoKernelFilter: noFilter || onEvent != nil,
+				NoKernelFilter: noKernelFilter,
 				OnEvent:        onEvent,
 				ExtraTypes:     extraTypes,
 				OnStart: func(s watch.Started) {
@@ -218,14 +225,17 @@ prints the counters (events, kernel drops, alerts, actions).
 						stop()
 					}
 				},
-				OnMatch: func(m *rules.Match, recs []response.Record) {
-					d.Dispatch(ctx, m)
+				OnMatchState: func(m *rules.Match, st *event.State, recs []response.Record) {
+					a := alert.FromMatch(m)
+					actx.decorate(&a, m.Event, st, m.Event.PID)
+					d.DispatchAlert(ctx, a)
 					for _, r := range recs {
 						acts.record(ctx, r)
 					}
 				},
 			})
 			srv.setSensorStats(st.Sensor.Events, st.Sensor.KernelDrops)
+			captures := actx.close()
 			closeErr := d.Close()
 			if err != nil {
 				return sensorError(err)
@@ -244,6 +254,9 @@ prints the counters (events, kernel drops, alerts, actions).
 				"alerts": st.Alerts, "alerts_sent": sent, "alerts_rate_limited": rl, "sink_errors": sinkErrs, "actions": st.Actions,
 				"processes_created": st.State.ProcessesCreated, "snapshot_processes": st.Proc.Processes,
 				"hooks": st.Hooks,
+			}
+			if captures != nil {
+				summary["captures"] = captures
 			}
 			if !g.Quiet {
 				fmt.Fprintf(g.Stderr, "runtime watch: stopped: %d events (%d dropped in the kernel), %d alerts (%d rate-limited), %d actions\n",
@@ -278,6 +291,7 @@ prints the counters (events, kernel drops, alerts, actions).
 	f.StringVar(&readyFile, "ready-file", "", readyFileUsage)
 	out.register(f)
 	drift.register(f)
+	capt.register(f)
 	srv.register(f, true)
 	// --format and --output here mean the alert stream, not a report.
 	return cmd

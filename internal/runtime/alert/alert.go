@@ -29,6 +29,14 @@ type Alert struct {
 	Tags         []string       `json:"tags"`
 	Source       string         `json:"source"`
 	Hostname     string         `json:"hostname"`
+
+	// Ward's forensic context (not in Falco's shape; consumers of Falco
+	// alerts ignore unknown keys): the process ancestry from the sensor's
+	// process table, the container and pod, and the capture file of the
+	// events around the alert (ward runtime watch --capture).
+	Ancestry  []Ancestor     `json:"ancestry,omitempty"`
+	Container *ContainerInfo `json:"container,omitempty"`
+	Capture   string         `json:"capture,omitempty"`
 }
 
 // FromMatch builds the Falco alert of a match. Output carries Falco's

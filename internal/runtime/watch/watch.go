@@ -30,6 +30,10 @@ type Options struct {
 	Record *event.Writer
 	// OnMatch is called for every alert with the actions taken for it.
 	OnMatch func(m *rules.Match, actions []response.Record)
+	// OnMatchState, if set, is called after OnMatch with the state the
+	// match was evaluated against (forensic context: process ancestry,
+	// container). It must not keep st.
+	OnMatchState func(m *rules.Match, st *event.State, actions []response.Record)
 	// OnEvent, if set, sees every event after the state engine applied
 	// it (baseline learning and drift checking).
 	OnEvent func(ev *event.Event, st *event.State)
@@ -161,6 +165,9 @@ func Run(ctx context.Context, opts Options) (Stats, error) {
 			}
 			if opts.OnMatch != nil {
 				opts.OnMatch(m, recs)
+			}
+			if opts.OnMatchState != nil {
+				opts.OnMatchState(m, st, recs)
 			}
 		})
 	}
