@@ -23,6 +23,10 @@ type Backend interface {
 	Finding(ctx context.Context, id int64) (StoredFinding, []ScanRef, error)
 	Suppress(ctx context.Context, id int64, reason, actor string, until *time.Time) error
 	Unsuppress(ctx context.Context, id int64, actor string) error
+	Alerts(ctx context.Context, f AlertFilter) (items []StoredAlert, next string, err error)
+	// Alert is one alert by id (ErrNotFound): an addition to the store
+	// contract, for the alert detail page.
+	Alert(ctx context.Context, id int64) (StoredAlert, error)
 }
 
 // Errors a Backend returns (wrapped or not) for the dashboard to branch on.
@@ -90,4 +94,25 @@ type ScanRef struct {
 	ScanID      string
 	At          time.Time
 	ToolVersion string
+}
+
+// AlertFilter selects runtime alerts, newest first. Limit defaults to 100.
+type AlertFilter struct {
+	Node, Rule, Priority, Container string
+	Since                           time.Time
+	Cursor                          string
+	Limit                           int
+}
+
+// StoredAlert is one runtime alert as a sensor sent it.
+type StoredAlert struct {
+	ID       int64
+	Node     string
+	SensorID string
+	Seq      int64
+	At       time.Time
+	Rule     string
+	Priority string
+	// Alert is the Falco-shaped JSON (internal/runtime/alert.Alert).
+	Alert json.RawMessage
 }

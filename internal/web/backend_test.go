@@ -26,6 +26,7 @@ type memBackend struct {
 	sessions map[string][2]string // id -> subject, role
 	items    []StoredFinding
 	audit    []string
+	alerts   []StoredAlert
 	n        int
 }
 
@@ -235,4 +236,48 @@ func (m *memBackend) status(id int64) string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.items[id-1].Status
+}
+
+func (m *memBackend) Alerts(_ context.Context, f AlertFilter) ([]StoredAlert, string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []StoredAlert
+	for i := len(m.alerts) - 1; i >= 0; i-- {
+		a := m.alerts[i]
+		if f.Priority != "" && a.Priority != f.Priority || f.Rule != "" && a.Rule != f.Rule || f.Node != "" && a.Node != f.Node {
+			continue
+		}
+		out = append(out, a)
+	}
+	return out, "", nil
+}
+
+func (m *memBackend) Alert(_ context.Context, id int64) (StoredAlert, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, a := range m.alerts {
+		if a.ID == id {
+			return a, nil
+		}
+	}
+	return StoredAlert{}, ErrNotFound
+}
+
+// loadAlerts adds the seed alerts (ward runtime replay of the demo events).
+func (m *memBackend) loadAlerts(t testing.TB) {
+	t.Helper()
+	b, err := os.ReadFile("testdata/seed/alerts.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var a struct{ Rule, Priority string }
+		if err := json.Unmarshal([]byte(line), &a); err != nil {
+			t.Fatal(err)
+		}
+		m.alerts = append(m.alerts, StoredAlert{ID: int64(len(m.alerts) + 1), Node: "fixture-host", SensorID: "sensor-1", Seq: int64(i),
+			At: time.Date(2026, 12, 7, 8, 0, i, 0, time.UTC), Rule: a.Rule, Priority: a.Priority, Alert: json.RawMessage(line)})
+	}
 }

@@ -21,7 +21,7 @@ var templateFS embed.FS
 var assetFS embed.FS
 
 // pageNames are the page templates; each is parsed with layout.html.
-var pageNames = []string{"login.html", "error.html", "overview.html", "findings.html", "finding.html"}
+var pageNames = []string{"login.html", "error.html", "overview.html", "findings.html", "finding.html", "runtime.html", "alert.html"}
 
 type pageTemplate struct{ t *template.Template }
 
@@ -41,6 +41,7 @@ var funcs = template.FuncMap{
 		}
 		return s[:n] + "…"
 	},
+	"list": func(v ...string) []string { return v },
 	"query": func(kv ...string) template.URL {
 		v := url.Values{}
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -81,7 +82,7 @@ type view struct {
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, code int, page string, s *session, title, nav string, data any) {
 	pt := h.pages[page]
 	v := view{Title: title, Nav: nav, Session: s, AssetV: h.assetVersion, Version: h.opts.Version, Data: data, Rendered: time.Now()}
-	if (nav == "overview") && h.opts.Refresh > 0 {
+	if (nav == "overview" || page == "runtime.html") && h.opts.Refresh > 0 {
 		v.Refresh = int(h.opts.Refresh / time.Second)
 		if v.Refresh < 1 {
 			v.Refresh = 1

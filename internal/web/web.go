@@ -4,7 +4,8 @@
 // time).
 //
 // Pages: overview (open findings by severity and kind, trend chart as
-// server-rendered SVG) and findings (filters in the URL, server-side
+// server-rendered SVG), runtime (alert timeline with filters, alert detail
+// with process tree, container and rule) and findings (filters in the URL, server-side
 // pagination, detail with history, suppression by admins). Users log in
 // with an API token or a user name and password; the session is an
 // HttpOnly, SameSite=Strict cookie and every POST form carries a CSRF
@@ -38,7 +39,7 @@ type Options struct {
 	Secure bool
 	// SessionTTL is how long a login lasts (default 12h).
 	SessionTTL time.Duration
-	// Refresh is how often live pages (overview) poll for new
+	// Refresh is how often live pages (overview, runtime) poll for new
 	// data in the browser (default 10s; negative disables polling).
 	Refresh time.Duration
 	// Version is shown in the page footer.
@@ -95,6 +96,8 @@ func New(st Backend, opts Options) (http.Handler, error) {
 	m.Handle("GET /findings/{id}", h.auth(h.findingDetail))
 	m.Handle("POST /findings/{id}/suppress", h.auth(h.post(adminOnly, h.suppress)))
 	m.Handle("POST /findings/{id}/unsuppress", h.auth(h.post(adminOnly, h.unsuppress)))
+	m.Handle("GET /runtime", h.auth(h.runtime))
+	m.Handle("GET /runtime/alerts/{id}", h.auth(h.alertDetail))
 	m.Handle("/", h.auth(func(w http.ResponseWriter, r *http.Request, s *session) error {
 		return notFound("no page at %s", r.URL.Path)
 	}))

@@ -407,3 +407,32 @@ func TestNiceCeil(t *testing.T) {
 		t.Errorf("empty chart: %s", got)
 	}
 }
+
+func TestRuntimePages(t *testing.T) {
+	e := newEnv(t)
+	e.be.loadAlerts(t)
+	c := e.login(url.Values{"token": {"read-token-1"}})
+	_, body := e.do(c, "GET", "/runtime?priority=Critical", nil)
+	if !strings.Contains(body, "Ward Reverse Shell Socket Redirect") {
+		t.Fatalf("timeline lacks the reverse shell alert:\n%s", body)
+	}
+	m := regexp.MustCompile(`href="/runtime/alerts/(\d+)">Ward Reverse Shell`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("no alert link")
+	}
+	resp, detail := e.do(c, "GET", "/runtime/alerts/"+m[1], nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("detail: %d", resp.StatusCode)
+	}
+	for _, want := range []string{"Process tree", "<strong>sh</strong>", "web (0123456789ab)", "docker.io/library/alpine:3.19", "web-0"} {
+		if !strings.Contains(detail, want) {
+			t.Errorf("alert detail lacks %q", want)
+		}
+	}
+	if resp, _ := e.do(c, "GET", "/runtime/alerts/999", nil); resp.StatusCode != 404 {
+		t.Errorf("missing alert: %d", resp.StatusCode)
+	}
+	if resp, _ := e.do(c, "GET", "/runtime?since=yesterday", nil); resp.StatusCode != 400 {
+		t.Errorf("bad since: %d", resp.StatusCode)
+	}
+}
