@@ -1,0 +1,218 @@
+// Package server runs `ward server`: it opens the store, builds the alert
+// router from the configuration file, serves the API (internal/server/api)
+// and the dashboard over HTTP or HTTPS and shuts down gracefully, draining
+// in-flight requests and queued alerts.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/wardsec/ward/internal/server/api"
+	"github.com/wardsec/ward/internal/server/store"
+	"github.com/wardsec/ward/internal/sink"
+)
+
+// Options configures Run.
+type Options struct {
+	// Listen is the address (default 127.0.0.1:8080).
+	Listen string
+	// DSN names the store (see store.OpenDSN); DataDir holds the default
+	// SQLite database and upload spool.
+	DSN, DataDir string
+	// TLSCert and TLSKey, when both set, serve HTTPS (reloaded on change).
+	TLSCert, TLSKey string
+	// Config is the parsed configuration file (nil: none).
+	Config *FileConfig
+	// ReadyFile, when set, receives the base URL once the server listens.
+	ReadyFile string
+	Version   string
+	Logger    *slog.Logger
+	// Web builds the dashboard handler served at "/" (nil: none).
+	Web func(st *store.Store) (http.Handler, error)
+	// ShutdownTimeout bounds draining requests and sinks (default 30s).
+	ShutdownTimeout time.Duration
+}
+
+// Run serves until ctx ends, then shuts down gracefully.
+func Run(ctx context.Context, o Options) error {
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if o.Listen == "" {
+		o.Listen = "127.0.0.1:8080"
+	}
+	if o.ShutdownTimeout <= 0 {
+		o.ShutdownTimeout = 30 * time.Second
+	}
+	if (o.TLSCert == "") != (o.TLSKey == "") {
+		return errors.New("server: --tls-cert and --tls-key go together")
+	}
+	var certs *certReloader
+	if o.TLSCert != "" {
+		var err error
+		if certs, err = newCertReloader(o.TLSCert, o.TLSKey); err != nil {
+			return fmt.Errorf("server: %w", err)
+		}
+	}
+	if o.DataDir == "" {
+		return errors.New("server: no data directory")
+	}
+	spool := filepath.Join(o.DataDir, "uploads")
+	if err := os.MkdirAll(spool, 0o700); err != nil {
+		return fmt.Errorf("server: upload spool: %w", err)
+	}
+	cleanSpool(spool, log)
+
+	st, err := OpenStore(ctx, o.DSN, o.DataDir)
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	defer st.Close()
+
+	var router *sink.Router
+	if o.Config != nil && len(o.Config.Sinks) > 0 {
+		if router, err = sink.New(&o.Config.Config, sink.Options{Logger: log.With("component", "sink")}); err != nil {
+			return fmt.Errorf("server: alert routing: %w", err)
+		}
+	}
+	closeRouter := func() {
+		if router == nil {
+			return
+		}
+		cctx, cancel := context.WithTimeout(context.Background(), o.ShutdownTimeout)
+		defer cancel()
+		if err := router.Close(cctx); err != nil {
+			log.Error("closing sinks", "err", err)
+		}
+		router = nil
+	}
+	defer closeRouter()
+
+	var web http.Handler
+	if o.Web != nil {
+		if web, err = o.Web(st); err != nil {
+			return fmt.Errorf("server: dashboard: %w", err)
+		}
+	}
+	h, err := api.New(api.Options{Store: st, Router: router, Logger: log, Version: o.Version, TempDir: spool, Web: web})
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+
+	ln, err := net.Listen("tcp", o.Listen)
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	scheme := "http"
+	if certs != nil {
+		scheme = "https"
+	}
+	url := scheme + "://" + ln.Addr().String()
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		// Report uploads of up to 256 MiB from slow links: generous read
+		// and write deadlines, a short idle one.
+		ReadTimeout:    15 * time.Minute,
+		WriteTimeout:   15 * time.Minute,
+		IdleTimeout:    2 * time.Minute,
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:    func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	if certs != nil {
+		srv.TLSConfig = certs.tlsConfig()
+	}
+
+	serveErr := make(chan error, 1)
+	go func() {
+		if certs != nil {
+			serveErr <- srv.ServeTLS(ln, "", "")
+			return
+		}
+		serveErr <- srv.Serve(ln)
+	}()
+	log.Info("ward server listening", "url", url, "data_dir", o.DataDir, "sinks", router != nil, "dashboard", web != nil)
+	if o.ReadyFile != "" {
+		if err := writeFileAtomic(o.ReadyFile, []byte(url+"\n")); err != nil {
+			log.Error("ready file", "err", err)
+		}
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down: draining requests", "timeout", o.ShutdownTimeout)
+	case err := <-serveErr:
+		runErr = fmt.Errorf("server: %w", err)
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), o.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Error("shutdown: requests still running were cut", "err", err)
+		srv.Close()
+	}
+	closeRouter()
+	log.Info("ward server stopped")
+	return runErr
+}
+
+// OpenStore opens the store a DSN names: "" is SQLite in dataDir/ward.db,
+// "sqlite:PATH" an SQLite file. PostgreSQL DSNs are refused until the
+// store supports them.
+func OpenStore(ctx context.Context, dsn, dataDir string) (*store.Store, error) {
+	var path string
+	switch {
+	case dsn == "":
+		if dataDir == "" {
+			return nil, errors.New("store: no --db and no data directory")
+		}
+		path = filepath.Join(dataDir, "ward.db")
+	case strings.HasPrefix(dsn, "sqlite:"):
+		path = strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "//")
+		if path == "" {
+			return nil, fmt.Errorf("store: DSN %q has no path", dsn)
+		}
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return nil, errors.New("store: PostgreSQL is not supported by this build's store yet: use sqlite:PATH")
+	default:
+		return nil, errors.New("store: DSN: want sqlite:PATH or postgres://… (the value is not shown: it may hold a password)")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	return store.Open(ctx, path)
+}
+
+// cleanSpool removes uploads left by a server that was killed.
+func cleanSpool(dir string, log *slog.Logger) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), "ward-upload-") {
+			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+				log.Warn("upload spool cleanup", "err", err)
+			}
+		}
+	}
+}
+
+func writeFileAtomic(name string, b []byte) error {
+	tmp := name + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, name)
+}
