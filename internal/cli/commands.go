@@ -26,6 +26,7 @@ func commands(g *Globals) []*cobra.Command {
 		newCacheCmd(g),
 		newKeygenCmd(g), newSignCmd(g), newVerifyCmd(g), newAttestCmd(g), newVerifyAttestationCmd(g),
 		newAdmissionCmd(g),
+		newServerCmd(g),
 		newVersionCmd(g),
 	}
 }
