@@ -42,11 +42,12 @@ func BenchmarkRingAdd(b *testing.B) {
 	for i := range evs {
 		st.Apply(&evs[i])
 	}
+	ids := []string{"c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9"}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		ev := &evs[i%len(evs)]
-		ev.ContainerID = "c" + string(rune('0'+i%10))
+		ev.ContainerID = ids[i%len(ids)]
 		rec.Add(ev, st)
 	}
 }
