@@ -315,7 +315,7 @@ func (SARIFWriter) Write(w io.Writer, r *Report) error {
 
 // sarifEncoder renders findings as results and gathers their rules.
 type sarifEncoder struct {
-	c      compactEncoder
+	w      *findingWriter
 	rules  map[sarifRuleRef]*sarifRuleAgg
 	byKind map[finding.Kind][]*sarifRuleAgg
 }
@@ -346,7 +346,7 @@ const (
 )
 
 func newSARIFEncoder() *sarifEncoder {
-	return &sarifEncoder{c: newCompactEncoder(), rules: map[sarifRuleRef]*sarifRuleAgg{}, byKind: map[finding.Kind][]*sarifRuleAgg{}}
+	return &sarifEncoder{w: newFindingWriter(), rules: map[sarifRuleRef]*sarifRuleAgg{}, byKind: map[finding.Kind][]*sarifRuleAgg{}}
 }
 
 func (se *sarifEncoder) encode(dst []byte, f *finding.Finding, e *entry) ([]byte, bool, error) {
@@ -373,43 +373,16 @@ func (se *sarifEncoder) encode(dst []byte, f *finding.Finding, e *entry) ([]byte
 			a.bestScore, a.bestKey, a.bestLevel = score, e.key, SARIFLevel(f.Severity)
 		}
 	}
-	res := sarifResult{
-		RuleID:    f.RuleID,
-		Level:     SARIFLevel(f.Severity),
-		Message:   sarifText{Text: resultMessage(f)},
-		Locations: []sarifLocation{sarifLoc(f, "")},
-	}
+	uri := ""
 	if f.Location.Path == "" && (f.Package == nil || f.Package.Path == "") {
-		res.Locations[0].PhysicalLocation.ArtifactLocation.URI = "\x00artifact"
+		uri = "\x00artifact"
 		e.flags |= sarifArtifactPath
 	}
-	if f.Fingerprint != "" {
-		res.PartialFingerprints = map[string]string{"wardFingerprint/v1": f.Fingerprint}
-	}
-	if f.Suppressed != nil {
-		kind := "external"
-		if f.Suppressed.Kind == "inline" {
-			kind = "inSource"
-		}
-		res.Suppressions = []sarifSuppression{{Kind: kind, Justification: f.Suppressed.Reason}}
-	}
-	props := map[string]any{"severity": f.Severity.String()}
-	if f.Package != nil {
-		props["package"] = f.Package.Name + "@" + f.Package.Version
-		if f.Package.PURL != "" {
-			props["purl"] = f.Package.PURL
-		}
-	}
-	if f.Location.LayerDigest != "" {
-		props["layer_digest"] = f.Location.LayerDigest
-	}
-	res.Properties = props
-	b, err := se.c.marshal(&res)
-	if err != nil {
-		return dst, false, err
-	}
 	start := len(dst)
-	dst = appendIndent(dst, b, "        ")
+	dst, err := se.w.appendResult(dst, f, "        ", uri)
+	if err != nil {
+		return dst[:start], false, err
+	}
 	const idx = "\n          \"ruleIndex\": 0"
 	i := bytes.Index(dst[start:], []byte(idx))
 	if i < 0 {
@@ -530,33 +503,4 @@ func resultMessage(f *finding.Finding) string {
 		msg += " [layer " + f.Location.LayerDigest + "]"
 	}
 	return msg
-}
-
-func sarifLoc(f *finding.Finding, artifact string) sarifLocation {
-	path := f.Location.Path
-	if path == "" && f.Package != nil {
-		path = f.Package.Path
-	}
-	if path == "" {
-		path = artifact
-	}
-	region := &sarifRegion{StartLine: 1}
-	if f.Location.StartLine > 0 {
-		region.StartLine = f.Location.StartLine
-		region.StartColumn = f.Location.StartColumn
-		if f.Location.EndLine >= f.Location.StartLine {
-			region.EndLine = f.Location.EndLine
-			if f.Location.EndColumn > 0 && (f.Location.EndLine > f.Location.StartLine || f.Location.EndColumn > f.Location.StartColumn) {
-				region.EndColumn = f.Location.EndColumn
-			}
-		}
-	}
-	loc := sarifLocation{PhysicalLocation: &sarifPhysical{ArtifactLocation: sarifAL{URI: sarifURI(path)}, Region: region}}
-	if o := f.Location.Object; o != nil {
-		loc.LogicalLocations = []sarifLogical{{Name: o.Name, FullyQualifiedName: o.String(), Kind: "object"}}
-	}
-	if p := f.Location.Process; p != nil {
-		loc.LogicalLocations = append(loc.LogicalLocations, sarifLogical{Name: p.Name, FullyQualifiedName: fmt.Sprintf("pid:%d", p.PID), Kind: "process"})
-	}
-	return loc
 }
