@@ -86,6 +86,12 @@ type Options struct {
 	Storage StorageOptions
 	// Containerd locates the containerd store of containerd: targets.
 	Containerd ContainerdOptions
+	// Docker locates the Docker Engine API of docker: targets.
+	Docker DockerOptions
+	// ImageSources are where an unprefixed image reference is looked up,
+	// in order (SourceDocker, SourceContainerd, SourcePodman,
+	// SourceRemote); default: the registry only.
+	ImageSources []string
 	// Skip leaves paths out of every walk (--skip-dirs, --skip-files):
 	// relative to a directory target, or to an image's root file system.
 	Skip *ignore.PathSkip

@@ -95,6 +95,8 @@ func open(ctx context.Context, ref string, opts Options) (Artifact, error) {
 		return openStorage(ref, img, opts.Storage, &opts)
 	case strings.HasPrefix(ref, PrefixContainerd):
 		return openContainerd(ref, strings.TrimPrefix(ref, PrefixContainerd), opts.Containerd, &opts)
+	case strings.HasPrefix(ref, PrefixDocker):
+		return openDocker(ctx, ref, strings.TrimPrefix(ref, PrefixDocker), opts.Docker, &opts)
 	}
 	st, err := os.Stat(ref)
 	switch {
@@ -110,7 +112,58 @@ func open(ctx context.Context, ref string, opts Options) (Artifact, error) {
 	case looksLikePath(ref):
 		return nil, fmt.Errorf("open %s: %w", ref, err)
 	}
-	return openRemote(ctx, ref, &opts)
+	return openSources(ctx, ref, &opts)
+}
+
+// Image sources an unprefixed image reference is looked up in, in the
+// order of Options.ImageSources (Trivy's --image-src).
+const (
+	SourceDocker     = "docker"
+	SourceContainerd = "containerd"
+	SourcePodman     = "podman"
+	SourceRemote     = "remote"
+)
+
+// ImageSources lists the valid sources.
+var ImageSources = []string{SourceDocker, SourceContainerd, SourcePodman, SourceRemote}
+
+// openSources tries each image source in turn; the error says what each
+// one answered.
+func openSources(ctx context.Context, ref string, opts *Options) (Artifact, error) {
+	srcs := opts.ImageSources
+	if len(srcs) == 0 {
+		srcs = []string{SourceRemote}
+	}
+	var errs []string
+	for _, src := range srcs {
+		var (
+			a   Artifact
+			err error
+		)
+		switch src {
+		case SourceDocker:
+			a, err = openDocker(ctx, ref, ref, opts.Docker, opts)
+		case SourceContainerd:
+			a, err = openContainerd(ref, ref, opts.Containerd, opts)
+		case SourcePodman:
+			a, err = openStorage(ref, ref, opts.Storage, opts)
+		case SourceRemote:
+			a, err = openRemote(ctx, ref, opts)
+		default:
+			return nil, fmt.Errorf("unknown image source %q (want %s)", src, strings.Join(ImageSources, ", "))
+		}
+		if err == nil {
+			return a, nil
+		}
+		if len(srcs) == 1 {
+			return nil, err
+		}
+		errs = append(errs, src+": "+err.Error())
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, fmt.Errorf("%s: not found in any image source:\n  %s", ref, strings.Join(errs, "\n  "))
 }
 
 func fileExists(p string) bool {
@@ -380,6 +433,12 @@ func openArchive(nameRef, file string, opts *Options) (Artifact, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", nameRef, err)
 	}
+	return openArchiveFile(nameRef, f, opts)
+}
+
+// openArchiveFile reads the open archive f (closed with the artifact, or
+// on error).
+func openArchiveFile(nameRef string, f *os.File, opts *Options) (Artifact, error) {
 	var magic [4]byte
 	if n, _ := io.ReadFull(f, magic[:]); n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		f.Close()

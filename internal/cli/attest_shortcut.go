@@ -70,7 +70,7 @@ func (a *attestShortcut) prepare(g *Globals, flag, target string) error {
 // isRegistryRef reports whether target names an image in a registry rather
 // than a local file, directory or prefixed archive.
 func isRegistryRef(target string) bool {
-	for _, p := range []string{"docker-archive:", "oci-archive:", "oci:", "dir:"} {
+	for _, p := range []string{"docker-archive:", "oci-archive:", "oci:", "dir:", "docker:", "podman:", "containers-storage:", "containerd:"} {
 		if strings.HasPrefix(target, p) {
 			return false
 		}

@@ -23,6 +23,7 @@ type sbomFlags struct {
 	insecure []string
 	rootfs   bool
 	noCache  bool
+	imageSrc []string
 }
 
 // newSBOMCmd builds `ward sbom TARGET --format cyclonedx|spdx`.
@@ -64,6 +65,9 @@ Prefixes force the kind: registry:, docker-archive:, oci-archive:, oci:, dir:.`,
 				predicateType = "spdxjson"
 			default:
 				return usagef("ward sbom: unknown --format %q (want cyclonedx or spdx)", format)
+			}
+			if err := checkImageSrc(f.imageSrc); err != nil {
+				return err
 			}
 			if err := att.prepare(g, "attest", args[0]); err != nil {
 				return err
@@ -111,6 +115,7 @@ Prefixes force the kind: registry:, docker-archive:, oci-archive:, oci:, dir:.`,
 	fl.StringVarP(&format, "format", "f", sbom.FormatCycloneDX, "SBOM format: cyclonedx (CycloneDX 1.6 JSON) or spdx (SPDX 2.3 JSON)")
 	fl.StringVar(&f.platform, "platform", "", "image platform os/arch[/variant] of a multi-platform image (default linux/<host arch>)")
 	fl.StringSliceVar(&f.insecure, "insecure-registry", nil, "registry host:port reached over plain HTTP or unverified TLS (repeatable)")
+	addImageSrcFlag(fl, &f.imageSrc)
 	fl.BoolVar(&f.rootfs, "rootfs", false, "the directory is a root file system: read installed-package databases")
 	fl.BoolVar(&f.noCache, "no-cache", false, "do not read or write the per-layer cache")
 	att.register(fl, "attest", "sign the SBOM as an in-toto attestation (cosign-compatible) and attach it to the scanned image in its registry")
@@ -129,6 +134,7 @@ func buildInventory(ctx context.Context, g *Globals, target string, f sbomFlags)
 	}
 	art, err := artifact.Open(ctx, target, artifact.Options{
 		Platform: f.platform, InsecureRegistries: f.insecure, Logger: g.Logger, Rootfs: f.rootfs, CacheDir: cacheDir,
+		ImageSources: f.imageSrc,
 	})
 	if err != nil {
 		return nil, nil, err

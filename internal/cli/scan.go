@@ -41,6 +41,7 @@ type scanFlags struct {
 	secretRules   []string
 	gitleaks      []string
 	skip          skipFlags
+	imageSrc      []string
 }
 
 func (f *scanFlags) register(cmd *cobra.Command, image, files bool) {
@@ -48,6 +49,7 @@ func (f *scanFlags) register(cmd *cobra.Command, image, files bool) {
 	if image {
 		fl.StringVar(&f.platform, "platform", "", "platform of a multi-platform image, os/arch[/variant] (default: linux and this machine's architecture)")
 		fl.StringSliceVar(&f.insecure, "insecure-registry", nil, "registry host:port reached over plain HTTP or unverified TLS (repeatable)")
+		addImageSrcFlag(fl, &f.imageSrc)
 	}
 	fl.DurationVar(&f.dbMaxAge, "db-max-age", 7*24*time.Hour, "warn when the vulnerability database is older than this")
 	fl.BoolVar(&f.listAllPkgs, "list-all-pkgs", false, "include every package of the inventory in the report (JSON packages[]), not only vulnerable ones")
@@ -82,8 +84,12 @@ func (f *scanFlags) options(g *Globals, rootfs bool) (scan.Options, error) {
 	if err != nil {
 		return scan.Options{}, err
 	}
+	if err := checkImageSrc(f.imageSrc); err != nil {
+		return scan.Options{}, err
+	}
 	return scan.Options{
 		Skip:               skip,
+		ImageSources:       f.imageSrc,
 		Scanners:           g.Scanners,
 		CacheDir:           g.CacheDir,
 		Platform:           f.platform,

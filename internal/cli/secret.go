@@ -17,6 +17,7 @@ import (
 
 type secretFlags struct {
 	skip            skipFlags
+	imageSrc        []string
 	skipGitignored  bool
 	history         bool
 	since           string
@@ -92,6 +93,7 @@ SHA-256 of each secret. A line containing "ward:allow" suppresses its findings;
 	f.StringVar(&o.platform, "platform", "", "platform of a multi-platform image, os/arch[/variant] (default: linux and this machine's architecture)")
 	f.StringSliceVar(&o.insecure, "insecure-registry", nil, "registry host:port reached over plain HTTP or unverified TLS (repeatable)")
 	o.skip.register(f)
+	addImageSrcFlag(f, &o.imageSrc)
 	return cmd
 }
 
@@ -145,6 +147,9 @@ func (o *secretFlags) options(g *Globals) (secret.Options, error) {
 	if so.Skip, err = o.skip.pathSkip(); err != nil {
 		return secret.Options{}, err
 	}
+	if err := checkImageSrc(o.imageSrc); err != nil {
+		return secret.Options{}, err
+	}
 	if o.baseline != "" {
 		bl, err := secret.LoadBaseline(o.baseline)
 		if err != nil {
@@ -181,7 +186,7 @@ func runSecret(cmd *cobra.Command, g *Globals, o *secretFlags, target string) er
 	if !isPath || (!history && !o.staged && target != "-" && secret.IsImageArchive(target)) {
 		spin := progress.Start(g.Stderr, progressOn, "secrets in "+target, "files")
 		res, err := scan.Run(ctx, target, scan.Options{
-			Scanners: []string{scan.Secret}, Secret: so, Skip: so.Skip, CacheDir: g.CacheDir,
+			Scanners: []string{scan.Secret}, Secret: so, Skip: so.Skip, CacheDir: g.CacheDir, ImageSources: o.imageSrc,
 			Platform: o.platform, InsecureRegistries: o.insecure,
 			Progress: spin, Logger: g.Logger, Now: g.Now,
 		})

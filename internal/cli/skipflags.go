@@ -1,8 +1,12 @@
 package cli
 
 import (
+	"slices"
+	"strings"
+
 	"github.com/spf13/pflag"
 
+	"github.com/wardsec/ward/internal/artifact"
 	"github.com/wardsec/ward/internal/ignore"
 )
 
@@ -23,4 +27,18 @@ func (s *skipFlags) pathSkip() (*ignore.PathSkip, error) {
 		return nil, usagef("--skip-dirs/--skip-files: %v", err)
 	}
 	return ps, nil
+}
+
+// addImageSrcFlag registers --image-src.
+func addImageSrcFlag(fl *pflag.FlagSet, v *[]string) {
+	fl.StringSliceVar(v, "image-src", []string{artifact.SourceRemote}, "where an image reference without a prefix is looked up, in order: "+strings.Join(artifact.ImageSources, ", ")+" (docker: the Docker Engine API at $DOCKER_HOST or /var/run/docker.sock; podman: the containers storage; containerd: its content store)")
+}
+
+func checkImageSrc(srcs []string) error {
+	for _, s := range srcs {
+		if !slices.Contains(artifact.ImageSources, s) {
+			return usagef("--image-src: unknown source %q (want %s)", s, strings.Join(artifact.ImageSources, ", "))
+		}
+	}
+	return nil
 }

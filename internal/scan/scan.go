@@ -81,7 +81,10 @@ type Options struct {
 	// Skip leaves paths out of every scanner (--skip-dirs, --skip-files):
 	// relative to a directory target or an image's root file system.
 	Skip *ignore.PathSkip
-	Vuln vuln.Options
+	// ImageSources are where an unprefixed image reference is looked up
+	// (--image-src; artifact.Options.ImageSources).
+	ImageSources []string
+	Vuln         vuln.Options
 	// Extractors overrides the default extractor list (OS + languages).
 	Extractors []inventory.Extractor
 	// Progress counts work on a spinner (nil: none).
@@ -177,6 +180,7 @@ func Run(ctx context.Context, target string, opts Options) (*Result, error) {
 		Rootfs:             opts.Rootfs,
 		CacheDir:           layerCache(opts.CacheDir),
 		Skip:               opts.Skip,
+		ImageSources:       opts.ImageSources,
 	})
 	if err != nil {
 		return nil, err
