@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"testing"
 
@@ -20,19 +21,23 @@ func rep(fps ...string) *report.Report {
 func statuses(t *testing.T, s *Store) map[string]string {
 	t.Helper()
 	got := map[string]string{}
-	after := int64(0)
+	cursor := ""
 	for {
-		page, next, err := s.FindingsAfter(context.Background(), "", after, 1)
+		page, next, err := s.Findings(context.Background(), FindingFilter{Cursor: cursor, Limit: 1000})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, f := range page {
-			got[f.Fingerprint] = f.Status
+			var body struct{ Fingerprint string }
+			if err := json.Unmarshal(f.Finding, &body); err != nil {
+				t.Fatal(err)
+			}
+			got[body.Fingerprint] = f.Status
 		}
-		if next == 0 {
+		if next == "" {
 			return got
 		}
-		after = next
+		cursor = next
 	}
 }
 

@@ -1,84 +1,95 @@
 // Package store keeps the ward server's state: targets, scans, findings with
-// their lifecycle (open/fixed/suppressed), API tokens and an audit log.
+// their lifecycle (open/fixed/suppressed), runtime alerts, sensors, users,
+// sessions, API tokens, leases and an audit log.
 //
-// The schema is versioned; Open applies pending migrations inside one
-// transaction (SQLite allows a single writer, so concurrent starters
-// serialise on the database lock). Query functions are exported methods so
-// that the API and a dashboard share them.
+// One schema runs on two engines: embedded SQLite (pure Go, the default)
+// and PostgreSQL (pgx). The schema is versioned; opening a store applies
+// pending migrations inside one transaction (SQLite serialises concurrent
+// starters on its write lock, PostgreSQL on an advisory lock). Queries are
+// written with ? placeholders and rebound to $N for PostgreSQL.
 package store
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	_ "modernc.org/sqlite" // SQLite driver (pure Go)
 )
 
+// Engine names.
+const (
+	EngineSQLite   = "sqlite"
+	EnginePostgres = "postgres"
+)
+
 // Store is an open database.
 type Store struct {
-	db *sql.DB
+	db     *sql.DB
+	engine string
+	// now is the clock (tests move it).
+	now func() time.Time
 }
 
-// migrations are applied in order; index+1 is the schema version.
-var migrations = []string{
-	`CREATE TABLE targets (
-		id INTEGER PRIMARY KEY,
-		name TEXT NOT NULL UNIQUE,
-		type TEXT NOT NULL,
-		digest TEXT NOT NULL DEFAULT ''
-	);
-	CREATE TABLE scans (
-		id TEXT PRIMARY KEY,
-		target_id INTEGER NOT NULL REFERENCES targets(id),
-		idempotency_key TEXT NOT NULL UNIQUE,
-		tool_version TEXT NOT NULL,
-		db_version TEXT NOT NULL DEFAULT '',
-		created_at INTEGER NOT NULL,
-		findings INTEGER NOT NULL,
-		new_findings INTEGER NOT NULL,
-		fixed_findings INTEGER NOT NULL,
-		report BLOB NOT NULL
-	);
-	CREATE TABLE findings (
-		id INTEGER PRIMARY KEY,
-		target_id INTEGER NOT NULL REFERENCES targets(id),
-		fingerprint TEXT NOT NULL,
-		kind TEXT NOT NULL,
-		severity TEXT NOT NULL,
-		rule_id TEXT NOT NULL,
-		namespace TEXT NOT NULL DEFAULT '',
-		fixable INTEGER NOT NULL DEFAULT 0,
-		status TEXT NOT NULL,
-		first_seen INTEGER NOT NULL,
-		last_seen INTEGER NOT NULL,
-		fixed_at INTEGER,
-		first_scan TEXT NOT NULL,
-		last_scan TEXT NOT NULL,
-		suppress_reason TEXT NOT NULL DEFAULT '',
-		suppress_by TEXT NOT NULL DEFAULT '',
-		suppress_until INTEGER,
-		body BLOB NOT NULL,
-		UNIQUE (target_id, fingerprint)
-	);
-	CREATE INDEX findings_status ON findings(status, id);
-	CREATE TABLE tokens (
-		hash TEXT PRIMARY KEY,
-		role TEXT NOT NULL,
-		created_at INTEGER NOT NULL
-	);
-	CREATE TABLE audit (
-		id INTEGER PRIMARY KEY,
-		at INTEGER NOT NULL,
-		actor TEXT NOT NULL,
-		action TEXT NOT NULL,
-		detail TEXT NOT NULL
-	);`,
+// ErrInvalid marks a caller error (bad filter, cursor, role, argument):
+// an API answers 400 for it.
+var ErrInvalid = errors.New("invalid argument")
+
+// ErrNotFound is returned for an object id that does not exist.
+var ErrNotFound = errors.New("store: not found")
+
+func invalidf(format string, args ...any) error {
+	return fmt.Errorf("store: %w: %s", ErrInvalid, fmt.Sprintf(format, args...))
+}
+
+// OpenDSN opens the store named by dsn: "" means sqlite:<dataDir>/ward.db,
+// "sqlite:PATH" an SQLite file, "postgres://…" or "postgresql://…" a
+// PostgreSQL server (pgx).
+func OpenDSN(ctx context.Context, dsn, dataDir string) (*Store, error) {
+	switch {
+	case dsn == "":
+		if dataDir == "" {
+			return nil, errors.New("store: no --db and no data directory")
+		}
+		if err := os.MkdirAll(dataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("store: data directory: %w", err)
+		}
+		return Open(ctx, filepath.Join(dataDir, "ward.db"))
+	case strings.HasPrefix(dsn, "sqlite:"):
+		path := strings.TrimPrefix(dsn, "sqlite:")
+		path = strings.TrimPrefix(path, "//")
+		if path == "" {
+			return nil, fmt.Errorf("store: %w: DSN %q has no path", ErrInvalid, dsn)
+		}
+		if dir := filepath.Dir(path); dir != "" {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return nil, fmt.Errorf("store: %w", err)
+			}
+		}
+		return Open(ctx, path)
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return openPostgres(ctx, dsn)
+	}
+	return nil, fmt.Errorf("store: %w: DSN %q: want sqlite:PATH or postgres://…", ErrInvalid, redactDSN(dsn))
+}
+
+// redactDSN hides a password in a DSN for error messages.
+func redactDSN(dsn string) string {
+	if i := strings.Index(dsn, "://"); i >= 0 {
+		rest := dsn[i+3:]
+		if at := strings.LastIndex(rest, "@"); at >= 0 {
+			if c := strings.Index(rest[:at], ":"); c >= 0 {
+				return dsn[:i+3] + rest[:c] + ":xxx" + rest[at:]
+			}
+		}
+	}
+	return dsn
 }
 
 // Open opens (creating if needed) the SQLite database at path and applies
@@ -90,13 +101,16 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	s := &Store{db: db}
+	s := &Store{db: db, engine: EngineSQLite, now: time.Now}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: migrate %s: %w", path, err)
 	}
 	return s, nil
 }
+
+// Engine returns "sqlite" or "postgres".
+func (s *Store) Engine() string { return s.engine }
 
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
@@ -116,13 +130,22 @@ func (s *Store) Ping(ctx context.Context) error {
 // Version returns the applied schema version.
 func (s *Store) Version(ctx context.Context) (int, error) {
 	var v int
-	if err := s.db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v); err != nil {
+	var err error
+	if s.engine == EnginePostgres {
+		err = s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&v)
+	} else {
+		err = s.db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v)
+	}
+	if err != nil {
 		return 0, fmt.Errorf("store: schema version: %w", err)
 	}
 	return v, nil
 }
 
 func (s *Store) migrate(ctx context.Context) error {
+	if s.engine == EnginePostgres {
+		return s.migratePostgres(ctx)
+	}
 	tx, err := s.db.BeginTx(ctx, nil) // _txlock=immediate: takes the write lock
 	if err != nil {
 		return err
@@ -136,8 +159,13 @@ func (s *Store) migrate(ctx context.Context) error {
 		return fmt.Errorf("database schema version %d is newer than this ward (%d)", v, len(migrations))
 	}
 	for i := v; i < len(migrations); i++ {
-		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+		if _, err := tx.ExecContext(ctx, migrations[i].sqlite); err != nil {
 			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+		if migrations[i].after != nil {
+			if err := migrations[i].after(ctx, s, tx); err != nil {
+				return fmt.Errorf("migration %d: %w", i+1, err)
+			}
 		}
 	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, len(migrations))); err != nil {
@@ -146,96 +174,52 @@ func (s *Store) migrate(ctx context.Context) error {
 	return tx.Commit()
 }
 
-// Roles a token may have.
-const (
-	RoleAdmin  = "admin"
-	RoleIngest = "ingest"
-	RoleRead   = "read"
-)
-
-// ErrUnknownToken is returned by TokenRole for a token not in the store.
-var ErrUnknownToken = errors.New("store: unknown token")
-
-func hashToken(tok string) string {
-	h := sha256.Sum256([]byte(tok))
-	return hex.EncodeToString(h[:])
+// q rebinds ? placeholders to $1, $2, … for PostgreSQL. Queries never
+// hold a literal '?'.
+func (s *Store) q(query string) string {
+	if s.engine != EnginePostgres {
+		return query
+	}
+	return rebind(query)
 }
 
-// CreateToken makes a new random token with role, stores its sha256 and
-// returns the token itself (shown once).
-func (s *Store) CreateToken(ctx context.Context, role, actor string) (string, error) {
-	switch role {
-	case RoleAdmin, RoleIngest, RoleRead:
-	default:
-		return "", fmt.Errorf("store: role %q: want admin, ingest or read", role)
+func rebind(query string) string {
+	n := strings.Count(query, "?")
+	if n == 0 {
+		return query
 	}
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("store: token: %w", err)
-	}
-	tok := "ward_" + hex.EncodeToString(b[:])
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return "", fmt.Errorf("store: token: %w", err)
-	}
-	defer tx.Rollback()
-	now := time.Now().Unix()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO tokens(hash, role, created_at) VALUES (?, ?, ?)`, hashToken(tok), role, now); err != nil {
-		return "", fmt.Errorf("store: token: %w", err)
-	}
-	if err := audit(ctx, tx, now, actor, "token.create", "role="+role+" hash="+hashToken(tok)[:12]); err != nil {
-		return "", err
-	}
-	if err := tx.Commit(); err != nil {
-		return "", fmt.Errorf("store: token: %w", err)
-	}
-	return tok, nil
-}
-
-// TokenRole returns the role of tok, or ErrUnknownToken.
-func (s *Store) TokenRole(ctx context.Context, tok string) (string, error) {
-	var role string
-	err := s.db.QueryRowContext(ctx, `SELECT role FROM tokens WHERE hash = ?`, hashToken(tok)).Scan(&role)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", ErrUnknownToken
-	}
-	if err != nil {
-		return "", fmt.Errorf("store: token lookup: %w", err)
-	}
-	return role, nil
-}
-
-func audit(ctx context.Context, tx *sql.Tx, at int64, actor, action, detail string) error {
-	if _, err := tx.ExecContext(ctx, `INSERT INTO audit(at, actor, action, detail) VALUES (?, ?, ?, ?)`, at, actor, action, detail); err != nil {
-		return fmt.Errorf("store: audit: %w", err)
-	}
-	return nil
-}
-
-// AuditEntry is one audit log line.
-type AuditEntry struct {
-	At     time.Time `json:"at"`
-	Actor  string    `json:"actor"`
-	Action string    `json:"action"`
-	Detail string    `json:"detail"`
-}
-
-// Audit returns the newest limit audit entries, newest first.
-func (s *Store) Audit(ctx context.Context, limit int) ([]AuditEntry, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT at, actor, action, detail FROM audit ORDER BY id DESC LIMIT ?`, limit)
-	if err != nil {
-		return nil, fmt.Errorf("store: audit: %w", err)
-	}
-	defer rows.Close()
-	var out []AuditEntry
-	for rows.Next() {
-		var e AuditEntry
-		var at int64
-		if err := rows.Scan(&at, &e.Actor, &e.Action, &e.Detail); err != nil {
-			return nil, fmt.Errorf("store: audit: %w", err)
+	var b strings.Builder
+	b.Grow(len(query) + n*3)
+	i := 0
+	for _, r := range query {
+		if r == '?' {
+			i++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(i))
+			continue
 		}
-		e.At = time.Unix(at, 0).UTC()
-		out = append(out, e)
+		b.WriteRune(r)
 	}
-	return out, rows.Err()
+	return b.String()
+}
+
+// ms converts a time to the stored Unix milliseconds.
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+// fromMS converts stored Unix milliseconds to UTC time.
+func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
+
+func fromMSPtr(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMS(v.Int64)
+	return &t
+}
+
+// querier is what *sql.DB and *sql.Tx share.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
