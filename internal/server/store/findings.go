@@ -45,7 +45,7 @@ type Suppression struct {
 
 // StoredFinding is a finding with its lifecycle.
 type StoredFinding struct {
-	ID         int64 `json:"id"`
+	ID         int64  `json:"id"`
 	Target     string `json:"target"`
 	TargetType string `json:"target_type"`
 	// Finding is the finding as the report had it (pkg/finding JSON).
