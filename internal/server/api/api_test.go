@@ -2,9 +2,12 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/wardsec/ward/internal/server/store"
 )
 
 // TestRolesMatrix sends every route with no token, a wrong token and each
@@ -122,7 +125,7 @@ func TestScanUploadIdempotent(t *testing.T) {
 	if keyedAgain != keyed {
 		t.Fatalf("same key: %+v, want %+v", keyedAgain, keyed)
 	}
-	page, _, err := e.st.FindingsAfter(context.Background(), "", 0, 100)
+	page, _, err := e.st.Findings(context.Background(), store.FindingFilter{Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +134,13 @@ func TestScanUploadIdempotent(t *testing.T) {
 	}
 	status := map[string]string{}
 	for _, f := range page {
-		status[f.Fingerprint] = f.Status
+		var fp struct {
+			Fingerprint string `json:"fingerprint"`
+		}
+		if err := json.Unmarshal(f.Finding, &fp); err != nil {
+			t.Fatal(err)
+		}
+		status[fp.Fingerprint] = f.Status
 	}
 	if status["a"] != "open" || status["b"] != "fixed" || status["c"] != "fixed" {
 		t.Errorf("statuses %v", status)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -140,26 +141,29 @@ func (s *Server) readUpload(w http.ResponseWriter, r *http.Request) ([]byte, fun
 }
 
 // knownFindings maps the fingerprints the store holds for target to their
-// status, so that routing can tell new findings from recurring ones. The
-// store lists findings of every target in id order, so this reads them
-// all: it runs only when sinks are configured.
+// status, so that routing can tell new findings from recurring ones. It
+// runs only when sinks are configured.
 func (s *Server) knownFindings(ctx context.Context, target string) (map[string]string, error) {
 	out := map[string]string{}
-	var after int64
+	cursor := ""
 	for {
-		page, next, err := s.st.FindingsAfter(ctx, "", after, 1000)
+		page, next, err := s.st.Findings(ctx, store.FindingFilter{Target: target, Cursor: cursor, Limit: 1000})
 		if err != nil {
 			return nil, fmt.Errorf("known findings of %s: %w", target, err)
 		}
 		for _, f := range page {
-			if f.Target == target {
-				out[f.Fingerprint] = f.Status
+			var fp struct {
+				Fingerprint string `json:"fingerprint"`
 			}
+			if err := json.Unmarshal(f.Finding, &fp); err != nil {
+				return nil, fmt.Errorf("known findings of %s: finding %d: %w", target, f.ID, err)
+			}
+			out[fp.Fingerprint] = f.Status
 		}
-		if next == 0 {
+		if next == "" {
 			return out, nil
 		}
-		after = next
+		cursor = next
 	}
 }
 
