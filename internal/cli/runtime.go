@@ -231,6 +231,27 @@ type replayResult struct {
 	findings []finding.Finding
 	hostname string
 	state    event.Stats
+	// seen maps a fingerprint to its index in findings.
+	seen map[string]int
+}
+
+// addFinding reports identical alerts (same fingerprint) once, with a count.
+func (res *replayResult) addFinding(f finding.Finding) {
+	if i, ok := res.seen[f.Fingerprint]; ok {
+		fr := res.findings[i].Runtime
+		if fr.Extra == nil {
+			fr.Extra = map[string]string{}
+		}
+		n := 1
+		fmt.Sscan(fr.Extra["count"], &n)
+		fr.Extra["count"] = fmt.Sprint(n + 1)
+		return
+	}
+	if res.seen == nil {
+		res.seen = map[string]int{}
+	}
+	res.seen[f.Fingerprint] = len(res.findings)
+	res.findings = append(res.findings, f)
 }
 
 // replay runs a recorded file through state and rules.
@@ -247,7 +268,6 @@ func replay(ctx context.Context, r io.Reader, eng *rules.Engine, d *alert.Dispat
 		st.Hostname = hostname
 	}
 	res.hostname = st.Hostname
-	seen := map[string]int{}
 	var ev event.Event
 	for {
 		if err := rd.Read(&ev); err != nil {
@@ -267,20 +287,7 @@ func replay(ctx context.Context, r io.Reader, eng *rules.Engine, d *alert.Dispat
 			if !d.Dispatch(ctx, m) {
 				return
 			}
-			f := alert.Finding(m)
-			// identical alerts (same fingerprint) are reported once with a count
-			if i, ok := seen[f.Fingerprint]; ok {
-				fr := res.findings[i].Runtime
-				if fr.Extra == nil {
-					fr.Extra = map[string]string{}
-				}
-				n := 1
-				fmt.Sscan(fr.Extra["count"], &n)
-				fr.Extra["count"] = fmt.Sprint(n + 1)
-				return
-			}
-			seen[f.Fingerprint] = len(res.findings)
-			res.findings = append(res.findings, f)
+			res.addFinding(alert.Finding(m))
 		})
 	}
 }

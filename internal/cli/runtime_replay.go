@@ -97,26 +97,12 @@ func replayDrift(ctx context.Context, f *os.File, name string, eng *rules.Engine
 		mon = baseline.NewMonitor(ps, 0)
 		extra["profiles"] = len(ps)
 	}
-	seen := map[string]int{}
 	add := func(a alert.Alert) {
 		res.alerts++
 		if !d.DispatchAlert(ctx, a) {
 			return
 		}
-		fd := alertFinding(&a)
-		// identical alerts (same fingerprint) are reported once with a count
-		if i, ok := seen[fd.Fingerprint]; ok {
-			fr := res.findings[i].Runtime
-			if fr.Extra == nil {
-				fr.Extra = map[string]string{}
-			}
-			n := 1
-			fmt.Sscan(fr.Extra["count"], &n)
-			fr.Extra["count"] = fmt.Sprint(n + 1)
-			return
-		}
-		seen[fd.Fingerprint] = len(res.findings)
-		res.findings = append(res.findings, fd)
+		res.addFinding(alertFinding(&a))
 	}
 	drifts := 0
 	var ev event.Event

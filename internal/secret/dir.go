@@ -150,9 +150,6 @@ func relPath(root, p string) string {
 
 // pathSkipped applies global path allowlists.
 func (s *Scanner) pathSkipped(rel string) bool {
-	if s.opts.Skip.File(rel) { // --skip-files/--skip-dirs, also in git history
-		return true
-	}
 	for i := range s.eng.global {
 		if s.eng.global[i].pathAllowed(rel) {
 			return true

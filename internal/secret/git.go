@@ -101,7 +101,7 @@ func (s *Scanner) ScanGit(ctx context.Context, target, repoDir string, o GitOpti
 		if h.commit != nil && h.newCommit {
 			s.stats.commits.Add(1)
 		}
-		if h.path == "" || s.pathSkipped(h.path) {
+		if h.path == "" || s.opts.Skip.File(h.path) || s.pathSkipped(h.path) {
 			return nil
 		}
 		loc := finding.Location{Path: h.path}
