@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -229,6 +230,23 @@ func (s *Store) Alerts(ctx context.Context, f AlertFilter) ([]StoredAlert, strin
 		return nil, "", fmt.Errorf("store: alerts: %w", err)
 	}
 	return out, next, nil
+}
+
+// Alert returns the stored alert id; ErrNotFound when it does not exist.
+func (s *Store) Alert(ctx context.Context, id int64) (StoredAlert, error) {
+	var a StoredAlert
+	var at int64
+	var body []byte
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT id, node, sensor_id, seq, at, rule, priority, body FROM alerts WHERE id = ?`), id).
+		Scan(&a.ID, &a.Node, &a.SensorID, &a.Seq, &at, &a.Rule, &a.Priority, &body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return StoredAlert{}, fmt.Errorf("%w: alert %d", ErrNotFound, id)
+	}
+	if err != nil {
+		return StoredAlert{}, fmt.Errorf("store: alert %d: %w", id, err)
+	}
+	a.At, a.Alert = fromMS(at), json.RawMessage(body)
+	return a, nil
 }
 
 // Heartbeat is a sensor's periodic report.

@@ -23,8 +23,13 @@ const (
 type FindingFilter struct {
 	Kind string // vulnerability, misconfiguration, secret, runtime, benchmark
 	// Severity is a level name ("HIGH") or a level and above ("HIGH+").
-	Severity  string
-	Target    string // target (artifact) name, exact
+	Severity string
+	// Target is a target (artifact) name or its image digest
+	// ("sha256:…"), exact.
+	Target string
+	// Digest is an exact image digest ("sha256:…"): the findings of every
+	// target whose last scan had that digest.
+	Digest    string
 	Namespace string
 	Rule      string // rule ID, exact
 	Status    string // open, fixed, suppressed
@@ -116,6 +121,37 @@ func validKind(k string) bool {
 	return false
 }
 
+// validDigest reports whether d has the OCI digest shape algorithm:encoded
+// (sha256 and sha512 must be lowercase hex of their length).
+func validDigest(d string) bool {
+	alg, enc, ok := strings.Cut(d, ":")
+	if !ok || alg == "" || enc == "" {
+		return false
+	}
+	for _, r := range alg {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '+' || r == '.' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	hexOnly := true
+	for _, r := range enc {
+		switch {
+		case r >= '0' && r <= '9', r >= 'a' && r <= 'f':
+		case r >= 'A' && r <= 'Z', r >= 'g' && r <= 'z', r == '=', r == '_', r == '-':
+			hexOnly = false
+		default:
+			return false
+		}
+	}
+	switch alg {
+	case "sha256":
+		return hexOnly && len(enc) == 64
+	case "sha512":
+		return hexOnly && len(enc) == 128
+	}
+	return true
+}
+
 func validStatus(st string) bool {
 	return st == StatusOpen || st == StatusFixed || st == StatusSuppressed
 }
@@ -185,7 +221,13 @@ func (s *Store) Findings(ctx context.Context, f FindingFilter) ([]StoredFinding,
 		where = append(where, c)
 	}
 	if f.Target != "" {
-		where, args = append(where, "f.target_id = (SELECT id FROM targets WHERE name = ?)"), append(args, f.Target)
+		where, args = append(where, "f.target_id IN (SELECT id FROM targets WHERE name = ? OR digest = ?)"), append(args, f.Target, f.Target)
+	}
+	if f.Digest != "" {
+		if !validDigest(f.Digest) {
+			return nil, "", invalidf("digest %q: want ALGORITHM:HEX, e.g. sha256:<64 hex digits>", f.Digest)
+		}
+		where, args = append(where, "f.target_id IN (SELECT id FROM targets WHERE digest = ?)"), append(args, f.Digest)
 	}
 	if f.Namespace != "" {
 		where, args = append(where, "f.namespace = ?"), append(args, f.Namespace)
