@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -91,8 +92,12 @@ func (s *Store) TokenRole(ctx context.Context, tok string) (string, error) {
 const bcryptCost = 11
 
 // dummyHash is compared against for unknown users, so that both paths
-// take as long.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("ward-no-such-user"), bcryptCost)
+// take as long. It is computed on first use: a bcrypt hash costs ~0.1 s of
+// CPU, which every ward command would otherwise pay at process start.
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("ward-no-such-user"), bcryptCost)
+	return h
+})
 
 // CreateUser adds (or replaces the password and role of) a dashboard user;
 // the password is stored as a bcrypt hash. Audited.
@@ -130,7 +135,7 @@ func (s *Store) CheckUser(ctx context.Context, name, password string) (string, e
 	var hash, role string
 	err := s.db.QueryRowContext(ctx, s.q(`SELECT hash, role FROM users WHERE name = ?`), name).Scan(&hash, &role)
 	if errors.Is(err, sql.ErrNoRows) {
-		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
 		return "", ErrBadCredentials
 	}
 	if err != nil {
