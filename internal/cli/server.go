@@ -40,7 +40,7 @@ func (f *serverStoreFlags) resolve(g *Globals) {
 
 func (f *serverStoreFlags) open(ctx context.Context, g *Globals) (*store.Store, error) {
 	f.resolve(g)
-	st, err := server.OpenStore(ctx, f.dsn, f.dataDir)
+	st, err := store.OpenDSN(ctx, f.dsn, f.dataDir)
 	if err != nil {
 		return nil, &ExitError{Code: ExitScanError, Err: err}
 	}
@@ -72,17 +72,17 @@ func newServerCmd(g *Globals) *cobra.Command {
 	var listen, cert, key, config, ready string
 	cmd := &cobra.Command{
 		Use:   "server",
-		Short: "Run the Ward server: store, REST API, alert routing (docs/server.md)",
+		Short: "Run the Ward server: store, REST API, alert routing, scheduled jobs (docs/server.md)",
 		Long: `Server keeps the state of a fleet: scanners upload their JSON reports
 (ward image|fs|config|k8s|host --server URL --token T), sensors stream runtime
 alerts (ward runtime watch --server URL), and the server tracks every finding
-over time (first seen, last seen, fixed), routes findings to sinks (webhook,
-Slack, syslog, Splunk HEC, Elasticsearch, file) and answers under /api/v1
-(OpenAPI at /api/v1/openapi.json).
+over time (first seen, last seen, fixed, suppressed), routes new findings and
+alerts to sinks (webhook, Slack, syslog, Splunk HEC, Elasticsearch, file) and
+answers queries under /api/v1 (OpenAPI at /api/v1/openapi.json).
 
 The store is SQLite under --data-dir by default (default
 $XDG_DATA_HOME/ward/server or ~/.local/share/ward/server), or --db
-sqlite:PATH (env WARD_DB). /healthz, /readyz and /metrics
+sqlite:PATH or postgres://... (env WARD_DB). /healthz, /readyz and /metrics
 (Prometheus) need no token. SIGINT or SIGTERM drains in-flight requests and
 queued alerts, then exits. Logs are JSON lines on stderr.`,
 		Args: cobra.NoArgs,
@@ -120,13 +120,13 @@ queued alerts, then exits. Logs are JSON lines on stderr.`,
 		},
 	}
 	pf := cmd.PersistentFlags()
-	pf.StringVar(&sf.dsn, "db", "", "store: sqlite:PATH (env WARD_DB; default SQLite in --data-dir; PostgreSQL once the store supports it)")
+	pf.StringVar(&sf.dsn, "db", "", "store: sqlite:PATH or postgres://user:pass@host/db (env WARD_DB; default SQLite in --data-dir)")
 	pf.StringVar(&sf.dataDir, "data-dir", "", "data directory: the default SQLite database and the upload spool (env WARD_DATA_DIR)")
 	f := cmd.Flags()
 	f.StringVar(&listen, "listen", "127.0.0.1:8080", "listen address")
 	f.StringVar(&cert, "tls-cert", "", "serve HTTPS with this certificate (PEM), re-read on change")
 	f.StringVar(&key, "tls-key", "", "private key of --tls-cert (PEM)")
-	f.StringVar(&config, "config", "", "server configuration file: sinks, routes, dead_letter (YAML, docs/alerting.md)")
+	f.StringVar(&config, "config", "", "server configuration file: sinks, routes, dead_letter, jobs (YAML)")
 	f.StringVar(&ready, "ready-file", "", "write the server's base URL to this file once it listens")
 	cmd.AddCommand(newServerTokenCmd(g, &sf))
 	return cmd
@@ -166,7 +166,7 @@ audited.`,
 				return &ExitError{Code: ExitScanError, Err: err}
 			}
 			if !g.Quiet {
-				fmt.Fprintf(g.Stderr, "created a %s token; it is shown only now:\n", role)
+				fmt.Fprintf(g.Stderr, "created a %s token (store: %s); it is shown only now:\n", role, st.Engine())
 			}
 			fmt.Fprintln(g.Stdout, tok)
 			return nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -16,9 +17,32 @@ import (
 const maxConfigBytes = 4 << 20
 
 // FileConfig is the server configuration file (--config server.yaml):
-// alert routing (sinks, routes, dead_letter: the internal/sink format).
+// alert routing (sinks, routes, dead_letter: the internal/sink format) and
+// scheduled jobs.
 type FileConfig struct {
 	sink.Config `yaml:",inline"`
+	Jobs        JobsConfig `yaml:"jobs"`
+}
+
+// JobsConfig lists the scheduled jobs.
+type JobsConfig struct {
+	// Posture scans the cluster's live posture (what `ward k8s` does).
+	Posture *PostureJob `yaml:"posture"`
+}
+
+// PostureJob is the cluster posture job.
+type PostureJob struct {
+	// Every is the interval (e.g. 15m); required, at least 1m.
+	Every time.Duration `yaml:"every"`
+	// Kubeconfig and Context select the cluster (default: in-cluster or
+	// $KUBECONFIG).
+	Kubeconfig string `yaml:"kubeconfig"`
+	Context    string `yaml:"context"`
+	// Name is the target name the findings are stored under (default: the
+	// cluster's API server host).
+	Name string `yaml:"name"`
+	// Namespaces limits the scan (default: all).
+	Namespaces []string `yaml:"namespaces"`
 }
 
 // LoadFileConfig reads and checks the server configuration file.
@@ -60,5 +84,8 @@ func ParseFileConfig(b []byte) (*FileConfig, error) {
 		return nil, err
 	}
 	c.Config = *sc
+	if p := c.Jobs.Posture; p != nil && p.Every < time.Minute {
+		return nil, fmt.Errorf("jobs.posture.every: %s: want at least 1m", p.Every)
+	}
 	return &c, nil
 }

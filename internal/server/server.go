@@ -1,7 +1,7 @@
 // Package server runs `ward server`: it opens the store, builds the alert
 // router from the configuration file, serves the API (internal/server/api)
-// and the dashboard over HTTP or HTTPS and shuts down gracefully, draining
-// in-flight requests and queued alerts.
+// and the dashboard over HTTP or HTTPS, runs scheduled jobs and shuts down
+// gracefully, draining in-flight requests and queued alerts.
 package server
 
 import (
@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/wardsec/ward/internal/server/api"
+	"github.com/wardsec/ward/internal/server/jobs"
 	"github.com/wardsec/ward/internal/server/store"
 	"github.com/wardsec/ward/internal/sink"
 )
@@ -73,7 +74,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	cleanSpool(spool, log)
 
-	st, err := OpenStore(ctx, o.DSN, o.DataDir)
+	st, err := store.OpenDSN(ctx, o.DSN, o.DataDir)
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
@@ -134,6 +135,15 @@ func Run(ctx context.Context, o Options) error {
 		srv.TLSConfig = certs.tlsConfig()
 	}
 
+	jobsCtx, stopJobs := context.WithCancel(ctx)
+	jobsDone := make(chan error, 1)
+	if js := scheduledJobs(o, h, log); len(js) > 0 {
+		sched := &jobs.Scheduler{Leases: st, Holder: holderID(), Logger: log.With("component", "jobs")}
+		go func() { jobsDone <- sched.Run(jobsCtx, js) }()
+	} else {
+		jobsDone <- nil
+	}
+
 	serveErr := make(chan error, 1)
 	go func() {
 		if certs != nil {
@@ -142,7 +152,7 @@ func Run(ctx context.Context, o Options) error {
 		}
 		serveErr <- srv.Serve(ln)
 	}()
-	log.Info("ward server listening", "url", url, "data_dir", o.DataDir, "sinks", router != nil, "dashboard", web != nil)
+	log.Info("ward server listening", "url", url, "store", st.Engine(), "data_dir", o.DataDir, "sinks", router != nil, "dashboard", web != nil)
 	if o.ReadyFile != "" {
 		if err := writeFileAtomic(o.ReadyFile, []byte(url+"\n")); err != nil {
 			log.Error("ready file", "err", err)
@@ -156,42 +166,19 @@ func Run(ctx context.Context, o Options) error {
 	case err := <-serveErr:
 		runErr = fmt.Errorf("server: %w", err)
 	}
+	stopJobs()
 	sctx, cancel := context.WithTimeout(context.Background(), o.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Error("shutdown: requests still running were cut", "err", err)
 		srv.Close()
 	}
+	if err := <-jobsDone; err != nil && !errors.Is(err, context.Canceled) {
+		log.Error("jobs", "err", err)
+	}
 	closeRouter()
 	log.Info("ward server stopped")
 	return runErr
-}
-
-// OpenStore opens the store a DSN names: "" is SQLite in dataDir/ward.db,
-// "sqlite:PATH" an SQLite file. PostgreSQL DSNs are refused until the
-// store supports them.
-func OpenStore(ctx context.Context, dsn, dataDir string) (*store.Store, error) {
-	var path string
-	switch {
-	case dsn == "":
-		if dataDir == "" {
-			return nil, errors.New("store: no --db and no data directory")
-		}
-		path = filepath.Join(dataDir, "ward.db")
-	case strings.HasPrefix(dsn, "sqlite:"):
-		path = strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "//")
-		if path == "" {
-			return nil, fmt.Errorf("store: DSN %q has no path", dsn)
-		}
-	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		return nil, errors.New("store: PostgreSQL is not supported by this build's store yet: use sqlite:PATH")
-	default:
-		return nil, errors.New("store: DSN: want sqlite:PATH or postgres://… (the value is not shown: it may hold a password)")
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("store: %w", err)
-	}
-	return store.Open(ctx, path)
 }
 
 // cleanSpool removes uploads left by a server that was killed.

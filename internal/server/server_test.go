@@ -97,7 +97,7 @@ func start(t *testing.T, o Options) *running {
 
 func token(t *testing.T, dataDir, role string) string {
 	t.Helper()
-	st, err := OpenStore(context.Background(), "", dataDir)
+	st, err := store.OpenDSN(context.Background(), "", dataDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +235,7 @@ routes:
 	}
 	m, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, want := range []string{`ward_server_sink_queue_depth{sink="f"}`, `ward_server_findings_routed_total 2`, `ward_server_findings_ingested_total 2`} {
+	for _, want := range []string{`ward_server_sink_queue_depth{sink="f"}`, `ward_server_open_findings{severity="HIGH"} 2`, `ward_server_findings_ingested_total 2`} {
 		if !strings.Contains(string(m), want) {
 			t.Errorf("metrics lack %s:\n%s", want, m)
 		}
@@ -255,7 +255,8 @@ func TestParseFileConfigErrors(t *testing.T) {
 		{"sinks: [{name: a, type: carrier-pigeon, url: x}]", "unknown type"},
 		{"routes: [{match: {}, sinks: [nope]}]", "unknown sink"},
 		{"colour: blue", "colour"},
-		{"jobs: {posture: {every: 5m}}", "jobs"},
+		{"jobs: {posture: {every: 5s}}", "at least 1m"},
+		{"jobs: {rematch: {every: 1h}}", "rematch"},
 		{"sinks: [{name: a, type: webhook}]", "url is required"},
 	} {
 		if _, err := ParseFileConfig([]byte(c.doc)); err == nil || !strings.Contains(err.Error(), c.want) {

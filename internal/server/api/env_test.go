@@ -32,7 +32,7 @@ func newEnv(t *testing.T, mod func(*Options)) *env {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	st, err := store.Open(ctx, filepath.Join(dir, "ward.db"))
+	st, err := store.OpenDSN(ctx, "sqlite:"+filepath.Join(dir, "ward.db"), dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,29 +150,21 @@ func testReport(artifact string, specs ...string) []byte {
 	return b
 }
 
+// alertJSON is a Falco alert numbered n.
+func alertJSON(rule string, n int) json.RawMessage {
+	b, _ := json.Marshal(map[string]any{"time": "2026-12-07T08:00:00Z", "rule": rule, "priority": "Warning",
+		"output": fmt.Sprintf("alert %d", n), "output_fields": map[string]any{"k8s.ns.name": "prod"}, "hostname": "node-1"})
+	return b
+}
+
+func alertBody(node, sensor string, seq int, alerts ...json.RawMessage) []byte {
+	b, _ := json.Marshal(map[string]any{"node": node, "sensor_id": sensor, "seq": seq, "alerts": alerts})
+	return b
+}
+
 // newLoopbackServer serves h on 127.0.0.1 until the test or benchmark ends.
 func newLoopbackServer(tb testing.TB, h http.Handler) string {
 	hs := httptest.NewServer(h)
 	tb.Cleanup(hs.Close)
 	return hs.URL
-}
-
-// postReport uploads body with an idempotency key and wants 201.
-func postReport(base, tok string, body []byte, key string) error {
-	req, err := http.NewRequest("POST", base+"/api/v1/scans", bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+tok)
-	req.Header.Set("Idempotency-Key", key)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		b, _ := io.ReadAll(resp.Body)
-		return fmt.Errorf("HTTP %d: %s", resp.StatusCode, b)
-	}
-	return nil
 }

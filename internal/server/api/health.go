@@ -33,14 +33,35 @@ func (s *Server) getReady(w http.ResponseWriter, r *http.Request, _ caller) erro
 	defer cancel()
 	if err := s.st.Ping(ctx); err != nil {
 		s.log.Warn("not ready", "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "error": "store not ready: " + err.Error()})
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "engine": s.st.Engine(), "error": "store not ready: " + err.Error()})
 		return nil
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ready"})
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "engine": s.st.Engine()})
 	return nil
 }
 
-func (s *Server) getMetrics(w http.ResponseWriter, _ *http.Request, _ caller) error {
+func (s *Server) getMetrics(w http.ResponseWriter, r *http.Request, _ caller) error {
+	open := s.openCounts(r.Context())
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	return s.writeMetrics(w)
+	return s.writeMetrics(w, open)
+}
+
+// openCounts returns open findings by severity from the store, cached for
+// countsTTL so that frequent scrapes do not load the database.
+func (s *Server) openCounts(ctx context.Context) map[string]int {
+	m := s.metrics
+	m.countsMu.Lock()
+	defer m.countsMu.Unlock()
+	if time.Since(m.countsAt) < countsTTL {
+		return m.counts
+	}
+	c, err := s.st.Counts(ctx)
+	m.countsAt = time.Now()
+	if err != nil {
+		s.log.Warn("metrics: store counts", "err", err)
+		m.counts = nil
+		return nil
+	}
+	m.counts = c.OpenBySeverity
+	return m.counts
 }

@@ -16,6 +16,9 @@ import (
 // latencyBuckets are the request duration histogram's bounds (seconds).
 var latencyBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10}
 
+// countsTTL is how long /metrics reuses the store's open-finding counts.
+const countsTTL = 5 * time.Second
+
 // metrics are the server's counters, written in the Prometheus text
 // exposition format (version 0.0.4).
 type metrics struct {
@@ -23,10 +26,17 @@ type metrics struct {
 	requests map[[2]string]uint64 // route, status code
 	hist     map[string]*histogram
 
-	scans            labeled       // result: stored|duplicate
-	routed           atomic.Uint64 // findings queued on at least one sink
+	scans            labeled // result: stored|duplicate
+	routed           labeled // kind: finding|alert (events queued on at least one sink)
 	findingsIngested atomic.Uint64
 	ingestBytes      atomic.Uint64
+	alertsAccepted   atomic.Uint64
+	alertsDuplicate  atomic.Uint64
+	heartbeats       atomic.Uint64
+
+	countsMu sync.Mutex
+	countsAt time.Time
+	counts   map[string]int
 }
 
 type histogram struct {
@@ -150,8 +160,9 @@ func escapeLabel(s string) string {
 	return string(out)
 }
 
-// writeMetrics writes every metric.
-func (s *Server) writeMetrics(out io.Writer) error {
+// writeMetrics writes every metric; open is the open-finding count by
+// severity (nil when the store could not be asked).
+func (s *Server) writeMetrics(out io.Writer, open map[string]int) error {
 	w := bufio.NewWriter(out)
 	e := expo{w}
 	m := s.metrics
@@ -192,8 +203,24 @@ func (s *Server) writeMetrics(out io.Writer) error {
 	e.sample("ward_server_findings_ingested_total", float64(m.findingsIngested.Load()))
 	e.family("ward_server_ingest_bytes_total", "counter", "Bytes of stored reports.")
 	e.sample("ward_server_ingest_bytes_total", float64(m.ingestBytes.Load()))
-	e.family("ward_server_findings_routed_total", "counter", "Findings queued on at least one sink.")
-	e.sample("ward_server_findings_routed_total", float64(m.routed.Load()))
+	e.family("ward_server_alerts_accepted_total", "counter", "Runtime alerts stored.")
+	e.sample("ward_server_alerts_accepted_total", float64(m.alertsAccepted.Load()))
+	e.family("ward_server_alerts_duplicates_total", "counter", "Runtime alerts received again (same sensor_id and seq) and not stored.")
+	e.sample("ward_server_alerts_duplicates_total", float64(m.alertsDuplicate.Load()))
+	e.family("ward_server_heartbeats_total", "counter", "Sensor heartbeats received.")
+	e.sample("ward_server_heartbeats_total", float64(m.heartbeats.Load()))
+	e.family("ward_server_events_routed_total", "counter", "Findings and alerts queued on at least one sink, by kind.")
+	rt := m.routed.snapshot()
+	for _, k := range []string{"finding", "alert"} {
+		e.sample("ward_server_events_routed_total", float64(rt[k]), "kind", k)
+	}
+
+	if open != nil {
+		e.family("ward_server_open_findings", "gauge", "Open findings in the store by severity.")
+		for _, sev := range []string{"CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"} {
+			e.sample("ward_server_open_findings", float64(open[sev]), "severity", sev)
+		}
+	}
 
 	if s.router != nil {
 		c := s.router.Counters()

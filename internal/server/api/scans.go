@@ -141,29 +141,30 @@ func (s *Server) readUpload(w http.ResponseWriter, r *http.Request) ([]byte, fun
 }
 
 // knownFindings maps the fingerprints the store holds for target to their
-// status, so that routing can tell new findings from recurring ones. It
-// runs only when sinks are configured.
+// status, so that routing can tell new findings from recurring ones.
 func (s *Server) knownFindings(ctx context.Context, target string) (map[string]string, error) {
 	out := map[string]string{}
-	cursor := ""
+	f := store.FindingFilter{Target: target, Limit: 1000}
 	for {
-		page, next, err := s.st.Findings(ctx, store.FindingFilter{Target: target, Cursor: cursor, Limit: 1000})
+		items, next, err := s.st.Findings(ctx, f)
 		if err != nil {
 			return nil, fmt.Errorf("known findings of %s: %w", target, err)
 		}
-		for _, f := range page {
+		for _, it := range items {
+			if it.Target != target {
+				continue
+			}
 			var fp struct {
 				Fingerprint string `json:"fingerprint"`
 			}
-			if err := json.Unmarshal(f.Finding, &fp); err != nil {
-				return nil, fmt.Errorf("known findings of %s: finding %d: %w", target, f.ID, err)
+			if json.Unmarshal(it.Finding, &fp) == nil && fp.Fingerprint != "" {
+				out[fp.Fingerprint] = it.Status
 			}
-			out[fp.Fingerprint] = f.Status
 		}
-		if next == "" {
+		if next == "" || len(items) == 0 {
 			return out, nil
 		}
-		cursor = next
+		f.Cursor = next
 	}
 }
 
@@ -182,7 +183,7 @@ func (s *Server) routeFindings(rep *report.Report, known map[string]string) {
 		}
 		isNew := !seen || st == "fixed"
 		if s.router.Route(sink.FindingEvent(f, rep.Artifact.Name, isNew)) > 0 {
-			s.metrics.routed.Add(1)
+			s.metrics.routed.inc("finding")
 		}
 	}
 }

@@ -93,12 +93,25 @@ type route struct {
 
 var (
 	writers = []string{store.RoleIngest, store.RoleAdmin}
+	readers = []string{store.RoleRead, store.RoleAdmin}
 	admins  = []string{store.RoleAdmin}
 )
 
 func (s *Server) table() []route {
 	return []route{
 		{method: "POST", path: "/api/v1/scans", roles: writers, h: s.postScan, ingest: true},
+		{method: "POST", path: "/api/v1/alerts", roles: writers, h: s.postAlerts, ingest: true},
+		{method: "POST", path: "/api/v1/heartbeats", roles: writers, h: s.postHeartbeat, ingest: true},
+		{method: "GET", path: "/api/v1/findings", roles: readers, h: s.getFindings},
+		{method: "GET", path: "/api/v1/findings/{id}", roles: readers, h: s.getFinding},
+		{method: "POST", path: "/api/v1/findings/{id}/suppress", roles: admins, h: s.postSuppress},
+		{method: "DELETE", path: "/api/v1/findings/{id}/suppress", roles: admins, h: s.deleteSuppress},
+		{method: "GET", path: "/api/v1/alerts", roles: readers, h: s.getAlerts},
+		{method: "GET", path: "/api/v1/nodes", roles: readers, h: s.getNodes},
+		{method: "GET", path: "/api/v1/trends", roles: readers, h: s.getTrends},
+		{method: "GET", path: "/api/v1/targets", roles: readers, h: s.getTargets},
+		{method: "GET", path: "/api/v1/namespaces", roles: readers, h: s.getNamespaces},
+		{method: "GET", path: "/api/v1/compliance", roles: readers, h: s.getCompliance},
 		{method: "GET", path: "/api/v1/audit", roles: admins, h: s.getAudit},
 		{method: "GET", path: "/api/v1/openapi.json", h: s.getOpenAPI},
 		{method: "GET", path: "/healthz", h: s.getHealth},
