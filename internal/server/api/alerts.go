@@ -257,9 +257,6 @@ type nodeItem struct {
 }
 
 func (s *Server) getNodes(w http.ResponseWriter, r *http.Request, _ caller) error {
-	if err := onlyParams(r, nil); err != nil {
-		return err
-	}
 	nodes, err := s.st.Nodes(r.Context())
 	if err != nil {
 		return err
@@ -289,9 +286,6 @@ type alertItem struct {
 
 func (s *Server) getAlerts(w http.ResponseWriter, r *http.Request, _ caller) error {
 	q := r.URL.Query()
-	if err := onlyParams(r, []string{"node", "rule", "priority", "container", "since", "cursor", "limit"}); err != nil {
-		return err
-	}
 	f := store.AlertFilter{Node: q.Get("node"), Rule: q.Get("rule"), Priority: q.Get("priority"),
 		Container: q.Get("container"), Cursor: q.Get("cursor")}
 	var err error
@@ -311,5 +305,19 @@ func (s *Server) getAlerts(w http.ResponseWriter, r *http.Request, _ caller) err
 			Rule: a.Rule, Priority: a.Priority, Alert: a.Alert})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": out, "next": next})
+	return nil
+}
+
+func (s *Server) getAlert(w http.ResponseWriter, r *http.Request, _ caller) error {
+	id, err := parseID(r)
+	if err != nil {
+		return err
+	}
+	a, err := s.st.Alert(r.Context(), id)
+	if err != nil {
+		return storeQueryError(err)
+	}
+	writeJSON(w, http.StatusOK, alertItem{ID: a.ID, Node: a.Node, SensorID: a.SensorID, Seq: a.Seq, At: a.At.UTC(),
+		Rule: a.Rule, Priority: a.Priority, Alert: a.Alert})
 	return nil
 }

@@ -25,6 +25,7 @@ func TestRolesMatrix(t *testing.T) {
 		"POST /api/v1/findings/{id}/suppress":   {"admin"},
 		"DELETE /api/v1/findings/{id}/suppress": {"admin"},
 		"GET /api/v1/alerts":                    {"read", "admin"},
+		"GET /api/v1/alerts/{id}":               {"read", "admin"},
 		"GET /api/v1/nodes":                     {"read", "admin"},
 		"GET /api/v1/trends":                    {"read", "admin"},
 		"GET /api/v1/targets":                   {"read", "admin"},

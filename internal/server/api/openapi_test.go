@@ -22,7 +22,11 @@ type openAPIOperation struct {
 	OperationID string   `json:"operationId"`
 	Roles       []string `json:"x-ward-roles"`
 	Security    []any    `json:"security"`
-	Responses   map[string]struct {
+	Parameters  []struct {
+		Name string `json:"name"`
+		In   string `json:"in"`
+	} `json:"parameters"`
+	Responses map[string]struct {
 		Content map[string]struct {
 			Schema json.RawMessage `json:"schema"`
 		} `json:"content"`
@@ -74,6 +78,18 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		sort.Strings(got)
 		if strings.Join(want, ",") != strings.Join(got, ",") {
 			t.Errorf("%s: roles %v in the code, %v in openapi.json", k, want, got)
+		}
+		var query []string
+		for _, p := range op.Parameters {
+			if p.In == "query" {
+				query = append(query, p.Name)
+			}
+		}
+		params := append([]string(nil), rt.params...)
+		sort.Strings(query)
+		sort.Strings(params)
+		if strings.Join(query, ",") != strings.Join(params, ",") {
+			t.Errorf("%s: query parameters %v in the code, %v in openapi.json", k, params, query)
 		}
 		if (len(rt.roles) > 0) != (len(op.Security) > 0) {
 			t.Errorf("%s: authentication differs between the code and openapi.json", k)
@@ -173,6 +189,9 @@ func TestOpenAPIResponses(t *testing.T) {
 	do := func(method, path, tok string, body []byte, hdr ...string) answer {
 		a := e.do(method, strings.ReplaceAll(path, "{id}", "1"), tok, body, hdr...)
 		p, _, _ := strings.Cut(path, "?")
+		if strings.HasPrefix(p, "/api/v1/alerts/") {
+			p = "/api/v1/alerts/{id}"
+		}
 		sc.check(method, p, a)
 		return a
 	}
@@ -196,6 +215,11 @@ func TestOpenAPIResponses(t *testing.T) {
 	do("DELETE", "/api/v1/findings/{id}/suppress", e.admin, nil)
 	do("GET", "/api/v1/alerts", e.read, nil)
 	do("GET", "/api/v1/alerts?limit=x", e.read, nil)
+	do("GET", "/api/v1/alerts/{id}", e.read, nil)
+	do("GET", "/api/v1/alerts/999", e.read, nil)
+	do("GET", "/api/v1/alerts/x", e.read, nil)
+	do("GET", "/api/v1/findings?digest=sha256:"+strings.Repeat("ab", 32)+"&severity=HIGH%2B&status=open&kind=vulnerability", e.read, nil)
+	do("GET", "/api/v1/findings?digest=nope", e.read, nil)
 	do("GET", "/api/v1/nodes", e.read, nil)
 	do("GET", "/api/v1/trends?days=7", e.read, nil)
 	do("GET", "/api/v1/trends?days=0", e.read, nil)

@@ -101,7 +101,7 @@ func parseID(r *http.Request) (int64, error) {
 	v := r.PathValue("id")
 	id, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || id <= 0 {
-		return 0, badRequest("finding id %q: want a positive integer", v)
+		return 0, badRequest("%s: id %q: want a positive integer", r.URL.Path, v)
 	}
 	return id, nil
 }

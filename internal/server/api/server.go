@@ -89,7 +89,16 @@ type route struct {
 	h      handlerFunc
 	// ingest marks write endpoints (no query timeout: uploads may be slow).
 	ingest bool
+	// params are the query parameters the operation takes; others are
+	// refused with 400 (a typo would otherwise silently widen a query).
+	params []string
 }
+
+// Query parameters of the list endpoints.
+var (
+	findingParams = []string{"kind", "severity", "target", "digest", "namespace", "rule", "status", "fixable", "since", "cursor", "limit"}
+	alertParams   = []string{"node", "rule", "priority", "container", "since", "cursor", "limit"}
+)
 
 var (
 	writers = []string{store.RoleIngest, store.RoleAdmin}
@@ -102,17 +111,18 @@ func (s *Server) table() []route {
 		{method: "POST", path: "/api/v1/scans", roles: writers, h: s.postScan, ingest: true},
 		{method: "POST", path: "/api/v1/alerts", roles: writers, h: s.postAlerts, ingest: true},
 		{method: "POST", path: "/api/v1/heartbeats", roles: writers, h: s.postHeartbeat, ingest: true},
-		{method: "GET", path: "/api/v1/findings", roles: readers, h: s.getFindings},
+		{method: "GET", path: "/api/v1/findings", roles: readers, h: s.getFindings, params: findingParams},
 		{method: "GET", path: "/api/v1/findings/{id}", roles: readers, h: s.getFinding},
 		{method: "POST", path: "/api/v1/findings/{id}/suppress", roles: admins, h: s.postSuppress},
 		{method: "DELETE", path: "/api/v1/findings/{id}/suppress", roles: admins, h: s.deleteSuppress},
-		{method: "GET", path: "/api/v1/alerts", roles: readers, h: s.getAlerts},
+		{method: "GET", path: "/api/v1/alerts", roles: readers, h: s.getAlerts, params: alertParams},
+		{method: "GET", path: "/api/v1/alerts/{id}", roles: readers, h: s.getAlert},
 		{method: "GET", path: "/api/v1/nodes", roles: readers, h: s.getNodes},
-		{method: "GET", path: "/api/v1/trends", roles: readers, h: s.getTrends},
-		{method: "GET", path: "/api/v1/targets", roles: readers, h: s.getTargets},
+		{method: "GET", path: "/api/v1/trends", roles: readers, h: s.getTrends, params: []string{"days"}},
+		{method: "GET", path: "/api/v1/targets", roles: readers, h: s.getTargets, params: []string{"type", "cursor", "limit"}},
 		{method: "GET", path: "/api/v1/namespaces", roles: readers, h: s.getNamespaces},
 		{method: "GET", path: "/api/v1/compliance", roles: readers, h: s.getCompliance},
-		{method: "GET", path: "/api/v1/audit", roles: admins, h: s.getAudit},
+		{method: "GET", path: "/api/v1/audit", roles: admins, h: s.getAudit, params: []string{"limit"}},
 		{method: "GET", path: "/api/v1/openapi.json", h: s.getOpenAPI},
 		{method: "GET", path: "/healthz", h: s.getHealth},
 		{method: "GET", path: "/readyz", h: s.getReady},
@@ -221,6 +231,10 @@ func (s *Server) wrap(rt route) http.Handler {
 				s.writeError(sw, r, err)
 				return
 			}
+		}
+		if err := onlyParams(r, rt.params); err != nil {
+			s.writeError(sw, r, err)
+			return
 		}
 		if err := rt.h(sw, r, c); err != nil {
 			s.writeError(sw, r, err)
