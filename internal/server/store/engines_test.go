@@ -2,27 +2,44 @@ package store
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/wardsec/ward/internal/testutil/pgtest"
 )
 
-// testEngine opens a fresh, empty store of one engine for a test.
+// TestMain stops the shared PostgreSQL cluster after the tests.
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// testEngine makes DSNs of fresh, empty databases of one engine.
 type testEngine struct {
 	name string
-	open func(t testing.TB) *Store
+	// dsn returns a new database's DSN (skipping t when the engine
+	// cannot run here).
+	dsn func(t testing.TB) string
 }
 
 var testEngines = []testEngine{
-	{EngineSQLite, func(t testing.TB) *Store {
-		t.Helper()
-		s, err := OpenDSN(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "ward.db"), "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}},
+	{EngineSQLite, func(t testing.TB) string { return "sqlite:" + filepath.Join(t.TempDir(), "ward.db") }},
+	{EnginePostgres, pgtest.DSN},
+}
+
+// open opens a fresh store of e, closed at t's cleanup.
+func (e testEngine) open(t testing.TB) *Store {
+	t.Helper()
+	return openDSNTest(t, e.dsn(t))
+}
+
+func openDSNTest(t testing.TB, dsn string) *Store {
+	t.Helper()
+	s, err := OpenDSN(context.Background(), dsn, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
 
 // forEachEngine runs fn as a subtest per engine, each on a fresh store.

@@ -417,6 +417,9 @@ func dayOf(t time.Time) int64 { return t.UTC().Unix() / 86400 }
 // updateTrend writes today's open counts by severity (every severity, so
 // a level that dropped to zero reads zero).
 func (s *Store) updateTrend(ctx context.Context, tx *sql.Tx, now time.Time) error {
+	if err := s.lockTrendRow(ctx, tx); err != nil {
+		return err
+	}
 	bySev, err := openBySeverity(ctx, tx)
 	if err != nil {
 		return err

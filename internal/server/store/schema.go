@@ -3,14 +3,32 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strings"
 )
 
-// migration is one schema step, with its text per engine; after runs Go
-// code in the same transaction (backfills).
+// migration is one schema step; after runs Go code in the same
+// transaction (backfills).
+//
+// One text serves both engines, with these substitutions:
+//
+//	{{id}}    INTEGER PRIMARY KEY (the rowid) | BIGSERIAL PRIMARY KEY
+//	{{int}}   INTEGER                         | BIGINT
+//	{{blob}}  BLOB                            | BYTEA
+//
+// (BIGINT alone is valid on both: SQLite gives it INTEGER affinity, but
+// only "INTEGER PRIMARY KEY" is the rowid, hence {{id}} and {{int}}.)
 type migration struct {
-	sqlite, postgres string
-	after            func(ctx context.Context, s *Store, tx *sql.Tx) error
+	text  string
+	after func(ctx context.Context, s *Store, tx *sql.Tx) error
 }
+
+var engineTypes = map[string]*strings.Replacer{
+	EngineSQLite:   strings.NewReplacer("{{id}}", "INTEGER PRIMARY KEY", "{{int}}", "INTEGER", "{{blob}}", "BLOB"),
+	EnginePostgres: strings.NewReplacer("{{id}}", "BIGSERIAL PRIMARY KEY", "{{int}}", "BIGINT", "{{blob}}", "BYTEA"),
+}
+
+// sql returns the migration's text for engine.
+func (m migration) sql(engine string) string { return engineTypes[engine].Replace(m.text) }
 
 // migrations are applied in order; index+1 is the schema version. Never
 // edit an applied migration: add one.
@@ -18,27 +36,27 @@ type migration struct {
 // Times are Unix milliseconds, except tokens.created_at and audit.at
 // (Unix seconds, as migration 1 made them).
 var migrations = []migration{
-	{sqlite: `CREATE TABLE targets (
-		id INTEGER PRIMARY KEY,
+	{text: `CREATE TABLE targets (
+		id {{id}},
 		name TEXT NOT NULL UNIQUE,
 		type TEXT NOT NULL,
 		digest TEXT NOT NULL DEFAULT ''
 	);
 	CREATE TABLE scans (
 		id TEXT PRIMARY KEY,
-		target_id INTEGER NOT NULL REFERENCES targets(id),
+		target_id {{int}} NOT NULL REFERENCES targets(id),
 		idempotency_key TEXT NOT NULL UNIQUE,
 		tool_version TEXT NOT NULL,
 		db_version TEXT NOT NULL DEFAULT '',
-		created_at INTEGER NOT NULL,
-		findings INTEGER NOT NULL,
-		new_findings INTEGER NOT NULL,
-		fixed_findings INTEGER NOT NULL,
-		report BLOB NOT NULL
+		created_at {{int}} NOT NULL,
+		findings {{int}} NOT NULL,
+		new_findings {{int}} NOT NULL,
+		fixed_findings {{int}} NOT NULL,
+		report {{blob}} NOT NULL
 	);
 	CREATE TABLE findings (
-		id INTEGER PRIMARY KEY,
-		target_id INTEGER NOT NULL REFERENCES targets(id),
+		id {{id}},
+		target_id {{int}} NOT NULL REFERENCES targets(id),
 		fingerprint TEXT NOT NULL,
 		kind TEXT NOT NULL,
 		severity TEXT NOT NULL,
@@ -46,78 +64,26 @@ var migrations = []migration{
 		namespace TEXT NOT NULL DEFAULT '',
 		fixable INTEGER NOT NULL DEFAULT 0,
 		status TEXT NOT NULL,
-		first_seen INTEGER NOT NULL,
-		last_seen INTEGER NOT NULL,
-		fixed_at INTEGER,
+		first_seen {{int}} NOT NULL,
+		last_seen {{int}} NOT NULL,
+		fixed_at {{int}},
 		first_scan TEXT NOT NULL,
 		last_scan TEXT NOT NULL,
 		suppress_reason TEXT NOT NULL DEFAULT '',
 		suppress_by TEXT NOT NULL DEFAULT '',
-		suppress_until INTEGER,
-		body BLOB NOT NULL,
+		suppress_until {{int}},
+		body {{blob}} NOT NULL,
 		UNIQUE (target_id, fingerprint)
 	);
 	CREATE INDEX findings_status ON findings(status, id);
 	CREATE TABLE tokens (
 		hash TEXT PRIMARY KEY,
 		role TEXT NOT NULL,
-		created_at INTEGER NOT NULL
+		created_at {{int}} NOT NULL
 	);
 	CREATE TABLE audit (
-		id INTEGER PRIMARY KEY,
-		at INTEGER NOT NULL,
-		actor TEXT NOT NULL,
-		action TEXT NOT NULL,
-		detail TEXT NOT NULL
-	);`,
-		postgres: `CREATE TABLE targets (
-		id BIGSERIAL PRIMARY KEY,
-		name TEXT NOT NULL UNIQUE,
-		type TEXT NOT NULL,
-		digest TEXT NOT NULL DEFAULT ''
-	);
-	CREATE TABLE scans (
-		id TEXT PRIMARY KEY,
-		target_id BIGINT NOT NULL REFERENCES targets(id),
-		idempotency_key TEXT NOT NULL UNIQUE,
-		tool_version TEXT NOT NULL,
-		db_version TEXT NOT NULL DEFAULT '',
-		created_at BIGINT NOT NULL,
-		findings BIGINT NOT NULL,
-		new_findings BIGINT NOT NULL,
-		fixed_findings BIGINT NOT NULL,
-		report BYTEA NOT NULL
-	);
-	CREATE TABLE findings (
-		id BIGSERIAL PRIMARY KEY,
-		target_id BIGINT NOT NULL REFERENCES targets(id),
-		fingerprint TEXT NOT NULL,
-		kind TEXT NOT NULL,
-		severity TEXT NOT NULL,
-		rule_id TEXT NOT NULL,
-		namespace TEXT NOT NULL DEFAULT '',
-		fixable INTEGER NOT NULL DEFAULT 0,
-		status TEXT NOT NULL,
-		first_seen BIGINT NOT NULL,
-		last_seen BIGINT NOT NULL,
-		fixed_at BIGINT,
-		first_scan TEXT NOT NULL,
-		last_scan TEXT NOT NULL,
-		suppress_reason TEXT NOT NULL DEFAULT '',
-		suppress_by TEXT NOT NULL DEFAULT '',
-		suppress_until BIGINT,
-		body BYTEA NOT NULL,
-		UNIQUE (target_id, fingerprint)
-	);
-	CREATE INDEX findings_status ON findings(status, id);
-	CREATE TABLE tokens (
-		hash TEXT PRIMARY KEY,
-		role TEXT NOT NULL,
-		created_at BIGINT NOT NULL
-	);
-	CREATE TABLE audit (
-		id BIGSERIAL PRIMARY KEY,
-		at BIGINT NOT NULL,
+		id {{id}},
+		at {{int}} NOT NULL,
 		actor TEXT NOT NULL,
 		action TEXT NOT NULL,
 		detail TEXT NOT NULL
@@ -127,61 +93,33 @@ var migrations = []migration{
 	// suppression time, materialised open counts and daily trend points,
 	// compliance controls, SBOMs, runtime alerts, sensors, users, sessions,
 	// leases.
-	{sqlite: `ALTER TABLE targets ADD COLUMN last_seq INTEGER NOT NULL DEFAULT 0;
-	ALTER TABLE targets ADD COLUMN last_scan_at INTEGER;
+	{text: `ALTER TABLE targets ADD COLUMN last_seq {{int}} NOT NULL DEFAULT 0;
+	ALTER TABLE targets ADD COLUMN last_scan_at {{int}};
 	ALTER TABLE targets ADD COLUMN last_scan TEXT NOT NULL DEFAULT '';
-	ALTER TABLE scans ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
-	ALTER TABLE findings ADD COLUMN last_seq INTEGER NOT NULL DEFAULT 0;
-	ALTER TABLE findings ADD COLUMN run_start INTEGER NOT NULL DEFAULT 0;
-	ALTER TABLE findings ADD COLUMN suppress_at INTEGER;
+	ALTER TABLE scans ADD COLUMN seq {{int}} NOT NULL DEFAULT 0;
+	ALTER TABLE findings ADD COLUMN last_seq {{int}} NOT NULL DEFAULT 0;
+	ALTER TABLE findings ADD COLUMN run_start {{int}} NOT NULL DEFAULT 0;
+	ALTER TABLE findings ADD COLUMN suppress_at {{int}};
 	` + migration2Common + `
 	CREATE TABLE alerts (
-		id INTEGER PRIMARY KEY,
+		id {{id}},
 		node TEXT NOT NULL,
 		sensor_id TEXT NOT NULL,
-		seq INTEGER NOT NULL,
-		at INTEGER NOT NULL,
-		received_at INTEGER NOT NULL,
+		seq {{int}} NOT NULL,
+		at {{int}} NOT NULL,
+		received_at {{int}} NOT NULL,
 		rule TEXT NOT NULL,
 		priority TEXT NOT NULL,
 		container_id TEXT NOT NULL,
 		container_name TEXT NOT NULL,
-		body BLOB NOT NULL,
+		body {{blob}} NOT NULL,
 		UNIQUE (sensor_id, seq)
 	);
 	CREATE TABLE sboms (
-		target_id INTEGER PRIMARY KEY REFERENCES targets(id),
+		target_id {{int}} PRIMARY KEY REFERENCES targets(id),
 		scan_id TEXT NOT NULL,
-		created_at INTEGER NOT NULL,
-		body BLOB NOT NULL
-	);` + migration2Indexes,
-		postgres: `ALTER TABLE targets ADD COLUMN last_seq BIGINT NOT NULL DEFAULT 0;
-	ALTER TABLE targets ADD COLUMN last_scan_at BIGINT;
-	ALTER TABLE targets ADD COLUMN last_scan TEXT NOT NULL DEFAULT '';
-	ALTER TABLE scans ADD COLUMN seq BIGINT NOT NULL DEFAULT 0;
-	ALTER TABLE findings ADD COLUMN last_seq BIGINT NOT NULL DEFAULT 0;
-	ALTER TABLE findings ADD COLUMN run_start BIGINT NOT NULL DEFAULT 0;
-	ALTER TABLE findings ADD COLUMN suppress_at BIGINT;
-	` + migration2Common + `
-	CREATE TABLE alerts (
-		id BIGSERIAL PRIMARY KEY,
-		node TEXT NOT NULL,
-		sensor_id TEXT NOT NULL,
-		seq BIGINT NOT NULL,
-		at BIGINT NOT NULL,
-		received_at BIGINT NOT NULL,
-		rule TEXT NOT NULL,
-		priority TEXT NOT NULL,
-		container_id TEXT NOT NULL,
-		container_name TEXT NOT NULL,
-		body BYTEA NOT NULL,
-		UNIQUE (sensor_id, seq)
-	);
-	CREATE TABLE sboms (
-		target_id BIGINT PRIMARY KEY REFERENCES targets(id),
-		scan_id TEXT NOT NULL,
-		created_at BIGINT NOT NULL,
-		body BYTEA NOT NULL
+		created_at {{int}} NOT NULL,
+		body {{blob}} NOT NULL
 	);` + migration2Indexes,
 		after: func(ctx context.Context, s *Store, tx *sql.Tx) error { return s.recountAll(ctx, tx) }},
 }

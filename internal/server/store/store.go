@@ -159,7 +159,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		return fmt.Errorf("database schema version %d is newer than this ward (%d)", v, len(migrations))
 	}
 	for i := v; i < len(migrations); i++ {
-		if _, err := tx.ExecContext(ctx, migrations[i].sqlite); err != nil {
+		if _, err := tx.ExecContext(ctx, migrations[i].sql(EngineSQLite)); err != nil {
 			return fmt.Errorf("migration %d: %w", i+1, err)
 		}
 		if migrations[i].after != nil {
