@@ -28,7 +28,11 @@ type checkSet struct {
 	ids     map[string]bool
 	builtin []k8s.Check
 	version string
-	lim     k8s.Limits
+	// pss is whether any WARD-PSS-* check is selected.
+	pss bool
+	// scanner runs the selected checks; built once, shared by concurrent
+	// reviews through CheckObject (which keeps no per-scan state).
+	scanner *k8s.Scanner
 }
 
 // setLevelChecks judge the whole scanned set, not one object.
@@ -49,8 +53,7 @@ func compileChecks(path string, c *ChecksPolicy) (*checkSet, error) {
 			known[m.ID] = m
 		}
 	}
-	cs := &checkSet{ids: map[string]bool{}, builtin: []k8s.Check{}, version: c.PSSVersion,
-		lim: k8s.Limits{MaxFileBytes: MaxRequestBytes, MaxLineBytes: MaxRequestBytes, MaxExpandedNodes: 200_000}}
+	cs := &checkSet{ids: map[string]bool{}, builtin: []k8s.Check{}, version: c.PSSVersion}
 	for _, id := range c.IDs {
 		id = strings.ToUpper(strings.TrimSpace(id))
 		if _, ok := known[id]; !ok {
@@ -82,28 +85,39 @@ func compileChecks(path string, c *ChecksPolicy) (*checkSet, error) {
 			cs.builtin = append(cs.builtin, b)
 		}
 	}
+	for id := range cs.ids {
+		if strings.HasPrefix(id, "WARD-PSS-") {
+			cs.pss = true
+		}
+	}
 	if _, err := k8s.NewPSS(c.PSSVersion); err != nil {
 		return nil, fmt.Errorf("%s: checks.pssVersion: %w", path, err)
 	}
+	lim := k8s.Limits{MaxFileBytes: MaxRequestBytes, MaxLineBytes: MaxRequestBytes, MaxExpandedNodes: maxObjectNodes}
+	s, err := k8s.NewScanner("admission", k8s.Options{PSSVersion: cs.version, Limits: lim, Checks: cs.builtin, SkipPSS: !cs.pss})
+	if err != nil {
+		return nil, fmt.Errorf("%s: checks: %w", path, err)
+	}
+	cs.scanner = s
 	return cs, nil
 }
 
 // Len is the number of selected checks.
 func (cs *checkSet) Len() int { return len(cs.ids) }
 
-// run checks one object (JSON) and returns the selected checks' findings,
-// sorted by rule. Inline ignore annotations are not honoured: the object's
-// author must not be able to waive the admission policy.
-func (cs *checkSet) run(obj *object) ([]finding.Finding, error) {
-	// A scanner per review: it keeps per-scan state and is not safe for
-	// concurrent use.
-	s, err := k8s.NewScanner("admission", k8s.Options{PSSVersion: cs.version, Limits: cs.lim, Checks: cs.builtin})
-	if err != nil {
-		return nil, err
-	}
+// run checks one object and returns the selected checks' findings,
+// sorted by rule. pod, when non-nil, is the object's pod spec already
+// evaluated with cs.scanner.PSS(). Inline ignore annotations are not
+// honoured: the object's author must not be able to waive the admission
+// policy.
+func (cs *checkSet) run(obj *object, pod *k8s.PodEval) ([]finding.Finding, error) {
 	var out []finding.Finding
 	for _, o := range k8s.Objects("object", k8s.Document{Root: obj.node}) {
-		fs, errs := s.ScanObject(o)
+		pe := pod
+		if o.Root != obj.node {
+			pe = nil // an item of a List: not the evaluated pod
+		}
+		fs, errs := cs.scanner.CheckObject(nil, o, pe)
 		if len(errs) > 0 {
 			return nil, fmt.Errorf("checks: %s", errs[0].Message)
 		}

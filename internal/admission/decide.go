@@ -3,10 +3,12 @@ package admission
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"go.yaml.in/yaml/v3"
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -53,9 +55,24 @@ type Engine struct {
 // Decide evaluates req. mutate selects the /mutate rules (digest pinning)
 // instead of the validating ones.
 func (e *Engine) Decide(ctx context.Context, req *admissionv1.AdmissionRequest, mutate bool) (*Decision, error) {
-	d := &Decision{Allowed: true}
 	if req.Operation == admissionv1.Delete || req.Operation == admissionv1.Connect || len(req.Object.Raw) == 0 {
+		return &Decision{Allowed: true}, nil
+	}
+	obj, err := decodeObject(req.Object.Raw)
+	if err != nil {
+		return nil, err
+	}
+	return e.decide(ctx, req, obj, mutate)
+}
+
+// decide evaluates req whose object is already decoded (nil: none).
+func (e *Engine) decide(ctx context.Context, req *admissionv1.AdmissionRequest, obj *object, mutate bool) (*Decision, error) {
+	d := &Decision{Allowed: true}
+	if req.Operation == admissionv1.Delete || req.Operation == admissionv1.Connect || obj == nil {
 		return d, nil
+	}
+	if obj.node.Kind != yaml.MappingNode {
+		return nil, errors.New("object: not a JSON object")
 	}
 	p := e.Policy
 	for _, ns := range p.Doc.Exclude.Namespaces {
@@ -74,15 +91,7 @@ func (e *Engine) Decide(ctx context.Context, req *admissionv1.AdmissionRequest, 
 		if mutate || p.Checks == nil {
 			return d, nil
 		}
-		obj, err := decodeObject(req.Object.Raw)
-		if err != nil {
-			return nil, err
-		}
-		return d, e.manifestChecks(req, obj, fail)
-	}
-	obj, err := decodeObject(req.Object.Raw)
-	if err != nil {
-		return nil, err
+		return d, e.manifestChecks(req, obj, nil, fail)
 	}
 	pp, err := pod(req.Kind.Kind, obj)
 	if err != nil {
@@ -98,7 +107,8 @@ func (e *Engine) Decide(ctx context.Context, req *admissionv1.AdmissionRequest, 
 	if mutate {
 		return d, e.pin(ctx, d, imgs)
 	}
-	// Pod Security Standards.
+	// Pod Security Standards: the pod spec is decoded and evaluated once,
+	// for the namespace's level and for the WARD-PSS-* manifest checks.
 	level := p.PSS.level
 	if e.Namespaces != nil && req.Namespace != "" {
 		labels, err := e.Namespaces(ctx, req.Namespace)
@@ -113,12 +123,17 @@ func (e *Engine) Decide(ctx context.Context, req *admissionv1.AdmissionRequest, 
 	if err != nil {
 		return nil, fmt.Errorf("%s %s/%s: %w", req.Kind.Kind, req.Namespace, req.Name, err)
 	}
-	if fs := p.PSS.check(level, meta, spec); len(fs) > 0 {
+	res := p.PSS.pss.Evaluate(meta, spec)
+	if fs := p.PSS.check(level, res); len(fs) > 0 {
 		fail("pss-"+string(level), p.Doc.PSS.Mode, fmt.Sprintf("violates PodSecurity %q: %s", level, strings.Join(fs, "; ")))
 	}
 	// Custom CEL checks over the object.
 	if p.CEL != nil {
-		for _, f := range p.CEL.Evaluate(req.Kind.Kind+"/"+req.Name, "", check.Kubernetes, obj.doc, nil) {
+		doc, err := obj.value()
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range p.CEL.Evaluate(req.Kind.Kind+"/"+req.Name, "", check.Kubernetes, doc, nil) {
 			msg := f.Message
 			if msg == "" {
 				msg = f.Title
@@ -126,8 +141,17 @@ func (e *Engine) Decide(ctx context.Context, req *admissionv1.AdmissionRequest, 
 			fail(f.RuleID, p.celMode(f.RuleID), msg)
 		}
 	}
-	// Ward's built-in manifest checks.
-	if err := e.manifestChecks(req, obj, fail); err != nil {
+	// Ward's built-in manifest checks, reusing the PSS evaluation when the
+	// checks' PSS version is the policy's.
+	var pe *k8s.PodEval
+	if cs := p.Checks; cs != nil && cs.pss {
+		if cs.scanner.PSS().Version() == p.PSS.pss.Version() {
+			pe = &k8s.PodEval{Results: res}
+		} else {
+			pe = &k8s.PodEval{Results: cs.scanner.PSS().Evaluate(meta, spec)}
+		}
+	}
+	if err := e.manifestChecks(req, obj, pe, fail); err != nil {
 		return nil, err
 	}
 	// Trusted supply: registries, signatures, attestations.
@@ -177,12 +201,12 @@ func (e *Engine) digestOf(ctx context.Context, ref string) (string, error) {
 }
 
 // manifestChecks runs the selected built-in checks on the object.
-func (e *Engine) manifestChecks(req *admissionv1.AdmissionRequest, obj *object, fail func(string, Mode, string)) error {
+func (e *Engine) manifestChecks(req *admissionv1.AdmissionRequest, obj *object, pod *k8s.PodEval, fail func(string, Mode, string)) error {
 	cs := e.Policy.Checks
 	if cs == nil {
 		return nil
 	}
-	fs, err := cs.run(obj)
+	fs, err := cs.run(obj, pod)
 	if err != nil {
 		return fmt.Errorf("%s %s/%s: %w", req.Kind.Kind, req.Namespace, req.Name, err)
 	}

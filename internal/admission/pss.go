@@ -4,9 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/pod-security-admission/api"
 
 	"github.com/wardsec/ward/internal/misconfig/k8s"
@@ -35,22 +32,12 @@ func newPSSRule(level, version string) (*pssRule, error) {
 	return &pssRule{level: l, pss: p}, nil
 }
 
-// podNodes finds the pod template's metadata and spec nodes at specPath
-// (see pod) in the object's node tree.
-func podNodes(root *yaml.Node, specPath string) (meta, spec *yaml.Node) {
-	keys := strings.Split(strings.TrimPrefix(specPath, "/"), "/")
-	spec = nodeAt(root, keys...)
-	meta = nodeAt(root, append(keys[:len(keys)-1:len(keys)-1], "metadata")...)
-	return meta, spec
-}
-
-// check evaluates the pod at level; it returns the failures (empty when
-// admitted), each "check: reason (detail)".
-func (r *pssRule) check(level api.Level, meta *metav1.ObjectMeta, spec *corev1.PodSpec) []string {
+// check judges the pod's evaluation (r.pss.Evaluate) at level; it
+// returns the failures (empty when admitted), each "check: reason (detail)".
+func (r *pssRule) check(level api.Level, res []k8s.PSSResult) []string {
 	if level == api.LevelPrivileged {
 		return nil
 	}
-	res := r.pss.Evaluate(meta, spec)
 	if r.pss.Allowed(level, res) {
 		return nil
 	}

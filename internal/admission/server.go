@@ -84,13 +84,17 @@ func (s *Server) review(mutate bool) http.HandlerFunc {
 			httpError(w, http.StatusBadRequest, "reading body: "+err.Error())
 			return
 		}
-		rv, err := DecodeReview(body)
+		rv, err := parseReview(body)
 		if err != nil {
 			httpError(w, http.StatusBadRequest, err.Error())
 			return
 		}
-		req := rv.Request
-		dec, err := s.Engine.Decide(r.Context(), req, mutate)
+		req := &rv.req
+		var obj *object
+		if rv.obj != nil {
+			obj = &object{node: rv.obj}
+		}
+		dec, err := s.Engine.decide(r.Context(), req, obj, mutate)
 		if err != nil {
 			// A request Ward cannot understand is refused with the reason
 			// (the API server's failurePolicy governs unreachable webhooks).
@@ -101,7 +105,7 @@ func (s *Server) review(mutate bool) http.HandlerFunc {
 			httpError(w, http.StatusInternalServerError, err.Error())
 			return
 		}
-		out := admissionv1.AdmissionReview{TypeMeta: rv.TypeMeta, Response: resp}
+		out := admissionv1.AdmissionReview{TypeMeta: rv.typeMeta, Response: resp}
 		b, err := json.Marshal(&out)
 		if err != nil {
 			httpError(w, http.StatusInternalServerError, err.Error())

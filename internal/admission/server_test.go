@@ -185,7 +185,7 @@ func TestBadInput(t *testing.T) {
 		{"no content type", "", good, 415, "Content-Type"},
 		{"huge", "application/json", huge, 413, "larger than"},
 		{"not json", "application/json", []byte("{nope"), 400, "AdmissionReview"},
-		{"trailing", "application/json", append(append([]byte{}, good...), []byte("{}")...), 400, "trailing"},
+		{"trailing", "application/json", append(append([]byte{}, good...), []byte("{}")...), 400, "after the JSON document"},
 		{"wrong kind", "application/json", []byte(`{"apiVersion":"v1","kind":"Pod"}`), 400, "want apiVersion"},
 		{"no request", "application/json", []byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}`), 400, "no request"},
 		{"no uid", "application/json", []byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{}}`), 400, "uid"},

@@ -24,6 +24,9 @@ import (
 type PSS struct {
 	version api.Version
 	checks  []pssCheck
+	// overridden lists the baseline checks the restricted profile
+	// replaces (computed once, read by Allowed).
+	overridden map[policy.CheckID]bool
 }
 
 type pssCheck struct {
@@ -59,6 +62,12 @@ func NewPSS(version string) (*PSS, error) {
 		}
 		return p.checks[i].id < p.checks[j].id
 	})
+	p.overridden = map[policy.CheckID]bool{}
+	for _, c := range p.checks {
+		for _, o := range c.overrides {
+			p.overridden[o] = true
+		}
+	}
 	return p, nil
 }
 
@@ -97,14 +106,6 @@ func (p *PSS) Evaluate(meta *metav1.ObjectMeta, spec *corev1.PodSpec) []PSSResul
 // Allowed reports whether a pod passes the given level, honouring the
 // restricted profile's overrides of baseline checks.
 func (p *PSS) Allowed(level api.Level, res []PSSResult) bool {
-	overridden := map[policy.CheckID]bool{}
-	if level == api.LevelRestricted {
-		for _, c := range p.checks {
-			for _, o := range c.overrides {
-				overridden[o] = true
-			}
-		}
-	}
 	for _, r := range res {
 		if r.Result.Allowed {
 			continue
@@ -112,7 +113,7 @@ func (p *PSS) Allowed(level api.Level, res []PSSResult) bool {
 		if r.Level == api.LevelRestricted && level != api.LevelRestricted {
 			continue
 		}
-		if r.Level == api.LevelBaseline && overridden[r.CheckID] {
+		if r.Level == api.LevelBaseline && level == api.LevelRestricted && p.overridden[r.CheckID] {
 			continue
 		}
 		return false
@@ -122,13 +123,24 @@ func (p *PSS) Allowed(level api.Level, res []PSSResult) bool {
 
 // DecodePod converts pod template metadata and spec nodes to the typed
 // API structs after applying the API server defaults that change the
-// Pod Security verdict.
+// Pod Security verdict. Only the fields Pod Security reads are decoded
+// (pssjson.go): the result is for PSS.Evaluate, not a faithful pod.
 func DecodePod(metaNode, specNode *yaml.Node, budget int) (*metav1.ObjectMeta, *corev1.PodSpec, error) {
+	return decodePod(metaNode, specNode, budget, true)
+}
+
+func decodePod(metaNode, specNode *yaml.Node, budget int, pruned bool) (*metav1.ObjectMeta, *corev1.PodSpec, error) {
 	meta := &metav1.ObjectMeta{}
 	var buf bytes.Buffer
 	if metaNode != nil {
 		b := budget
-		if err := appendJSON(&buf, metaNode, &b, 0); err != nil {
+		var err error
+		if pruned {
+			err = appendPSSMeta(&buf, metaNode, &b)
+		} else {
+			err = appendJSON(&buf, metaNode, &b, 0)
+		}
+		if err != nil {
 			return nil, nil, err
 		}
 		if err := json.Unmarshal(buf.Bytes(), meta); err != nil {
@@ -137,7 +149,13 @@ func DecodePod(metaNode, specNode *yaml.Node, budget int) (*metav1.ObjectMeta, *
 	}
 	buf.Reset()
 	b := budget
-	if err := appendJSON(&buf, specNode, &b, 0); err != nil {
+	var err error
+	if pruned {
+		err = appendPSSPod(&buf, specNode, &b)
+	} else {
+		err = appendJSON(&buf, specNode, &b, 0)
+	}
+	if err != nil {
 		return nil, nil, err
 	}
 	spec := &corev1.PodSpec{}

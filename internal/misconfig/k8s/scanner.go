@@ -100,6 +100,9 @@ type Options struct {
 	// checks plug in here); its findings are suppressed by the object's
 	// ignore annotation like the built-in ones.
 	Extra func(o *Object) ([]finding.Finding, []finding.ScanError)
+	// SkipPSS leaves the Pod Security Standards checks out (a caller that
+	// selects none of the WARD-PSS-* findings does not pay for them).
+	SkipPSS bool
 }
 
 // Scanner checks objects one file at a time and keeps only the small
@@ -113,6 +116,7 @@ type Scanner struct {
 	pss    *PSS
 	cov    *coverage
 	extra  func(o *Object) ([]finding.Finding, []finding.ScanError)
+	noPSS  bool
 }
 
 // NewScanner builds a scanner for one scan target.
@@ -125,7 +129,7 @@ func NewScanner(target string, opts Options) (*Scanner, error) {
 	if cs == nil {
 		cs = Builtin()
 	}
-	s := &Scanner{target: target, lim: opts.Limits.withDefaults(), checks: cs, pss: pss, cov: newCoverage(), byKind: map[string][]*Check{}, extra: opts.Extra}
+	s := &Scanner{target: target, lim: opts.Limits.withDefaults(), checks: cs, pss: pss, cov: newCoverage(), byKind: map[string][]*Check{}, extra: opts.Extra, noPSS: opts.SkipPSS}
 	for i := range s.checks {
 		c := &s.checks[i]
 		if len(c.Kinds) == 0 {
@@ -213,6 +217,28 @@ func (s *Scanner) ScanObject(o *Object) ([]finding.Finding, []finding.ScanError)
 
 // AppendObject is ScanObject appending the findings to dst.
 func (s *Scanner) AppendObject(dst []finding.Finding, o *Object) ([]finding.Finding, []finding.ScanError) {
+	return s.appendObject(dst, o, nil, true)
+}
+
+// PodEval is a pod spec decoded (DecodePod) and evaluated once by the
+// caller with the scanner's PSS (Scanner.PSS), so CheckObject does not
+// decode and evaluate it a second time.
+type PodEval struct {
+	Results []PSSResult
+}
+
+// CheckObject runs the per-object checks on o without recording it for
+// the cross-object checks (Finish does not see it), so one Scanner serves
+// concurrent callers. pod, when non-nil, is the caller's evaluation of
+// o's pod spec with s.PSS(), used instead of evaluating it again.
+func (s *Scanner) CheckObject(dst []finding.Finding, o *Object, pod *PodEval) ([]finding.Finding, []finding.ScanError) {
+	return s.appendObject(dst, o, pod, false)
+}
+
+// PSS is the Pod Security Standards evaluator of the scanner.
+func (s *Scanner) PSS() *PSS { return s.pss }
+
+func (s *Scanner) appendObject(dst []finding.Finding, o *Object, pod *PodEval, observe bool) ([]finding.Finding, []finding.ScanError) {
 	var errs []finding.ScanError
 	ps, isWorkload := o.PodSpec()
 	ctx := Ctx{target: s.target, obj: o, out: &dst}
@@ -229,8 +255,8 @@ func (s *Scanner) AppendObject(dst []finding.Finding, o *Object) ([]finding.Find
 	for _, c := range s.byKind[o.Kind] {
 		run(c)
 	}
-	if isWorkload {
-		es := s.checkPSS(o, ps, &dst)
+	if isWorkload && !s.noPSS {
+		es := s.checkPSS(o, ps, pod, &dst)
 		errs = append(errs, es...)
 	}
 	if s.extra != nil {
@@ -241,21 +267,29 @@ func (s *Scanner) AppendObject(dst []finding.Finding, o *Object) ([]finding.Find
 		dst = append(dst, fs...)
 		errs = append(errs, es...)
 	}
-	s.cov.observe(o, ps, isWorkload)
+	if observe {
+		s.cov.observe(o, ps, isWorkload)
+	}
 	return dst, errs
 }
 
-func (s *Scanner) checkPSS(o *Object, ps PodSpec, out *[]finding.Finding) []finding.ScanError {
-	meta, spec, err := DecodePod(ps.Meta, ps.Node, s.lim.MaxExpandedNodes)
-	if err != nil {
-		path, line, col := o.Path, ps.Node.Line, ps.Node.Column
-		if o.Remap != nil {
-			path, line, col = o.Remap(ps.Path, ps.Node)
+func (s *Scanner) checkPSS(o *Object, ps PodSpec, pod *PodEval, out *[]finding.Finding) []finding.ScanError {
+	var res []PSSResult
+	if pod != nil {
+		res = pod.Results
+	} else {
+		meta, spec, err := DecodePod(ps.Meta, ps.Node, s.lim.MaxExpandedNodes)
+		if err != nil {
+			path, line, col := o.Path, ps.Node.Line, ps.Node.Column
+			if o.Remap != nil {
+				path, line, col = o.Remap(ps.Path, ps.Node)
+			}
+			return []finding.ScanError{{Target: s.target, Path: path, Line: line, Column: col, Scanner: "misconfig",
+				Message: fmt.Sprintf("%s %s: cannot evaluate Pod Security Standards: %v", o.Kind, o.Name, err)}}
 		}
-		return []finding.ScanError{{Target: s.target, Path: path, Line: line, Column: col, Scanner: "misconfig",
-			Message: fmt.Sprintf("%s %s: cannot evaluate Pod Security Standards: %v", o.Kind, o.Name, err)}}
+		res = s.pss.Evaluate(meta, spec)
 	}
-	for _, r := range s.pss.Evaluate(meta, spec) {
+	for _, r := range res {
 		if r.Result.Allowed {
 			continue
 		}
