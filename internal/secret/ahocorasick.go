@@ -7,11 +7,12 @@ package secret
 type acMatcher struct {
 	class    [256]uint8
 	nclass   int
-	delta    []int32 // state*nclass + class -> next state
+	delta    []int32 // state*nclass + class -> next state (build time only)
 	pdelta   []int32 // premultiplied: state*nclass + class -> next*nclass
-	pflag    []bool  // indexed by premultiplied state
 	out      [][]int32
-	hasOut   []bool
+	// States firstOut and above (premultiplied: pfirst) have outputs.
+	firstOut int32
+	pfirst   int32
 	patterns []string // lower-cased keywords, index = pattern id
 	lens     []int
 	maxLen   int
@@ -103,25 +104,40 @@ func newACMatcher(patterns []string) *acMatcher {
 			}
 		}
 	}
-	m.out = make([][]int32, n)
-	m.hasOut = make([]bool, n)
-	for i := range nodes {
-		m.out[i] = nodes[i].out
-		m.hasOut[i] = len(nodes[i].out) > 0
-	}
-	// Premultiplied table: entries hold next*nclass so the scan loop does
-	// one add and one load per byte; pflag marks (premultiplied) states
-	// with outputs.
-	m.pdelta = make([]int32, len(m.delta))
-	for i, t := range m.delta {
-		m.pdelta[i] = t * int32(m.nclass)
-	}
-	m.pflag = make([]bool, len(m.delta))
-	for i := range nodes {
-		if m.hasOut[i] {
-			m.pflag[i*m.nclass] = true
+	// Renumber the states so that those with outputs come last: a state
+	// has outputs iff its number is at least firstOut, and the scan loop
+	// tests that with arithmetic on the states it already holds instead
+	// of a table load per stream and byte. The root stays state 0.
+	perm := make([]int32, n)
+	next32 := int32(0)
+	for pass := 0; pass < 2; pass++ {
+		for i := range nodes {
+			if (len(nodes[i].out) > 0) == (pass == 1) {
+				perm[i] = next32
+				next32++
+			}
+			if pass == 0 && i == n-1 {
+				m.firstOut = next32
+			}
 		}
 	}
+	m.out = make([][]int32, n)
+	for i := range nodes {
+		m.out[perm[i]] = nodes[i].out
+	}
+	// Premultiplied table: entries hold next*nclass so the scan loop does
+	// one add and one load per byte.
+	nc := int32(m.nclass)
+	m.pdelta = make([]int32, len(m.delta))
+	for i := range nodes {
+		row := m.delta[i*m.nclass : (i+1)*m.nclass]
+		prow := m.pdelta[int(perm[i])*m.nclass:]
+		for c, t := range row {
+			prow[c] = perm[t] * nc
+		}
+	}
+	m.delta = nil
+	m.pfirst = m.firstOut * nc
 	return m
 }
 
@@ -171,7 +187,7 @@ func (m *acMatcher) scan(data []byte, hits []acHit) []acHit {
 	}
 	d0, d1, d2, d3 := data[:q], data[q:2*q], data[2*q:3*q], data[3*q:4*q]
 	d4, d5, d6, d7 := data[4*q:5*q], data[5*q:6*q], data[6*q:7*q], data[7*q:8*q]
-	delta, class, flag := m.pdelta, &m.class, m.pflag
+	delta, class, t := m.pdelta, &m.class, m.pfirst
 	s0, s1, s2, s3, s4, s5, s6, s7 := int32(0), st[1], st[2], st[3], st[4], st[5], st[6], st[7]
 	_, _, _, _, _, _, _ = d1[len(d0)-1], d2[len(d0)-1], d3[len(d0)-1], d4[len(d0)-1], d5[len(d0)-1], d6[len(d0)-1], d7[len(d0)-1]
 	for i := range d0 {
@@ -183,7 +199,9 @@ func (m *acMatcher) scan(data []byte, hits []acHit) []acHit {
 		s5 = delta[s5+int32(class[d5[i]])]
 		s6 = delta[s6+int32(class[d6[i]])]
 		s7 = delta[s7+int32(class[d7[i]])]
-		if flag[s0] || flag[s1] || flag[s2] || flag[s3] || flag[s4] || flag[s5] || flag[s6] || flag[s7] {
+		// s-t is negative for a state without outputs: the AND of eight
+		// such differences is negative unless some stream has a hit.
+		if (s0-t)&(s1-t)&(s2-t)&(s3-t)&(s4-t)&(s5-t)&(s6-t)&(s7-t) >= 0 {
 			m.record(i, q, [K]int32{s0, s1, s2, s3, s4, s5, s6, s7})
 		}
 	}
@@ -202,7 +220,7 @@ func (m *acMatcher) scan(data []byte, hits []acHit) []acHit {
 func (m *acMatcher) record(i, q int, s [8]int32) {
 	nc := int32(m.nclass)
 	for k, st := range s {
-		if m.pflag[st] {
+		if st >= m.pfirst {
 			m.spare[k] = append(m.spare[k], acHit{state: st / nc, end: int32(k*q + i + 1)})
 		}
 	}
@@ -211,11 +229,11 @@ func (m *acMatcher) record(i, q int, s [8]int32) {
 // scanFrom runs the automaton from premultiplied state s over data, whose
 // first byte is at offset base; base < 0 discards hits (replay).
 func (m *acMatcher) scanFrom(s int32, data []byte, base int, hits []acHit) (int32, []acHit) {
-	delta, class, flag := m.pdelta, &m.class, m.pflag
+	delta, class, t := m.pdelta, &m.class, m.pfirst
 	nc := int32(m.nclass)
 	for i, b := range data {
 		s = delta[s+int32(class[b])]
-		if flag[s] && base >= 0 {
+		if s >= t && base >= 0 {
 			hits = append(hits, acHit{state: s / nc, end: int32(base + i + 1)})
 		}
 	}
