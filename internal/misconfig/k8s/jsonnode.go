@@ -1,6 +1,7 @@
 package k8s
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -22,6 +23,10 @@ import (
 func ParseJSON(path string, data []byte, lim Limits) (*yaml.Node, error) {
 	lim = lim.withDefaults()
 	p := &jsonParser{path: path, data: data, line: 1, col: 1, nodes: lim.MaxExpandedNodes}
+	// Every value but the first follows one of : , [ { and every key one
+	// of { , so this bounds the node count (strings holding these bytes
+	// only raise it).
+	p.want = 1 + bytes.Count(data, []byte{':'}) + bytes.Count(data, []byte{','}) + bytes.Count(data, []byte{'['}) + bytes.Count(data, []byte{'{'})
 	p.space()
 	if p.pos >= len(p.data) {
 		return nil, p.errorf("empty JSON document")
@@ -49,7 +54,14 @@ type jsonParser struct {
 	line, lineStart int
 	colPos, col     int
 	nodes           int
+	// slab hands out nodes allocated in chunks (one allocation per chunk
+	// instead of one per value) sized by want, an upper bound of the
+	// values left (see ParseJSON), at most slabMax each.
+	slab []yaml.Node
+	want int
 }
+
+const slabMax = 4096
 
 func (p *jsonParser) errorf(format string, args ...any) error {
 	line, col := p.position(min(p.pos, len(p.data)))
@@ -87,7 +99,15 @@ func (p *jsonParser) node(kind yaml.Kind, style yaml.Style, tag, value string) (
 		return nil, &PosError{Path: p.path, Line: p.line, Msg: "document has too many nodes", Err: ErrTooLarge}
 	}
 	line, col := p.position(p.pos)
-	return &yaml.Node{Kind: kind, Style: style, Tag: tag, Value: value, Line: line, Column: col}, nil
+	if len(p.slab) == 0 {
+		k := min(max(p.want, 1), slabMax, p.nodes+1)
+		p.want -= k
+		p.slab = make([]yaml.Node, k)
+	}
+	n := &p.slab[0]
+	p.slab = p.slab[1:]
+	*n = yaml.Node{Kind: kind, Style: style, Tag: tag, Value: value, Line: line, Column: col}
+	return n, nil
 }
 
 func (p *jsonParser) value(depth int) (*yaml.Node, error) {
