@@ -5,11 +5,11 @@ package secret
 // byte; bytes that occur in no keyword share class 0, which keeps the table
 // small (states x classes int32).
 type acMatcher struct {
-	class    [256]uint8
-	nclass   int
-	delta    []int32 // state*nclass + class -> next state (build time only)
-	pdelta   []int32 // premultiplied: state*nclass + class -> next*nclass
-	out      [][]int32
+	class  [256]uint8
+	nclass int
+	delta  []int32 // state*nclass + class -> next state (build time only)
+	pdelta []int32 // premultiplied: state*nclass + class -> next*nclass
+	out    [][]int32
 	// States firstOut and above (premultiplied: pfirst) have outputs.
 	firstOut int32
 	pfirst   int32

@@ -317,6 +317,24 @@ type scratch struct {
 	sub       *scratch // for decoded content (one level deeper)
 	ac        *acMatcher
 	raw       []rawMatch
+	// statePath is the path pathState was computed for (pathValid false:
+	// none yet).
+	statePath string
+	pathValid bool
+}
+
+// pathMatches reports whether path-restricted rule r applies to path; the
+// answer is cached in pathState until detect sees another path.
+func (sc *scratch) pathMatches(r *compiledRule, path string) bool {
+	st := sc.pathState[r.idx]
+	if st == 0 {
+		st = -1
+		if r.path.MatchString(path) {
+			st = 1
+		}
+		sc.pathState[r.idx] = st
+	}
+	return st > 0
 }
 
 func (e *engine) newScratch() *scratch {
@@ -328,11 +346,6 @@ func (e *engine) newScratch() *scratch {
 func (r *compiledRule) regex() *regexp.Regexp {
 	r.once.Do(func() { r.re, r.reErr = regexp.Compile(r.pattern) })
 	return r.re
-}
-
-// ruleApplies reports whether rule r may run on path (path regex).
-func (r *compiledRule) applies(path string) bool {
-	return r.path == nil || r.path.MatchString(path)
 }
 
 func lineBounds(data []byte, start, end, before, after int) (int, int) {
@@ -361,10 +374,14 @@ func (e *engine) detect(data []byte, path string, sc *scratch, depth, maxDecode 
 	}
 	sc.touched = sc.touched[:0]
 	sc.hits = sc.ac.scan(data, sc.hits[:0])
-	// Path-restricted rules: decided lazily, once per fragment, when one
+	// Path-restricted rules: decided lazily, once per path (a file's
+	// chunks and the decoded runs inside it share the answers), when one
 	// of their keywords hits.
-	for _, ri := range e.pathRules {
-		sc.pathState[ri] = 0
+	if !sc.pathValid || sc.statePath != path {
+		for _, ri := range e.pathRules {
+			sc.pathState[ri] = 0
+		}
+		sc.statePath, sc.pathValid = path, true
 	}
 	for _, h := range sc.hits {
 		end := int(h.end)
@@ -372,18 +389,8 @@ func (e *engine) detect(data []byte, path string, sc *scratch, depth, maxDecode 
 			start := end - e.ac.lens[p]
 			for _, ri := range e.kwRules[p] {
 				r := e.rules[ri]
-				if r.path != nil {
-					st := sc.pathState[ri]
-					if st == 0 {
-						st = -1
-						if r.path.MatchString(path) {
-							st = 1
-						}
-						sc.pathState[ri] = st
-					}
-					if st < 0 {
-						continue
-					}
+				if r.path != nil && !sc.pathMatches(r, path) {
+					continue
 				}
 				if r.assignCheck && !assignmentAfter(data, end) {
 					continue
@@ -424,7 +431,7 @@ func (e *engine) detect(data []byte, path string, sc *scratch, depth, maxDecode 
 	}
 	for _, ri := range e.noKeyword {
 		r := e.rules[ri]
-		if r.applies(path) {
+		if r.path == nil || sc.pathMatches(r, path) {
 			out = e.runRule(r, data, 0, len(data), out)
 		}
 	}
