@@ -66,9 +66,11 @@ type review struct {
 
 // parseReview decodes an AdmissionReview body with Ward's JSON-to-node
 // parser (k8s.ParseJSON): one pass over the bytes, no reflection, no
-// intermediate map. Field types are checked as encoding/json would.
-func parseReview(body []byte) (*review, error) {
-	root, err := k8s.ParseJSON("AdmissionReview", body, k8s.Limits{MaxExpandedNodes: maxReviewNodes})
+// intermediate map. Field types are checked as encoding/json would. The
+// nodes come from arena a (nil: fresh memory); the strings of the result
+// are copies, so body may be reused once parseReview returns.
+func parseReview(a *k8s.Arena, body []byte) (*review, error) {
+	root, err := k8s.ParseJSONIn(a, "AdmissionReview", body, k8s.Limits{MaxExpandedNodes: maxReviewNodes})
 	if err != nil {
 		var pe *k8s.PosError
 		if errors.As(err, &pe) {

@@ -1,6 +1,7 @@
 package admission
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -17,6 +18,8 @@ import (
 	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
+
+	"github.com/wardsec/ward/internal/misconfig/k8s"
 )
 
 // Timeouts: the API server's default webhook timeout is 10 s, so Ward
@@ -55,6 +58,23 @@ func (s *Server) Handler() http.Handler {
 	return mux
 }
 
+// Per-request memory reused across reviews: the body buffer and the
+// node arena of the decoded review (nothing of either outlives the
+// handler: decisions, logs and caches hold copied strings only).
+var (
+	bufPool   = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+	arenaPool = sync.Pool{New: func() any { return new(k8s.Arena) }}
+)
+
+// putBuf returns b to the pool unless a huge body grew it.
+func putBuf(b *bytes.Buffer) {
+	if b.Cap() > 256<<10 {
+		return
+	}
+	b.Reset()
+	bufPool.Put(b)
+}
+
 func httpError(w http.ResponseWriter, code int, msg string) {
 	http.Error(w, "ward admission: "+msg, code)
 }
@@ -74,7 +94,10 @@ func (s *Server) review(mutate bool) http.HandlerFunc {
 			httpError(w, http.StatusUnsupportedMediaType, fmt.Sprintf("Content-Type %q: want application/json", r.Header.Get("Content-Type")))
 			return
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxRequestBytes))
+		bb := bufPool.Get().(*bytes.Buffer)
+		defer putBuf(bb)
+		_, err := bb.ReadFrom(http.MaxBytesReader(w, r.Body, MaxRequestBytes))
+		body := bb.Bytes()
 		if err != nil {
 			var mb *http.MaxBytesError
 			if errors.As(err, &mb) {
@@ -84,7 +107,9 @@ func (s *Server) review(mutate bool) http.HandlerFunc {
 			httpError(w, http.StatusBadRequest, "reading body: "+err.Error())
 			return
 		}
-		rv, err := parseReview(body)
+		arena := arenaPool.Get().(*k8s.Arena)
+		defer func() { arena.Reset(); arenaPool.Put(arena) }()
+		rv, err := parseReview(arena, body)
 		if err != nil {
 			httpError(w, http.StatusBadRequest, err.Error())
 			return

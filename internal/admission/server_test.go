@@ -14,6 +14,8 @@ import (
 	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
+
+	"github.com/wardsec/ward/internal/misconfig/k8s"
 )
 
 const compliantPod = `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web","namespace":"%s","labels":{"owner":"team-a"}},
@@ -280,8 +282,24 @@ func FuzzDecodeReview(f *testing.F) {
 	f.Add(reviewBody("Pod", "apps", privilegedPod, false))
 	f.Add(reviewBody("Deployment", "apps", `{"kind":"Deployment","metadata":{"namespace":"%s"},"spec":{"template":{"spec":{}}}}`, false))
 	f.Add([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u"}}`))
+	f.Add([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{"kind":"Pod"},"object":[1]}}`))
 	e := &Engine{Policy: loadTestPolicy(f)}
+	var arena k8s.Arena
 	f.Fuzz(func(t *testing.T, b []byte) {
+		defer arena.Reset()
+		// The webhook's path (one arena reused across inputs) ...
+		if rv, err := parseReview(&arena, b); err == nil {
+			var obj *object
+			if rv.obj != nil {
+				obj = &object{node: rv.obj}
+			}
+			if d, err := e.decide(context.Background(), &rv.req, obj, false); err == nil {
+				if _, err := d.Response(string(rv.req.UID)); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		// ... and the API-types path of Engine.Decide.
 		rv, err := DecodeReview(b)
 		if err != nil {
 			return

@@ -21,8 +21,17 @@ import (
 // lim.MaxExpandedNodes and the nesting depth by 10,000 levels; bad input is
 // a *PosError naming path, line and column.
 func ParseJSON(path string, data []byte, lim Limits) (*yaml.Node, error) {
+	return ParseJSONIn(nil, path, data, lim)
+}
+
+// ParseJSONIn is ParseJSON taking the nodes from arena a (nil: fresh
+// memory): the returned tree is valid until a.Reset.
+func ParseJSONIn(a *Arena, path string, data []byte, lim Limits) (*yaml.Node, error) {
 	lim = lim.withDefaults()
-	p := &jsonParser{path: path, data: data, line: 1, col: 1, nodes: lim.MaxExpandedNodes}
+	p := &jsonParser{path: path, data: data, line: 1, col: 1, nodes: lim.MaxExpandedNodes, arena: a}
+	if a != nil {
+		defer func() { a.done(len(p.slab)) }()
+	}
 	// Every value but the first follows one of : , [ { and every key one
 	// of { , so this bounds the node count (strings holding these bytes
 	// only raise it).
@@ -57,8 +66,9 @@ type jsonParser struct {
 	// slab hands out nodes allocated in chunks (one allocation per chunk
 	// instead of one per value) sized by want, an upper bound of the
 	// values left (see ParseJSON), at most slabMax each.
-	slab []yaml.Node
-	want int
+	slab  []yaml.Node
+	want  int
+	arena *Arena
 }
 
 const slabMax = 4096
@@ -102,7 +112,11 @@ func (p *jsonParser) node(kind yaml.Kind, style yaml.Style, tag, value string) (
 	if len(p.slab) == 0 {
 		k := min(max(p.want, 1), slabMax, p.nodes+1)
 		p.want -= k
-		p.slab = make([]yaml.Node, k)
+		if p.arena != nil {
+			p.slab = p.arena.take(k)
+		} else {
+			p.slab = make([]yaml.Node, k)
+		}
 	}
 	n := &p.slab[0]
 	p.slab = p.slab[1:]
@@ -313,4 +327,65 @@ func (p *jsonParser) number() (*yaml.Node, error) {
 	n, err := p.node(yaml.ScalarNode, 0, tag, text)
 	p.pos = i
 	return n, err
+}
+
+// Arena keeps the node memory of parsed documents for reuse: a caller
+// that parses many short-lived documents (the admission webhook, one per
+// review) hands the nodes back with Reset instead of leaving each tree to
+// the garbage collector. It retains at most arenaChunks chunks of at most
+// slabMax nodes. Nothing may use a tree parsed into the arena after Reset.
+// An Arena is not safe for concurrent use.
+type Arena struct {
+	chunks [][]yaml.Node
+	n      int // chunks handed out since Reset
+	// tail is the count of unused nodes at the end of chunk n-1.
+	tail    int
+	tracked bool // the last chunk handed out is chunks[n-1]
+}
+
+const (
+	arenaChunks   = 4
+	arenaMinChunk = 512
+)
+
+func (a *Arena) take(k int) []yaml.Node {
+	if a.n < len(a.chunks) && len(a.chunks[a.n]) >= k {
+		c := a.chunks[a.n]
+		a.n++
+		a.tail, a.tracked = 0, true
+		return c
+	}
+	c := make([]yaml.Node, max(k, arenaMinChunk))
+	switch {
+	case a.n < len(a.chunks):
+		a.chunks[a.n] = c
+	case len(a.chunks) < arenaChunks:
+		a.chunks = append(a.chunks, c)
+	default:
+		a.tracked = false // not kept: the garbage collector takes it
+		return c
+	}
+	a.n++
+	a.tail, a.tracked = 0, true
+	return c
+}
+
+// done records the nodes left unused in the last chunk of a parse.
+func (a *Arena) done(left int) {
+	if a.tracked {
+		a.tail = left
+	}
+}
+
+// Reset zeroes the nodes handed out (dropping their references to
+// strings) so the next parse reuses them.
+func (a *Arena) Reset() {
+	for i := 0; i < a.n; i++ {
+		c := a.chunks[i]
+		if i == a.n-1 {
+			c = c[:len(c)-a.tail]
+		}
+		clear(c)
+	}
+	a.n, a.tail, a.tracked = 0, 0, false
 }
