@@ -166,7 +166,9 @@ func (c *collector) Emit(r *report.Report) error {
 	r.Finalize()
 
 	color := g.StdoutTTY && g.Output == "" && g.Getenv("NO_COLOR") == ""
-	w, err := report.New(g.Format, g.reportOptions(color))
+	opts := g.reportOptions(color)
+	opts.Width = g.tableWidth()
+	w, err := report.New(g.Format, opts)
 	if err != nil {
 		return &UsageError{Err: fmt.Errorf("--format: %v", err)}
 	}

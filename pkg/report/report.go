@@ -177,7 +177,7 @@ type Writer interface {
 type Options struct {
 	// Color enables ANSI colours (table only).
 	Color bool
-	// Width wraps the table's message column; 0 means no wrapping.
+	// Width fits the table into that many columns; 0 means no limit.
 	Width int
 	// Template is the text/template of the template format, and
 	// TemplateName its name in error messages (a file name).
@@ -191,7 +191,7 @@ var Formats = []string{"table", "json", "sarif", "junit", "template"}
 func New(format string, opts Options) (Writer, error) {
 	switch strings.ToLower(format) {
 	case "table", "":
-		return &TableWriter{Color: opts.Color}, nil
+		return &TableWriter{Color: opts.Color, Width: opts.Width}, nil
 	case "json":
 		return JSONWriter{}, nil
 	case "sarif":

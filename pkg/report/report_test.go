@@ -120,6 +120,7 @@ func TestGolden(t *testing.T) {
 	}{
 		{"table", "sample.table.golden", Options{}},
 		{"table", "sample.table-color.golden", Options{Color: true}},
+		{"table", "sample.table-w80.golden", Options{Width: 80}},
 		{"json", "sample.json.golden", Options{}},
 		{"sarif", "sample.sarif.golden", Options{}},
 		{"junit", "sample.junit.golden", Options{}},

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"strings"
@@ -13,6 +14,9 @@ import (
 // severity when Color is set, with a summary line.
 type TableWriter struct {
 	Color bool
+	// Width is the terminal width the rows are fitted into (long
+	// locations shortened, titles and details wrapped); 0 means no limit.
+	Width int
 }
 
 // Colour sequences all have the same length so that tabwriter, which
@@ -35,60 +39,23 @@ func (t *TableWriter) paint(code, text string) string {
 	return code + text + ansiReset
 }
 
-func (t *TableWriter) sev(s finding.Severity) string {
-	switch s {
-	case finding.SeverityCritical:
-		return t.paint(ansiCrit, s.String())
-	case finding.SeverityHigh:
-		return t.paint(ansiHigh, s.String())
-	case finding.SeverityMedium:
-		return t.paint(ansiMedium, s.String())
-	case finding.SeverityLow:
-		return t.paint(ansiLow, s.String())
-	}
-	return t.paint(ansiUnknown, s.String())
-}
-
-// Write renders r.
+// Write renders r: one table per target, in the report's order, then the
+// sections, compliance, errors, warnings and the summary. The rows stream
+// from the report's Spool (each finding was rendered as its cells when it
+// was added, and the column widths tallied per target), so a report of
+// millions of findings is written in bounded memory; the output is the
+// one text/tabwriter would align holding every row of a target.
 func (t *TableWriter) Write(w io.Writer, r *Report) error {
 	r.Finalize()
-	ew := &errWriter{w: w}
-	// Group by target, keeping the sorted order.
-	var targets []string
-	groups := map[string][]*finding.Finding{}
-	for i := range r.Findings {
-		f := &r.Findings[i]
-		if _, ok := groups[f.Target]; !ok {
-			targets = append(targets, f.Target)
-		}
-		groups[f.Target] = append(groups[f.Target], f)
+	s, done, err := tableSpool(r)
+	if err != nil {
+		return err
 	}
-	for _, target := range targets {
-		fs := groups[target]
-		title := target
-		if title == "" {
-			title = r.Artifact.Name
-		}
-		fmt.Fprintf(ew, "\n%s\n%s\n", title, strings.Repeat("=", len([]rune(title))))
-		tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
-		fmt.Fprintf(tw, "%s\tKIND\tRULE\tLOCATION\tTITLE\n", t.paint(ansiPlain, "SEVERITY"))
-		for _, f := range fs {
-			sev := t.sev(f.Severity)
-			if f.Kind == finding.KindBenchmark && f.Benchmark != nil && f.Benchmark.Status != finding.StatusFail {
-				sev = t.paint(ansiPlain, strings.ToUpper(string(f.Benchmark.Status)))
-			}
-			title := f.Title
-			if f.Suppressed != nil {
-				title = "(suppressed: " + f.Suppressed.Kind + ") " + title
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", sev, f.Kind, f.RuleID, oneLine(location(f)), oneLine(title))
-			if detail := detailLine(f); detail != "" {
-				fmt.Fprintf(tw, "%s\t\t\t\t%s\n", t.paint(ansiPlain, ""), oneLine(detail))
-			}
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
+	defer done()
+	bw := bufio.NewWriterSize(w, 64<<10)
+	ew := &errWriter{w: bw}
+	if err := t.writeRows(ew, r, s); err != nil {
+		return err
 	}
 	if len(r.Sections) > 0 {
 		fmt.Fprintf(ew, "\nSections\n========\n")
@@ -135,17 +102,20 @@ func (t *TableWriter) Write(w io.Writer, r *Report) error {
 	if len(r.Warnings) > 0 {
 		fmt.Fprintln(ew)
 	}
-	s := r.Summary
+	s2 := r.Summary
 	fmt.Fprintf(ew, "\nTotal: %d (CRITICAL: %d, HIGH: %d, MEDIUM: %d, LOW: %d, UNKNOWN: %d)",
-		s.Total, s.BySeverity["CRITICAL"], s.BySeverity["HIGH"], s.BySeverity["MEDIUM"], s.BySeverity["LOW"], s.BySeverity["UNKNOWN"])
-	if s.Suppressed > 0 {
-		fmt.Fprintf(ew, ", suppressed: %d", s.Suppressed)
+		s2.Total, s2.BySeverity["CRITICAL"], s2.BySeverity["HIGH"], s2.BySeverity["MEDIUM"], s2.BySeverity["LOW"], s2.BySeverity["UNKNOWN"])
+	if s2.Suppressed > 0 {
+		fmt.Fprintf(ew, ", suppressed: %d", s2.Suppressed)
 	}
-	if s.Errors > 0 {
-		fmt.Fprintf(ew, ", errors: %d", s.Errors)
+	if s2.Errors > 0 {
+		fmt.Fprintf(ew, ", errors: %d", s2.Errors)
 	}
 	fmt.Fprintln(ew)
-	return ew.err
+	if ew.err != nil {
+		return ew.err
+	}
+	return bw.Flush()
 }
 
 func location(f *finding.Finding) string {
@@ -154,22 +124,6 @@ func location(f *finding.Finding) string {
 		pos = f.Package.Path
 	}
 	return pos
-}
-
-func detailLine(f *finding.Finding) string {
-	switch {
-	case f.Package != nil && f.Vulnerability != nil:
-		fixed := "no fix"
-		if len(f.Vulnerability.FixedVersions) > 0 {
-			fixed = "fixed in " + strings.Join(f.Vulnerability.FixedVersions, ", ")
-		}
-		return fmt.Sprintf("%s %s (%s)", f.Package.Name, f.Package.Version, fixed)
-	case f.Benchmark != nil && f.Benchmark.Status == finding.StatusFail && f.Benchmark.Actual != "":
-		return fmt.Sprintf("expected %s, found %s", f.Benchmark.Expected, f.Benchmark.Actual)
-	case f.Message != "" && f.Message != f.Title:
-		return f.Message
-	}
-	return ""
 }
 
 func oneLine(s string) string {
