@@ -44,6 +44,12 @@ type Options struct {
 	// on the way to a prefix. Relative and non-canonical paths and opens
 	// of directories (O_DIRECTORY, O_PATH) are always delivered.
 	OpenPaths *OpenPaths
+	// LearnSyscalls loads and attaches the syscall and capability learner
+	// (raw tracepoints sys_enter and cap_capable, and exec/fork/exit to
+	// follow container processes): Sensor.Usage then reports, per
+	// container, the system calls entered and the capabilities checked.
+	// Off, those programs are not even loaded.
+	LearnSyscalls bool
 	// Resolver finds container metadata; nil uses a Resolver on "/".
 	Resolver *Resolver
 	// Logger receives debug messages; nil is silent.

@@ -30,6 +30,8 @@ type Sensor struct {
 	links    []link.Link
 	attached []string
 	probes   []HookProbe
+	learn    *learner
+	noCaps   string
 	rd       *ringbuf.Reader
 	resolver *Resolver
 	log      *slog.Logger
@@ -111,6 +113,16 @@ func New(opts Options) (*Sensor, error) {
 		}
 		s.links = append(s.links, l)
 		s.attached = append(s.attached, "raw_tracepoint/"+a.name)
+	}
+	if opts.LearnSyscalls {
+		s.learn, s.noCaps, err = loadLearner(&s.attached)
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		if s.noCaps != "" {
+			log.Debug("capability learning unavailable", "reason", s.noCaps)
+		}
 	}
 	s.probes = ProbeHooks()
 	s.rd, err = ringbuf.NewReader(s.objs.Events)
@@ -348,6 +360,9 @@ func (s *Sensor) Close() error {
 		}
 		if s.rd != nil {
 			errs = append(errs, s.rd.Close())
+		}
+		if s.learn != nil {
+			errs = append(errs, s.learn.close())
 		}
 		errs = append(errs, s.objs.Close())
 		s.closeErr = errors.Join(errs...)

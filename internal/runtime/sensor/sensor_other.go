@@ -41,3 +41,6 @@ func (*Sensor) Hooks() Hooks { return Hooks{} }
 
 // ProbeHooks finds nothing usable: the sensor does not run here.
 func ProbeHooks() []HookProbe { return nil }
+
+// Usage fails: see Supported.
+func (*Sensor) Usage() ([]Usage, error) { return nil, Supported() }
