@@ -170,18 +170,8 @@ func (e *Engine) decide(ctx context.Context, req *admissionv1.AdmissionRequest, 
 	// Vulnerability gate on each image's latest report.
 	if p.Vuln != nil {
 		for _, im := range imgs {
-			dg, err := e.digestOf(ctx, im.image)
-			if err != nil {
-				fail("vulnerabilities", p.Doc.Vulnerabilities.Mode, fmt.Sprintf("image %s: cannot resolve its digest: %v", im.image, err))
-				continue
-			}
-			msg, err := p.Vuln.check(dg)
-			if err != nil {
-				fail("vulnerabilities", p.Doc.Vulnerabilities.Mode, fmt.Sprintf("image %s: %v", im.image, err))
-				continue
-			}
-			if msg != "" {
-				fail("vulnerabilities", p.Doc.Vulnerabilities.Mode, fmt.Sprintf("image %s: %s", im.image, msg))
+			if m, msg, ok := p.Vuln.judge(ctx, e, im.image); !ok {
+				fail("vulnerabilities", m, fmt.Sprintf("image %s: %s", im.image, msg))
 			}
 		}
 	}

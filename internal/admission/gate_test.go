@@ -174,15 +174,35 @@ func TestGatePolicyErrors(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(dir, "r"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	for f, b := range map[string]string{"tok": "t0k\n", "two": "a b\n", "empty": "\n", "ca.pem": "not a certificate"} {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte(b), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	head := "apiVersion: ward.dev/v1\nkind: AdmissionPolicy\nadmission:\n"
 	for _, tc := range []struct{ src, msg string }{
 		{"  vulnerabilities: {reports: r}\n", "maxSeverity: required"},
 		{"  vulnerabilities: {maxSeverity: HUGE, reports: r}\n", "maxSeverity"},
-		{"  vulnerabilities: {maxSeverity: HIGH}\n", "reports: required"},
+		{"  vulnerabilities: {maxSeverity: HIGH}\n", "give reports"},
 		{"  vulnerabilities: {maxSeverity: HIGH, reports: missing}\n", "is not a directory"},
 		{"  vulnerabilities: {maxSeverity: HIGH, reports: r, allow: [{id: CVE-1, expires: 2027-01-31}]}\n", "reason is required"},
 		{"  vulnerabilities: {maxSeverity: HIGH, reports: r, allow: [{id: CVE-1, expires: soon, reason: x}]}\n", `expires "soon"`},
 		{"  vulnerabilities: {maxSeverity: HIGH, reports: r, mode: loud}\n", `mode "loud"`},
+		{"  vulnerabilities: {maxSeverity: HIGH, reports: r, server: {url: https://w, tokenFile: tok}}\n", "not both"},
+		{"  vulnerabilities: {maxSeverity: HIGH, server: {tokenFile: tok}}\n", "server.url: required"},
+		{"  vulnerabilities: {maxSeverity: HIGH, server: {url: 'ftp://w', tokenFile: tok}}\n", "want http(s)://host"},
+		{"  vulnerabilities: {maxSeverity: HIGH, server: {url: 'https://u:p@w', tokenFile: tok}}\n", "no user info"},
+		{"  vulnerabilities: {maxSeverity: HIGH, server: {url: https://w}}\n", "tokenFile: required"},
+		{"  vulnerabilities: {maxSeverity: HIGH, server: {url: https://w, tokenFile: nope}}\n", "no such file"},
+		{"  vulnerabilities: {maxSeverity: HIGH, server: {url: https://w, tokenFile: two}}\n", "one token on one line"},
+		{"  vulnerabilities: {maxSeverity: HIGH, server: {url: https://w, tokenFile: empty}}\n", "one token on one line"},
+		{"  vulnerabilities: {maxSeverity: HIGH, server: {url: https://w, tokenFile: tok, timeout: 30s}}\n", "timeout"},
+		{"  vulnerabilities: {maxSeverity: HIGH, server: {url: https://w, tokenFile: tok, onError: maybe}}\n", `onError: "maybe"`},
+		{"  vulnerabilities: {maxSeverity: HIGH, server: {url: https://w, tokenFile: tok, unknown: ignore}}\n", `unknown: "ignore"`},
+		{"  vulnerabilities: {maxSeverity: HIGH, server: {url: https://w, tokenFile: tok, cacheTTL: soon}}\n", "cacheTTL"},
+		{"  vulnerabilities: {maxSeverity: HIGH, server: {url: https://w, tokenFile: tok, cacheSize: -1}}\n", "cacheSize"},
+		{"  vulnerabilities: {maxSeverity: HIGH, server: {url: https://w, tokenFile: tok, caFile: ca.pem}}\n", "no PEM certificate"},
+		{"  vulnerabilities: {maxSeverity: HIGH, server: {url: https://w, tokenFile: tok, caFile: none.pem}}\n", "caFile"},
 		{"  checks: {}\n", "give ids and/or minSeverity"},
 		{"  checks: {ids: [WARD-K8S-999]}\n", `unknown Kubernetes check "WARD-K8S-999"`},
 		{"  checks: {ids: [WARD-K8S-060]}\n", "whole set of objects"},

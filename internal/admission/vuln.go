@@ -24,6 +24,8 @@ type VulnPolicy struct {
 	// Reports is a directory of `ward image --format json` reports,
 	// relative to the policy file; the newest report per image digest wins.
 	Reports string `yaml:"reports"`
+	// Server asks a ward server instead of a directory (vulnserver.go).
+	Server *VulnServer `yaml:"server"`
 	// RequireReport refuses images no report covers (default: admitted).
 	RequireReport bool        `yaml:"requireReport"`
 	Allow         []VulnAllow `yaml:"allow"`
@@ -48,11 +50,13 @@ const (
 )
 
 type vulnGate struct {
-	max   finding.Severity
-	allow []VulnAllow
-	src   *ReportDir
-	req   bool
-	now   func() time.Time
+	max    finding.Severity
+	allow  []VulnAllow
+	src    *ReportDir    // reports directory, or
+	server *serverSource // a ward server
+	req    bool
+	mode   Mode
+	now    func() time.Time
 }
 
 func compileVuln(path string, v *VulnPolicy) (*vulnGate, error) {
@@ -63,17 +67,26 @@ func compileVuln(path string, v *VulnPolicy) (*vulnGate, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: vulnerabilities.maxSeverity: %w", path, err)
 	}
-	if v.Reports == "" {
-		return nil, fmt.Errorf("%s: vulnerabilities.reports: required (a directory of ward image --format json reports)", path)
+	g := &vulnGate{max: max, req: v.RequireReport, mode: v.Mode, now: time.Now}
+	switch {
+	case v.Reports != "" && v.Server != nil:
+		return nil, fmt.Errorf("%s: vulnerabilities: give reports or server, not both", path)
+	case v.Server != nil:
+		if g.server, err = compileServer(path, v, max); err != nil {
+			return nil, err
+		}
+	case v.Reports != "":
+		dir := v.Reports
+		if !filepath.IsAbs(dir) {
+			dir = filepath.Join(filepath.Dir(path), dir)
+		}
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			return nil, fmt.Errorf("%s: vulnerabilities.reports: %s is not a directory", path, dir)
+		}
+		g.src = NewReportDir(dir)
+	default:
+		return nil, fmt.Errorf("%s: vulnerabilities: give reports (a directory of ward image --format json reports) or server (a ward server)", path)
 	}
-	dir := v.Reports
-	if !filepath.IsAbs(dir) {
-		dir = filepath.Join(filepath.Dir(path), dir)
-	}
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		return nil, fmt.Errorf("%s: vulnerabilities.reports: %s is not a directory", path, dir)
-	}
-	g := &vulnGate{max: max, src: NewReportDir(dir), req: v.RequireReport, now: time.Now}
 	for i, a := range v.Allow {
 		if a.ID == "" {
 			return nil, fmt.Errorf("%s: vulnerabilities.allow[%d]: id is required", path, i)
@@ -121,9 +134,16 @@ func (g *vulnGate) check(digest string) (string, error) {
 		}
 		return "", nil
 	}
+	return g.violation(rep.vulns, "in report "+rep.file, false), nil
+}
+
+// violation lists the vulnerabilities above the maximum that no
+// allow-list entry covers, "" when there are none; more says the source
+// held further findings not read.
+func (g *vulnGate) violation(vulns []vulnRecord, where string, more bool) string {
 	now := g.now()
 	var bad []string
-	for _, v := range rep.vulns {
+	for _, v := range vulns {
 		if v.Severity <= g.max || g.allowed(v, now) {
 			continue
 		}
@@ -134,15 +154,19 @@ func (g *vulnGate) check(digest string) (string, error) {
 		bad = append(bad, s+")")
 	}
 	if len(bad) == 0 {
-		return "", nil
+		return ""
 	}
 	sort.Strings(bad)
-	n, more := len(bad), ""
+	n, tail := len(bad), ""
 	if n > 10 {
-		more = fmt.Sprintf(" and %d more", n-10)
+		tail = fmt.Sprintf(" and %d more", n-10)
 		bad = bad[:10]
 	}
-	return fmt.Sprintf("%d vulnerabilities above %s in report %s: %s%s", n, g.max, rep.file, strings.Join(bad, ", "), more), nil
+	count := fmt.Sprint(n)
+	if more {
+		count = "at least " + count
+	}
+	return fmt.Sprintf("%s vulnerabilities above %s %s: %s%s", count, g.max, where, strings.Join(bad, ", "), tail)
 }
 
 // vulnRecord is what the gate keeps of one vulnerability finding.
