@@ -49,13 +49,20 @@ func newACMatcher(patterns []string) *acMatcher {
 	}
 	m.nclass = int(next)
 
-	// Trie.
+	// Trie: children in a flat table (node*nclass + class), 0 meaning no
+	// child (the root is nobody's child).
 	type node struct {
-		next map[uint8]int32
 		fail int32
 		out  []int32
 	}
-	nodes := []node{{next: map[uint8]int32{}}}
+	nc := m.nclass
+	total := 1
+	for _, p := range patterns {
+		total += len(p)
+	}
+	nodes := make([]node, 1, total)
+	trie := make([]int32, nc, total*nc)
+	zero := make([]int32, nc)
 	for id, p := range patterns {
 		m.patterns = append(m.patterns, lowerString(p))
 		m.lens = append(m.lens, len(p))
@@ -67,12 +74,13 @@ func newACMatcher(patterns []string) *acMatcher {
 		}
 		s := int32(0)
 		for i := 0; i < len(p); i++ {
-			c := m.class[lowerASCII(p[i])]
-			t, ok := nodes[s].next[c]
-			if !ok {
+			c := int(m.class[lowerASCII(p[i])])
+			t := trie[int(s)*nc+c]
+			if t == 0 {
 				t = int32(len(nodes))
-				nodes = append(nodes, node{next: map[uint8]int32{}})
-				nodes[s].next[c] = t
+				nodes = append(nodes, node{})
+				trie = append(trie, zero...)
+				trie[int(s)*nc+c] = t
 			}
 			s = t
 		}
@@ -80,10 +88,10 @@ func newACMatcher(patterns []string) *acMatcher {
 	}
 	// BFS for failure links and the dense transition table.
 	n := len(nodes)
-	m.delta = make([]int32, n*m.nclass)
+	m.delta = make([]int32, n*nc)
 	queue := make([]int32, 0, n)
-	for c := 0; c < m.nclass; c++ {
-		if t, ok := nodes[0].next[uint8(c)]; ok {
+	for c := 0; c < nc; c++ {
+		if t := trie[c]; t != 0 {
 			nodes[t].fail = 0
 			m.delta[c] = t
 			queue = append(queue, t)
@@ -94,13 +102,13 @@ func newACMatcher(patterns []string) *acMatcher {
 		queue = queue[1:]
 		f := nodes[s].fail
 		nodes[s].out = append(nodes[s].out, nodes[f].out...)
-		for c := 0; c < m.nclass; c++ {
-			if t, ok := nodes[s].next[uint8(c)]; ok {
-				nodes[t].fail = m.delta[int(f)*m.nclass+c]
-				m.delta[int(s)*m.nclass+c] = t
+		for c := 0; c < nc; c++ {
+			if t := trie[int(s)*nc+c]; t != 0 {
+				nodes[t].fail = m.delta[int(f)*nc+c]
+				m.delta[int(s)*nc+c] = t
 				queue = append(queue, t)
 			} else {
-				m.delta[int(s)*m.nclass+c] = m.delta[int(f)*m.nclass+c]
+				m.delta[int(s)*nc+c] = m.delta[int(f)*nc+c]
 			}
 		}
 	}
@@ -127,17 +135,16 @@ func newACMatcher(patterns []string) *acMatcher {
 	}
 	// Premultiplied table: entries hold next*nclass so the scan loop does
 	// one add and one load per byte.
-	nc := int32(m.nclass)
 	m.pdelta = make([]int32, len(m.delta))
 	for i := range nodes {
-		row := m.delta[i*m.nclass : (i+1)*m.nclass]
-		prow := m.pdelta[int(perm[i])*m.nclass:]
+		row := m.delta[i*nc : (i+1)*nc]
+		prow := m.pdelta[int(perm[i])*nc:]
 		for c, t := range row {
-			prow[c] = perm[t] * nc
+			prow[c] = perm[t] * int32(nc)
 		}
 	}
 	m.delta = nil
-	m.pfirst = m.firstOut * nc
+	m.pfirst = m.firstOut * int32(nc)
 	return m
 }
 
