@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"time"
 
@@ -28,6 +29,29 @@ type FileConfig struct {
 type JobsConfig struct {
 	// Posture scans the cluster's live posture (what `ward k8s` does).
 	Posture *PostureJob `yaml:"posture"`
+	// VulnDB re-matches stored SBOMs when the vulnerability database has
+	// a new version (optionally updating it first).
+	VulnDB *VulnDBJob `yaml:"vulndb"`
+}
+
+// VulnDBJob is the continuous-monitoring job.
+type VulnDBJob struct {
+	// Every is how often the database is looked at (e.g. 5m); required,
+	// at least 1m.
+	Every time.Duration `yaml:"every"`
+	// Dir is the database directory (default: <cache dir>/vulndb, where
+	// `ward db update` puts it).
+	Dir string `yaml:"dir"`
+	// Update runs `ward db update` in the server before each look.
+	Update *VulnDBUpdate `yaml:"update"`
+}
+
+// VulnDBUpdate configures the server's own database updates.
+type VulnDBUpdate struct {
+	// BaseURL serves <base_url>/<ecosystem>/all.zip (default: OSV's bucket).
+	BaseURL string `yaml:"base_url"`
+	// Ecosystems to fetch (default: those Ward's extractors produce).
+	Ecosystems []string `yaml:"ecosystems"`
 }
 
 // PostureJob is the cluster posture job.
@@ -86,6 +110,16 @@ func ParseFileConfig(b []byte) (*FileConfig, error) {
 	c.Config = *sc
 	if p := c.Jobs.Posture; p != nil && p.Every < time.Minute {
 		return nil, fmt.Errorf("jobs.posture.every: %s: want at least 1m", p.Every)
+	}
+	if v := c.Jobs.VulnDB; v != nil {
+		if v.Every < time.Minute {
+			return nil, fmt.Errorf("jobs.vulndb.every: %s: want at least 1m", v.Every)
+		}
+		if u := v.Update; u != nil && u.BaseURL != "" {
+			if pu, err := url.Parse(u.BaseURL); err != nil || (pu.Scheme != "https" && pu.Scheme != "http") || pu.Host == "" {
+				return nil, fmt.Errorf("jobs.vulndb.update.base_url: %q: want an http(s) URL", u.BaseURL)
+			}
+		}
 	}
 	return &c, nil
 }

@@ -5,15 +5,18 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"os"
+	"path/filepath"
 
 	"github.com/wardsec/ward/internal/server/api"
 	"github.com/wardsec/ward/internal/server/jobs"
+	"github.com/wardsec/ward/internal/server/store"
+	"github.com/wardsec/ward/internal/vuln/db"
 )
 
 // scheduledJobs builds the jobs of the configuration file.
-func scheduledJobs(o Options, h *api.Server, log *slog.Logger) []jobs.Job {
+func scheduledJobs(o Options, st *store.Store, h *api.Server, log *slog.Logger) ([]jobs.Job, error) {
 	if o.Config == nil {
-		return nil
+		return nil, nil
 	}
 	var out []jobs.Job
 	if p := o.Config.Jobs.Posture; p != nil {
@@ -22,7 +25,23 @@ func scheduledJobs(o Options, h *api.Server, log *slog.Logger) []jobs.Job {
 			Version: o.Version, Logger: log.With("job", "posture"),
 		}, h.IngestReport)})
 	}
-	return out
+	if v := o.Config.Jobs.VulnDB; v != nil {
+		dir := v.Dir
+		if dir == "" {
+			dir = db.DefaultDir(o.CacheDir)
+		}
+		ro := jobs.RematchOptions{DBDir: dir, StateFile: filepath.Join(o.DataDir, "rematch.json"), Store: st,
+			Version: o.Version, Logger: log.With("job", "vulndb")}
+		if u := v.Update; u != nil {
+			ro.Update = &db.UpdateOptions{BaseURL: u.BaseURL, Ecosystems: u.Ecosystems, Logger: log.With("job", "vulndb")}
+		}
+		rm, err := jobs.NewRematcher(ro, h.IngestReport)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, jobs.Job{Name: "vulndb", Every: v.Every, Run: rm.Run})
+	}
+	return out, nil
 }
 
 // holderID names this server process in job leases.

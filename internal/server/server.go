@@ -37,10 +37,19 @@ type Options struct {
 	ReadyFile string
 	Version   string
 	Logger    *slog.Logger
-	// Web builds the dashboard handler served at "/" (nil: none).
-	Web func(st *store.Store) (http.Handler, error)
+	// Web builds the dashboard handler served at "/" (nil: none); tls
+	// says whether the server serves HTTPS (secure cookies).
+	Web func(st *store.Store, tls bool) (http.Handler, error)
 	// ShutdownTimeout bounds draining requests and sinks (default 30s).
 	ShutdownTimeout time.Duration
+	// CacheDir is Ward's cache directory: the vulnerability database of
+	// the vulndb job lives in <CacheDir>/vulndb unless the job names one.
+	CacheDir string
+	// JobHolder names this server in job leases (default: host name and
+	// a random suffix).
+	JobHolder string
+	// OnJob, if set, is called after each scheduled job run (tests).
+	OnJob func(job string, err error)
 }
 
 // Run serves until ctx ends, then shuts down gracefully.
@@ -101,13 +110,17 @@ func Run(ctx context.Context, o Options) error {
 
 	var web http.Handler
 	if o.Web != nil {
-		if web, err = o.Web(st); err != nil {
+		if web, err = o.Web(st, certs != nil); err != nil {
 			return fmt.Errorf("server: dashboard: %w", err)
 		}
 	}
 	h, err := api.New(api.Options{Store: st, Router: router, Logger: log, Version: o.Version, TempDir: spool, Web: web})
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
+	}
+	js, err := scheduledJobs(o, st, h, log)
+	if err != nil {
+		return fmt.Errorf("server: jobs: %w", err)
 	}
 
 	ln, err := net.Listen("tcp", o.Listen)
@@ -137,8 +150,12 @@ func Run(ctx context.Context, o Options) error {
 
 	jobsCtx, stopJobs := context.WithCancel(ctx)
 	jobsDone := make(chan error, 1)
-	if js := scheduledJobs(o, h, log); len(js) > 0 {
-		sched := &jobs.Scheduler{Leases: st, Holder: holderID(), Logger: log.With("component", "jobs")}
+	if len(js) > 0 {
+		holder := o.JobHolder
+		if holder == "" {
+			holder = holderID()
+		}
+		sched := &jobs.Scheduler{Leases: st, Holder: holder, Logger: log.With("component", "jobs"), OnRun: o.OnJob}
 		go func() { jobsDone <- sched.Run(jobsCtx, js) }()
 	} else {
 		jobsDone <- nil
