@@ -47,12 +47,29 @@ func (f *serverStoreFlags) open(ctx context.Context, g *Globals) (*store.Store, 
 	return st, nil
 }
 
-// serverSetup replaces the root's pre-run for `ward server`: the server's
-// --config names its own file (sinks, routes, jobs), not ward.yaml, so the
-// ward.yaml settings are not applied; flags still take WARD_* values from
-// the environment (WARD_DB, WARD_LISTEN, ...).
+// serverSetup is the root's pre-run for `ward server` and its
+// subcommands. The server's own --config names the server file (sinks,
+// routes, jobs) and shadows the global --config, so: WARD_* values apply
+// to every flag (WARD_SERVER_CONFIG to the server's --config, since
+// WARD_CONFIG names ward.yaml); then ward.yaml (or the file WARD_CONFIG
+// names) applies to flags still unset, top-level keys and a "server:"
+// section alike (--timeout, --cache-dir, --debug, --listen, ...); --timeout
+// bounds the run like any command's (the server drains and stops).
 func serverSetup(g *Globals, cmd *cobra.Command) error {
-	if err := applyEnv(cmd, g.Getenv); err != nil {
+	getenv := func(k string) string {
+		if k == "WARD_CONFIG" {
+			return g.Getenv("WARD_SERVER_CONFIG")
+		}
+		return g.Getenv(k)
+	}
+	if err := applyEnv(cmd, getenv); err != nil {
+		return err
+	}
+	global, explicit := "ward.yaml", false
+	if v := g.Getenv("WARD_CONFIG"); v != "" {
+		global, explicit = v, true
+	}
+	if err := applyConfigFile(cmd, global, explicit); err != nil {
 		return err
 	}
 	if g.Debug {
@@ -62,6 +79,11 @@ func serverSetup(g *Globals, cmd *cobra.Command) error {
 	}
 	if g.CacheDir == "" {
 		g.CacheDir = g.DefaultCacheDir()
+	}
+	if g.Timeout > 0 {
+		ctx, cancel := context.WithTimeout(cmd.Context(), g.Timeout)
+		cmd.SetContext(ctx)
+		g.timeoutCtx, g.cancel = ctx, cancel
 	}
 	return nil
 }
@@ -111,7 +133,7 @@ queued alerts, then exits. Logs are JSON lines on stderr.`,
 			err := server.Run(ctx, server.Options{
 				Listen: listen, DSN: sf.dsn, DataDir: sf.dataDir, TLSCert: cert, TLSKey: key,
 				Config: fc, ReadyFile: ready, Version: g.Info.Version, Logger: log,
-				Web: serverWeb,
+				Web: serverWeb(g.Info.Version, log), CacheDir: g.CacheDir,
 			})
 			if err != nil {
 				return &ExitError{Code: ExitScanError, Err: err}
@@ -126,7 +148,7 @@ queued alerts, then exits. Logs are JSON lines on stderr.`,
 	f.StringVar(&listen, "listen", "127.0.0.1:8080", "listen address")
 	f.StringVar(&cert, "tls-cert", "", "serve HTTPS with this certificate (PEM), re-read on change")
 	f.StringVar(&key, "tls-key", "", "private key of --tls-cert (PEM)")
-	f.StringVar(&config, "config", "", "server configuration file: sinks, routes, dead_letter, jobs (YAML)")
+	f.StringVar(&config, "config", "", "server configuration file: sinks, routes, dead_letter, jobs (YAML; env WARD_SERVER_CONFIG; ward.yaml still applies)")
 	f.StringVar(&ready, "ready-file", "", "write the server's base URL to this file once it listens")
 	cmd.AddCommand(newServerTokenCmd(g, &sf))
 	return cmd
