@@ -104,7 +104,7 @@ func (s *Store) IngestAlerts(ctx context.Context, node, sensorID string, seq int
 	}
 	accepted := 0
 	err := s.inTx(ctx, "alerts", func(tx *sql.Tx) error {
-		const per = 500
+		per := s.batchRows(10)
 		for start := 0; start < len(rows); start += per {
 			end := min(start+per, len(rows))
 			var b strings.Builder

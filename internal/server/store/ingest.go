@@ -38,11 +38,19 @@ type existingRow struct {
 	id, lastSeq, runStart int64
 }
 
-// ingestBatch is the number of findings per multi-row INSERT (15 values
-// each: well under SQLite's 32766 and PostgreSQL's 65535 parameters).
-const ingestBatch = 500
-
 const findingCols = 15
+
+// batchRows is the number of rows of cols values per multi-row INSERT.
+// modernc's SQLite driver binds each parameter by searching the argument
+// list (quadratic in the parameters of one statement), so SQLite batches
+// stay near 500 parameters; PostgreSQL takes up to 500 rows (well under
+// its 65535 parameters) to save round trips.
+func (s *Store) batchRows(cols int) int {
+	if s.engine == EnginePostgres {
+		return min(500, 65535/cols)
+	}
+	return max(1, 512/cols)
+}
 
 // IngestScan stores rep as one scan of its artifact in a single
 // transaction: findings seen before have last_seen updated (a fixed one is
@@ -271,6 +279,7 @@ func (s *Store) upsertFindings(ctx context.Context, tx *sql.Tx, targetID, seq, n
 	if len(rows) == 0 {
 		return nil
 	}
+	ingestBatch := s.batchRows(findingCols)
 	var full *sql.Stmt
 	if len(rows) >= ingestBatch {
 		st, err := tx.PrepareContext(ctx, s.upsertSQL(ingestBatch))
@@ -303,7 +312,7 @@ func (s *Store) upsertFindings(ctx context.Context, tx *sql.Tx, targetID, seq, n
 }
 
 func (s *Store) insertRuns(ctx context.Context, tx *sql.Tx, runs [][3]int64) error {
-	const per = 300
+	per := s.batchRows(3)
 	for start := 0; start < len(runs); start += per {
 		end := min(start+per, len(runs))
 		var b strings.Builder
@@ -361,7 +370,7 @@ func (s *Store) replaceCompliance(ctx context.Context, tx *sql.Tx, targetID int6
 	if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM compliance WHERE target_id = ?`), targetID); err != nil {
 		return fmt.Errorf("store: ingest: compliance: %w", err)
 	}
-	const per = 400
+	per := s.batchRows(4)
 	for start := 0; start < len(order); start += per {
 		end := min(start+per, len(order))
 		var b strings.Builder

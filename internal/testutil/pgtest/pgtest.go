@@ -364,3 +364,46 @@ func DSN(t testing.TB) string {
 	})
 	return srv.DSN(name)
 }
+
+// CPUTime is the user+system CPU time the server's processes (postmaster,
+// backends, and the exited ones it reaped) have used so far, from
+// /proc; 0 when unknown (an external server, or no /proc). Benchmarks add
+// it to their own CPU time for a figure a busy machine does not distort.
+func (s *Server) CPUTime() time.Duration {
+	if s == nil || s.cmd == nil {
+		return 0
+	}
+	pgid := s.cmd.Process.Pid
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0
+	}
+	const clkTck = 100 // USER_HZ on Linux
+	var ticks int64
+	for _, e := range ents {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid pgrp ...; comm may hold spaces.
+		i := strings.LastIndexByte(string(b), ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) < 15 {
+			continue
+		}
+		if pg, _ := strconv.Atoi(f[2]); pg != pgid {
+			continue
+		}
+		for _, k := range []int{11, 12, 13, 14} { // utime stime cutime cstime
+			v, _ := strconv.ParseInt(f[k], 10, 64)
+			ticks += v
+		}
+	}
+	return time.Duration(ticks) * time.Second / clkTck
+}

@@ -92,3 +92,24 @@ func TestStartStop(t *testing.T) {
 }
 
 func asUnavailable(err error, u **Unavailable) bool { return errors.As(err, u) }
+
+// TestCPUTime: the server's CPU time grows with work.
+func TestCPUTime(t *testing.T) {
+	if os.Getenv(EnvDSN) != "" {
+		t.Skip("external server: CPU time unknown")
+	}
+	srv := Shared(t)
+	before := srv.CPUTime()
+	db, err := sql.Open("pgx", srv.DSN("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int64
+	if err := db.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM generate_series(1, 3000000) a JOIN generate_series(1, 2) b ON a.a % 2 = b.b % 2`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if after := srv.CPUTime(); after <= before {
+		t.Errorf("server CPU time %v then %v after a 3M-row join", before, after)
+	}
+}
