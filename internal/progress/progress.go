@@ -82,6 +82,14 @@ func (s *Spinner) Add(n int64) {
 	}
 }
 
+// Count is the units of work counted so far (0 for a disabled spinner).
+func (s *Spinner) Count() int64 {
+	if s == nil {
+		return 0
+	}
+	return s.count.Load()
+}
+
 // SetLabel changes what the spinner says.
 func (s *Spinner) SetLabel(label string) {
 	if s == nil {

@@ -468,6 +468,9 @@ func newSecretScanner(opts Options) (*secret.Scanner, error) {
 	if so.Logger == nil {
 		so.Logger = opts.Logger
 	}
+	if so.Progress == nil && opts.Progress != nil {
+		so.Progress = opts.Progress // the spinner counts the files read
+	}
 	sc, err := secret.New(so)
 	if err != nil {
 		return nil, &OptionError{Err: err}
@@ -487,7 +490,9 @@ func walkImage(ctx context.Context, art artifact.Artifact, opts Options, res *Re
 	var sc *secret.Scanner
 	if wantSecret {
 		var err error
-		if sc, err = newSecretScanner(opts); err != nil {
+		so := opts
+		so.Progress = nil // the walk below counts every file, read or not
+		if sc, err = newSecretScanner(so); err != nil {
 			return err
 		}
 	}
