@@ -126,6 +126,9 @@ func (p *PSS) Allowed(level api.Level, res []PSSResult) bool {
 // Pod Security verdict. Only the fields Pod Security reads are decoded
 // (pssjson.go): the result is for PSS.Evaluate, not a faithful pod.
 func DecodePod(metaNode, specNode *yaml.Node, budget int) (*metav1.ObjectMeta, *corev1.PodSpec, error) {
+	if meta, spec, err := decodePodFast(metaNode, specNode); err == nil {
+		return meta, spec, nil
+	}
 	return decodePod(metaNode, specNode, budget, true)
 }
 

@@ -2,6 +2,7 @@ package k8s
 
 import (
 	"bytes"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -13,11 +14,13 @@ import (
 // the rest never change a verdict. TestDecodePodPruned compares the
 // pruned and full decodes on every upstream fixture.
 var (
-	pssPodFields = map[string]bool{"securityContext": true, "os": true, "volumes": true,
-		"hostNetwork": true, "hostPID": true, "hostIPC": true, "hostUsers": true}
-	pssContainerLists  = map[string]bool{"containers": true, "initContainers": true, "ephemeralContainers": true}
-	pssContainerFields = map[string]bool{"name": true, "securityContext": true, "ports": true,
-		"livenessProbe": true, "readinessProbe": true, "startupProbe": true, "lifecycle": true}
+	// Keys are lower case: encoding/json matches field names without
+	// regard to case, so the pruning does too.
+	pssPodFields = map[string]bool{"securitycontext": true, "os": true, "volumes": true,
+		"hostnetwork": true, "hostpid": true, "hostipc": true, "hostusers": true}
+	pssContainerLists  = map[string]bool{"containers": true, "initcontainers": true, "ephemeralcontainers": true}
+	pssContainerFields = map[string]bool{"name": true, "securitycontext": true, "ports": true,
+		"livenessprobe": true, "readinessprobe": true, "startupprobe": true, "lifecycle": true}
 	pssMetaFields = map[string]bool{"annotations": true}
 )
 
@@ -95,7 +98,7 @@ func appendPruned(b *bytes.Buffer, n *yaml.Node, budget *int, field func(b *byte
 		}
 		appendString(b, resolve(n.Content[i]).Value)
 		b.WriteByte(':')
-		wrote, err := field(b, resolve(n.Content[i]).Value, n.Content[i+1])
+		wrote, err := field(b, strings.ToLower(resolve(n.Content[i]).Value), n.Content[i+1])
 		if err != nil {
 			return err
 		}
