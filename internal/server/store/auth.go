@@ -207,6 +207,9 @@ func (s *Store) TryLease(ctx context.Context, name, holder string, ttl time.Dura
 	if ttl <= 0 {
 		return false, invalidf("lease %q ttl %s is not positive", name, ttl)
 	}
+	if s.engine == EnginePostgres {
+		return s.tryAdvisoryLease(ctx, name, holder, ttl)
+	}
 	now := s.now()
 	r, err := s.db.ExecContext(ctx, s.q(`INSERT INTO leases(name, holder, expires_at) VALUES (?, ?, ?)
 		ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at

@@ -35,6 +35,9 @@ type Store struct {
 	engine string
 	// now is the clock (tests move it).
 	now func() time.Time
+	// pgLeases are the sessions holding PostgreSQL advisory locks for
+	// TryLease, by lease name and holder (lease_pg.go).
+	pgLeases pgLeases
 }
 
 // ErrInvalid marks a caller error (bad filter, cursor, role, argument):
@@ -113,7 +116,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 func (s *Store) Engine() string { return s.engine }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.pgLeases.releaseAll()
+	return s.db.Close()
+}
 
 // Ping reports whether the store is reachable and migrated to the latest version.
 func (s *Store) Ping(ctx context.Context) error {
