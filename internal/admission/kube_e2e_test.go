@@ -333,3 +333,52 @@ admission:
 		}
 	}
 }
+
+// TestKubeAPIServerVulnGate registers Ward, its vulnerability gate asking
+// an in-process ward server that holds a real image report, with the
+// real kube-apiserver: kubectl sees the pod of the vulnerable digest
+// refused with the findings, an unscanned digest and a tag-only image
+// admitted with warnings saying why.
+func TestKubeAPIServerVulnGate(t *testing.T) {
+	c := startKube(t)
+	ws := startWardServer(t)
+	p := serverGatePolicy(t, ws.url, ws.caFile, ws.readToken, "    maxSeverity: HIGH", "      unknown: warn")
+	ts := startServer(t, &Engine{Policy: p})
+	var tb [6]byte
+	_, _ = rand.Read(tb[:])
+	token := hex.EncodeToString(tb[:])
+	ns := c.Namespace(t, "wardadm-vuln", map[string]string{"ward.dev/admission-e2e": token})
+	registerWebhooks(t, c, ts, token)
+	vulnerable := "registry.example.com/shop/checkout@" + checkoutDigest
+	var stderr string
+	var err error
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, stderr, err = kubectl(c, podYAML(ns, "checkout", vulnerable, nil, false), "apply", "-f", "-")
+		if err != nil && strings.Contains(stderr, "ward:") {
+			break
+		}
+		if err == nil {
+			_, _, _ = kubectl(c, "", "delete", "pod", "-n", ns, "checkout", "--wait=false")
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("vulnerable pod: Ward never answered: err %v: %s", err, stderr)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	t.Logf("vulnerable pod: %s", stderr)
+	for _, want := range []string{`denied the request: ward: vulnerabilities: image ` + vulnerable, "3 vulnerabilities above HIGH on ward server 127.0.0.1", "RUSTSEC-2019-0009 (CRITICAL, smallvec@"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("kubectl said %q, want %q", stderr, want)
+		}
+	}
+	for _, tc := range []struct{ name, image, warn string }{
+		{"unscanned", "registry.example.com/shop/new@sha256:" + strings.Repeat("e", 64), "has no scan of sha256:eeee"},
+		{"tagged", "registry.example.com/shop/checkout:1.4.2", "not pinned to a digest"},
+	} {
+		out, stderr, err := kubectl(c, podYAML(ns, tc.name, tc.image, nil, false), "apply", "-f", "-")
+		if err != nil || !strings.Contains(out, "pod/"+tc.name+" created") || !strings.Contains(stderr, "Warning: ward vulnerabilities: image "+tc.image+": ") || !strings.Contains(stderr, tc.warn) {
+			t.Errorf("%s: err %v stdout %q stderr %q, want admitted with a warning %q", tc.name, err, out, stderr, tc.warn)
+		}
+	}
+}
