@@ -140,6 +140,14 @@ func selfContained(name string, data []byte) error {
 	if v := p.Admission.Vulnerabilities; v != nil && v.Reports != "" {
 		local = append(local, "admission.vulnerabilities.reports: "+v.Reports)
 	}
+	if v := p.Admission.Vulnerabilities; v != nil && v.Server != nil {
+		if v.Server.TokenFile != "" {
+			local = append(local, "admission.vulnerabilities.server.tokenFile: "+v.Server.TokenFile)
+		}
+		if v.Server.CAFile != "" {
+			local = append(local, "admission.vulnerabilities.server.caFile: "+v.Server.CAFile)
+		}
+	}
 	for _, r := range p.Rules {
 		for _, s := range r.Signers {
 			if s.Key != "" && !strings.Contains(s.Key, "-----BEGIN") {
