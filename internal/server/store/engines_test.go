@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,8 +11,17 @@ import (
 	"github.com/wardsec/ward/internal/testutil/pgtest"
 )
 
-// TestMain stops the shared PostgreSQL cluster after the tests.
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+// TestMain removes the benchmark fixtures and stops the shared
+// PostgreSQL cluster after the tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	closeFixtures()
+	if err := pgtest.StopShared(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = max(code, 1)
+	}
+	os.Exit(code)
+}
 
 // testEngine makes DSNs of fresh, empty databases of one engine.
 type testEngine struct {

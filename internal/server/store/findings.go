@@ -192,75 +192,14 @@ func scanStoredFinding(sc interface{ Scan(...any) error }) (StoredFinding, error
 // Findings returns one page of stored findings matching f, newest first
 // (keyset on id), and the cursor of the next page ("" on the last page).
 func (s *Store) Findings(ctx context.Context, f FindingFilter) ([]StoredFinding, string, error) {
-	limit, err := pageLimit(f.Limit)
+	query, args, limit, err := s.findingsQuery(f)
 	if err != nil {
 		return nil, "", err
-	}
-	var where []string
-	var args []any
-	if f.Cursor != "" {
-		id, err := decodeCursor(f.Cursor)
-		if err != nil {
-			return nil, "", err
-		}
-		where, args = append(where, "f.id < ?"), append(args, id)
-	}
-	if f.Kind != "" {
-		if !validKind(f.Kind) {
-			return nil, "", invalidf("kind %q: want vulnerability, misconfiguration, secret, runtime or benchmark", f.Kind)
-		}
-		where, args = append(where, "f.kind = ?"), append(args, f.Kind)
-	}
-	if f.Severity != "" {
-		names, err := severityNames(f.Severity)
-		if err != nil {
-			return nil, "", err
-		}
-		var c string
-		c, args = inList("f.severity", names, args)
-		where = append(where, c)
-	}
-	if f.Target != "" {
-		where, args = append(where, "f.target_id IN (SELECT id FROM targets WHERE name = ? OR digest = ?)"), append(args, f.Target, f.Target)
-	}
-	if f.Digest != "" {
-		if !validDigest(f.Digest) {
-			return nil, "", invalidf("digest %q: want ALGORITHM:HEX, e.g. sha256:<64 hex digits>", f.Digest)
-		}
-		where, args = append(where, "f.target_id IN (SELECT id FROM targets WHERE digest = ?)"), append(args, f.Digest)
-	}
-	if f.Namespace != "" {
-		where, args = append(where, "f.namespace = ?"), append(args, f.Namespace)
-	}
-	if f.Rule != "" {
-		where, args = append(where, "f.rule_id = ?"), append(args, f.Rule)
-	}
-	if f.Status != "" {
-		if !validStatus(f.Status) {
-			return nil, "", invalidf("status %q: want open, fixed or suppressed", f.Status)
-		}
-		where, args = append(where, "f.status = ?"), append(args, f.Status)
-	}
-	if f.Fixable != nil {
-		v := 0
-		if *f.Fixable {
-			v = 1
-		}
-		where, args = append(where, "f.fixable = ?"), append(args, v)
-	}
-	if !f.Since.IsZero() {
-		where, args = append(where, "f.first_seen >= ?"), append(args, ms(f.Since))
 	}
 	if err := s.expireDue(ctx); err != nil {
 		return nil, "", err
 	}
-	query := `SELECT ` + storedFindingCols + ` FROM findings f JOIN targets t ON t.id = f.target_id`
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
-	}
-	query += " ORDER BY f.id DESC LIMIT ?"
-	args = append(args, limit+1)
-	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
+	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("store: findings: %w", err)
 	}
@@ -282,6 +221,93 @@ func (s *Store) Findings(ctx context.Context, f FindingFilter) ([]StoredFinding,
 		return nil, "", fmt.Errorf("store: findings: %w", err)
 	}
 	return out, next, nil
+}
+
+// findingsQuery builds the page query of f (engine placeholders) and its
+// arguments. A filter on several severities (LEVEL+) becomes a UNION ALL
+// of one page per severity, each read in id order from the
+// (status, severity, id) or (severity, id) index, then merged: an IN list
+// would make either engine sort every matching row.
+func (s *Store) findingsQuery(f FindingFilter) (string, []any, int, error) {
+	limit, err := pageLimit(f.Limit)
+	if err != nil {
+		return "", nil, 0, err
+	}
+	var where []string
+	var args []any
+	if f.Cursor != "" {
+		id, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return "", nil, 0, err
+		}
+		where, args = append(where, "f.id < ?"), append(args, id)
+	}
+	if f.Kind != "" {
+		if !validKind(f.Kind) {
+			return "", nil, 0, invalidf("kind %q: want vulnerability, misconfiguration, secret, runtime or benchmark", f.Kind)
+		}
+		where, args = append(where, "f.kind = ?"), append(args, f.Kind)
+	}
+	var sevs []string
+	if f.Severity != "" {
+		if sevs, err = severityNames(f.Severity); err != nil {
+			return "", nil, 0, err
+		}
+	}
+	if f.Target != "" {
+		where, args = append(where, "f.target_id IN (SELECT id FROM targets WHERE name = ? OR digest = ?)"), append(args, f.Target, f.Target)
+	}
+	if f.Digest != "" {
+		if !validDigest(f.Digest) {
+			return "", nil, 0, invalidf("digest %q: want ALGORITHM:HEX, e.g. sha256:<64 hex digits>", f.Digest)
+		}
+		where, args = append(where, "f.target_id IN (SELECT id FROM targets WHERE digest = ?)"), append(args, f.Digest)
+	}
+	if f.Namespace != "" {
+		where, args = append(where, "f.namespace = ?"), append(args, f.Namespace)
+	}
+	if f.Rule != "" {
+		where, args = append(where, "f.rule_id = ?"), append(args, f.Rule)
+	}
+	if f.Status != "" {
+		if !validStatus(f.Status) {
+			return "", nil, 0, invalidf("status %q: want open, fixed or suppressed", f.Status)
+		}
+		where, args = append(where, "f.status = ?"), append(args, f.Status)
+	}
+	if f.Fixable != nil {
+		v := 0
+		if *f.Fixable {
+			v = 1
+		}
+		where, args = append(where, "f.fixable = ?"), append(args, v)
+	}
+	if !f.Since.IsZero() {
+		where, args = append(where, "f.first_seen >= ?"), append(args, ms(f.Since))
+	}
+	page := func(where []string) string {
+		// CROSS JOIN keeps findings the outer loop on SQLite (its planner
+		// otherwise may scan targets and sort every match); PostgreSQL
+		// plans it as the inner join it is.
+		q := `SELECT ` + storedFindingCols + ` FROM findings f CROSS JOIN targets t WHERE t.id = f.target_id`
+		if len(where) > 0 {
+			q += " AND " + strings.Join(where, " AND ")
+		}
+		return q + " ORDER BY f.id DESC LIMIT ?"
+	}
+	if len(sevs) <= 1 {
+		if len(sevs) == 1 {
+			where, args = append(where, "f.severity = ?"), append(args, sevs[0])
+		}
+		return s.q(page(where)), append(args, limit+1), limit, nil
+	}
+	arms := make([]string, len(sevs))
+	all := make([]any, 0, len(sevs)*(len(args)+2)+1)
+	for i, sev := range sevs {
+		arms[i] = fmt.Sprintf("SELECT * FROM (%s) s%d", page(append(where[:len(where):len(where)], "f.severity = ?")), i)
+		all = append(append(all, args...), sev, limit+1)
+	}
+	return s.q(strings.Join(arms, " UNION ALL ") + " ORDER BY 1 DESC LIMIT ?"), append(all, limit+1), limit, nil
 }
 
 // maxHistory bounds the scans Finding returns (newest first).

@@ -168,6 +168,9 @@ func (s *Store) IngestScan(ctx context.Context, key string, rep *report.Report, 
 	if err := tx.Commit(); err != nil {
 		return IngestResult{}, fmt.Errorf("store: ingest: commit: %w", err)
 	}
+	// The scan is stored; stale statistics only slow queries, so an
+	// optimize failure is not the upload's error (the next one retries).
+	_ = s.maybeOptimize(ctx)
 	return res, nil
 }
 

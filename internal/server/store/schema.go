@@ -122,6 +122,19 @@ var migrations = []migration{
 		body {{blob}} NOT NULL
 	);` + migration2Indexes,
 		after: func(ctx context.Context, s *Store, tx *sql.Tx) error { return s.recountAll(ctx, tx) }},
+
+	// 3: indexes for the dashboard's finding filters, each ending in id so
+	// that an equality filter reads a page in id order (keyset pages)
+	// instead of sorting every match; targets by type and by digest.
+	{text: `DROP INDEX findings_target;
+	CREATE INDEX findings_target_status ON findings(target_id, status, id);
+	CREATE INDEX findings_status_severity ON findings(status, severity, id);
+	CREATE INDEX findings_severity ON findings(severity, id);
+	CREATE INDEX findings_kind ON findings(kind, id);
+	CREATE INDEX findings_rule ON findings(rule_id, id);
+	CREATE INDEX findings_namespace ON findings(namespace, id);
+	CREATE INDEX targets_type ON targets(type, id);
+	CREATE INDEX targets_digest ON targets(digest);`},
 }
 
 // migration2Common is valid on both engines (BIGINT is an INTEGER to SQLite).

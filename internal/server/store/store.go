@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // SQLite driver (pure Go)
@@ -38,6 +39,36 @@ type Store struct {
 	// pgLeases are the sessions holding PostgreSQL advisory locks for
 	// TryLease, by lease name and holder (lease_pg.go).
 	pgLeases pgLeases
+	// optimized is when SQLite's statistics were last refreshed (Unix ns).
+	optimized atomic.Int64
+}
+
+// optimizeEvery is how often, at most, ingestion refreshes SQLite's
+// planner statistics.
+const optimizeEvery = 5 * time.Minute
+
+// optimize refreshes SQLite's planner statistics where they are stale
+// (PRAGMA optimize: ANALYZE of the tables whose size changed 25-fold since): the
+// dashboard's plans depend on them (without, SQLite may read every
+// suppressed finding to find an expired one, or every open finding to
+// find one target's). PostgreSQL's autovacuum does this itself.
+func (s *Store) optimize(ctx context.Context) error {
+	if s.engine != EngineSQLite {
+		return nil
+	}
+	s.optimized.Store(time.Now().UnixNano())
+	if _, err := s.db.ExecContext(ctx, `PRAGMA optimize=0x10002`); err != nil {
+		return fmt.Errorf("store: optimize: %w", err)
+	}
+	return nil
+}
+
+// maybeOptimize runs optimize when the last run is older than optimizeEvery.
+func (s *Store) maybeOptimize(ctx context.Context) error {
+	if s.engine != EngineSQLite || time.Since(time.Unix(0, s.optimized.Load())) < optimizeEvery {
+		return nil
+	}
+	return s.optimize(ctx)
 }
 
 // ErrInvalid marks a caller error (bad filter, cursor, role, argument):
@@ -108,6 +139,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: migrate %s: %w", path, err)
+	}
+	if err := s.optimize(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: %s: %w", path, err)
 	}
 	return s, nil
 }

@@ -330,39 +330,60 @@ func Shared(t testing.TB) *Server {
 // Main runs the tests and then stops the shared cluster, if one started.
 func Main(m *testing.M) int {
 	code := m.Run()
-	if shared.srv != nil {
-		if err := shared.srv.Stop(); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			if code == 0 {
-				code = 1
-			}
+	if err := StopShared(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		if code == 0 {
+			code = 1
 		}
 	}
 	return code
+}
+
+// StopShared stops the shared cluster if one started (Main calls it; a
+// TestMain that must close things first calls it itself).
+func StopShared() error {
+	if shared.srv == nil {
+		return nil
+	}
+	return shared.srv.Stop()
+}
+
+// CreateDatabase creates a fresh, empty database on s and returns its URL
+// and a function that drops it.
+func (s *Server) CreateDatabase(ctx context.Context) (dsn string, drop func() error, err error) {
+	name := "t_" + randomHex(8)
+	admin, err := sql.Open("pgx", s.DSN("postgres"))
+	if err != nil {
+		return "", nil, err
+	}
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		admin.Close()
+		return "", nil, fmt.Errorf("pgtest: create database: %w", err)
+	}
+	drop = func() error {
+		defer admin.Close()
+		if _, err := admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			return fmt.Errorf("pgtest: drop database %s: %w", name, err)
+		}
+		return nil
+	}
+	return s.DSN(name), drop, nil
 }
 
 // DSN creates a fresh, empty database on the shared cluster for t and
 // returns its URL; the database is dropped at t's cleanup.
 func DSN(t testing.TB) string {
 	t.Helper()
-	srv := Shared(t)
-	name := "t_" + randomHex(8)
-	admin, err := sql.Open("pgx", srv.DSN("postgres"))
+	dsn, drop, err := Shared(t).CreateDatabase(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		admin.Close()
-		t.Fatalf("pgtest: create database: %v", err)
-	}
 	t.Cleanup(func() {
-		defer admin.Close()
-		if _, err := admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("pgtest: drop database %s: %v", name, err)
+		if err := drop(); err != nil {
+			t.Error(err)
 		}
 	})
-	return srv.DSN(name)
+	return dsn
 }
 
 // CPUTime is the user+system CPU time the server's processes (postmaster,
@@ -373,7 +394,9 @@ func (s *Server) CPUTime() time.Duration {
 	if s == nil || s.cmd == nil {
 		return 0
 	}
-	pgid := s.cmd.Process.Pid
+	// Backends are children of the postmaster (each in its own session,
+	// so the process group does not find them).
+	pm := s.cmd.Process.Pid
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
 		return 0
@@ -388,7 +411,7 @@ func (s *Server) CPUTime() time.Duration {
 		if err != nil {
 			continue
 		}
-		// pid (comm) state ppid pgrp ...; comm may hold spaces.
+		// pid (comm) state ppid ...; comm may hold spaces.
 		i := strings.LastIndexByte(string(b), ')')
 		if i < 0 {
 			continue
@@ -397,7 +420,8 @@ func (s *Server) CPUTime() time.Duration {
 		if len(f) < 15 {
 			continue
 		}
-		if pg, _ := strconv.Atoi(f[2]); pg != pgid {
+		pid, _ := strconv.Atoi(e.Name())
+		if ppid, _ := strconv.Atoi(f[1]); pid != pm && ppid != pm {
 			continue
 		}
 		for _, k := range []int{11, 12, 13, 14} { // utime stime cutime cstime
