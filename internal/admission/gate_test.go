@@ -39,7 +39,7 @@ func writeReport(t *testing.T, dir, file, digest string, fs ...finding.Finding) 
 	}
 }
 
-func gatePolicy(t *testing.T, dir, extra string) *Policy {
+func gatePolicy(t testing.TB, dir, extra string) *Policy {
 	t.Helper()
 	src := "apiVersion: ward.dev/v1\nkind: AdmissionPolicy\nadmission:\n  pss: {level: privileged}\n" + extra
 	path := filepath.Join(dir, "policy.yaml")

@@ -34,7 +34,7 @@ type wardServer struct {
 	findings               atomic.Int64
 }
 
-func startWardServer(t *testing.T) *wardServer {
+func startWardServer(t testing.TB) *wardServer {
 	t.Helper()
 	ctx := t.Context()
 	dir := t.TempDir()
@@ -91,7 +91,7 @@ func startWardServer(t *testing.T) *wardServer {
 
 // serverGatePolicy writes a policy whose vulnerability gate asks url with
 // token, plus extra lines under vulnerabilities.server.
-func serverGatePolicy(t *testing.T, url, caFile, token, gate, server string) *Policy {
+func serverGatePolicy(t testing.TB, url, caFile, token, gate, server string) *Policy {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "token"), []byte(token+"\n"), 0o600); err != nil {
@@ -310,5 +310,27 @@ func TestServerGateHostile(t *testing.T) {
 	if n := runtime.NumGoroutine(); n > before {
 		buf := make([]byte, 1<<16)
 		t.Fatalf("goroutines %d > %d before\n%s", n, before, buf[:runtime.Stack(buf, true)])
+	}
+}
+
+// BenchmarkServerGate is one review of a refused image that the gate
+// looks up on an in-process ward server (TLS, SQLite; the time includes
+// the server's work): with the answer cached, and with cacheTTL 0 (one
+// findings query per review).
+func BenchmarkServerGate(b *testing.B) {
+	for _, c := range []struct{ name, server string }{{"cached", ""}, {"uncached", "      cacheTTL: 0s"}} {
+		b.Run(c.name, func(b *testing.B) {
+			ws := startWardServer(b)
+			p := serverGatePolicy(b, ws.url, ws.caFile, ws.readToken, "    maxSeverity: HIGH", c.server)
+			h := (&Server{Engine: &Engine{Policy: p}}).Handler()
+			body := reviewBody("Pod", "apps", podWith("r/checkout@"+checkoutDigest), false)
+			b.ReportAllocs()
+			for b.Loop() {
+				_, rv := post(b, h, "/validate", "application/json", body)
+				if rv.Response.Allowed {
+					b.Fatal("admitted")
+				}
+			}
+		})
 	}
 }
