@@ -129,11 +129,14 @@ type compiledRule struct {
 	rules.Rule
 	idx int
 	// pattern is compiled into re on first use (regex).
-	pattern  string
-	once     sync.Once
-	re       *regexp.Regexp
-	reErr    error
-	group    int // -1: first non-empty group (set with re)
+	pattern string
+	once    sync.Once
+	re      *regexp.Regexp
+	reErr   error
+	group   int // -1: first non-empty group (set with re)
+	// runStart/anchored: run-start search (runstart.go), set with re.
+	runStart *[256]bool
+	anchored *regexp.Regexp
 	path     *pathMatcher
 	severity finding.Severity
 	allow    []compiledAllowlist
@@ -346,6 +349,13 @@ func (e *engine) newScratch() *scratch {
 func (r *compiledRule) regex() *regexp.Regexp {
 	r.once.Do(func() {
 		r.re, r.reErr = regexp.Compile(r.pattern)
+		if r.re != nil {
+			if cls := runStartClass(r.pattern); cls != nil {
+				if a, err := regexp.Compile(`^(?:` + r.pattern + `)`); err == nil {
+					r.runStart, r.anchored = cls, a
+				}
+			}
+		}
 		// SecretGroup 0: the first non-empty group, or the whole match.
 		if r.re != nil && r.group == 0 && r.re.NumSubexp() > 0 {
 			r.group = -1
@@ -459,7 +469,13 @@ func (e *engine) runRule(r *compiledRule, data []byte, lo, hi int, out []rawMatc
 	if re == nil {
 		return out
 	}
-	for _, m := range re.FindAllSubmatchIndex(seg, -1) {
+	var all [][]int
+	if r.runStart != nil && isASCIIBytes(seg) {
+		all = findAllAt(r.anchored, r.runStart, seg)
+	} else {
+		all = re.FindAllSubmatchIndex(seg, -1)
+	}
+	for _, m := range all {
 		ss, se := m[0], m[1]
 		switch {
 		case r.group > 0:

@@ -1,0 +1,197 @@
+package secret
+
+import (
+	"regexp"
+	"regexp/syntax"
+)
+
+// Run-start search. Generic rules begin with an identifier prefix:
+// (?i)[\w.-]*(?:secret|token|...)... . Go's regexp finds such a match by
+// trying every start position of the window, and each try walks the
+// prefix again: on source code that was most of the regex time. Every
+// match of such a pattern starts where a run of prefix characters starts
+// (if one started inside a run, the prefix could take the rest of the run
+// too, and leftmost-first picks the earlier start), so the rule's regex,
+// anchored, is tried only there: the same matches, a fraction of the
+// starts.
+//
+// It applies when the pattern is a concatenation whose first part is a
+// star over an ASCII class C and whose next part cannot match empty and
+// begins with a byte of C, and no part is a start-sensitive assertion
+// (^, \b, \B: the anchored regex sees the window from the try position).
+// Windows with non-ASCII bytes use the plain search ((?i) folds some
+// non-ASCII runes into C).
+
+// runStartClass returns the class C of pattern pat, or nil when run-start
+// search does not apply.
+func runStartClass(pat string) *[256]bool {
+	t, err := syntax.Parse(pat, syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	t = t.Simplify()
+	for t.Op == syntax.OpCapture {
+		t = t.Sub[0]
+	}
+	if t.Op != syntax.OpConcat || len(t.Sub) < 2 || hasStartAssertion(t) {
+		return nil
+	}
+	star := t.Sub[0]
+	if star.Op != syntax.OpStar || star.Sub[0].Op != syntax.OpCharClass {
+		return nil
+	}
+	var class [256]bool
+	rs := star.Sub[0].Rune
+	for i := 0; i+1 < len(rs); i += 2 {
+		for c := rs[i]; c <= rs[i+1] && c < 0x80; c++ {
+			class[c] = true
+		}
+	}
+	first, nullable, ok := firstBytes(t.Sub[1])
+	if !ok || nullable {
+		return nil
+	}
+	for c, in := range first {
+		if in && !class[c] {
+			return nil
+		}
+	}
+	return &class
+}
+
+func hasStartAssertion(re *syntax.Regexp) bool {
+	switch re.Op {
+	case syntax.OpBeginLine, syntax.OpBeginText, syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+		return true
+	}
+	for _, s := range re.Sub {
+		if hasStartAssertion(s) {
+			return true
+		}
+	}
+	return false
+}
+
+// firstBytes returns the ASCII bytes a match of re may begin with, whether
+// re may match empty, and ok false when unknown (non-ASCII, assertions,
+// unsupported operators).
+func firstBytes(re *syntax.Regexp) (set [256]bool, nullable, ok bool) {
+	switch re.Op {
+	case syntax.OpLiteral:
+		if len(re.Rune) == 0 {
+			return set, true, true
+		}
+		r := re.Rune[0]
+		if r >= 0x80 {
+			return set, false, false
+		}
+		set[r] = true
+		if re.Flags&syntax.FoldCase != 0 {
+			set[lowerASCII(byte(r))] = true
+			if 'a' <= r && r <= 'z' {
+				set[r-'a'+'A'] = true
+			}
+		}
+		return set, false, true
+	case syntax.OpCharClass:
+		rs := re.Rune
+		for i := 0; i+1 < len(rs); i += 2 {
+			if rs[i+1] >= 0x80 {
+				// Folded classes hold ſ and K; any other non-ASCII rune
+				// makes the set unknown.
+				for c := rs[i]; c <= rs[i+1]; c++ {
+					if c >= 0x80 && c != 0x17f && c != 0x212a {
+						return set, false, false
+					}
+				}
+			}
+			for c := rs[i]; c <= rs[i+1] && c < 0x80; c++ {
+				set[c] = true
+			}
+		}
+		return set, false, true
+	case syntax.OpCapture:
+		return firstBytes(re.Sub[0])
+	case syntax.OpQuest, syntax.OpStar:
+		s, _, ok := firstBytes(re.Sub[0])
+		return s, true, ok
+	case syntax.OpPlus:
+		return firstBytes(re.Sub[0])
+	case syntax.OpRepeat:
+		s, n, ok := firstBytes(re.Sub[0])
+		return s, n || re.Min == 0, ok
+	case syntax.OpAlternate:
+		nullable = false
+		for _, sub := range re.Sub {
+			s, n, ok := firstBytes(sub)
+			if !ok {
+				return set, false, false
+			}
+			for c, in := range s {
+				set[c] = set[c] || in
+			}
+			nullable = nullable || n
+		}
+		return set, nullable, true
+	case syntax.OpConcat:
+		for _, sub := range re.Sub {
+			s, n, ok := firstBytes(sub)
+			if !ok {
+				return set, false, false
+			}
+			for c, in := range s {
+				set[c] = set[c] || in
+			}
+			if !n {
+				return set, false, true
+			}
+		}
+		return set, true, true
+	case syntax.OpEmptyMatch:
+		return set, true, true
+	}
+	return set, false, false
+}
+
+// findAllAt returns what re.FindAllSubmatchIndex(seg, -1) returns, trying
+// the anchored regex only at run starts of class (see runStartClass).
+func findAllAt(anch *regexp.Regexp, class *[256]bool, seg []byte) [][]int {
+	var out [][]int
+	from := 0 // where the search resumes (0, or the end of the last match)
+	for p := 0; p < len(seg); {
+		c := seg[p]
+		if !class[c] {
+			p++
+			continue
+		}
+		if p > from && class[seg[p-1]] {
+			// Inside a run that started at or after from and did not
+			// match: no match starts in it.
+			p++
+			continue
+		}
+		m := anch.FindSubmatchIndex(seg[p:])
+		if m == nil {
+			p++
+			continue
+		}
+		for i := range m {
+			if m[i] >= 0 {
+				m[i] += p
+			}
+		}
+		out = append(out, m)
+		from = m[1]
+		p = from
+	}
+	return out
+}
+
+func isASCIIBytes(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
