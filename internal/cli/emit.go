@@ -93,8 +93,8 @@ func (g *Globals) newCollector() (*collector, error) {
 		return nil, &UsageError{Err: fmt.Errorf("--format: %v", err)}
 	}
 	spoolFormat := g.Format
-	if spoolFormat == "template" {
-		spoolFormat = "table" // templates read the findings as values
+	if (spoolFormat == "table" || spoolFormat == "") && (g.upload != nil || g.attestReport != nil) {
+		spoolFormat = "json" // the report is also written as JSON; the table decodes it
 	}
 	spool, err := report.NewSpool(spoolFormat, report.SpoolOptions{Dir: g.outputDir()})
 	if err != nil {

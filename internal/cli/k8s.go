@@ -151,28 +151,30 @@ cluster (the PolicyReport CRDs must be installed).`,
 				opts.Images = g.imageScanner()
 			}
 			// The findings stream through the collector into the report
-			// spool as the scan makes them; PolicyReports group them by
-			// namespace, so that format collects them.
+			// spool as the scan makes them (PolicyReports: a spool ordered
+			// by namespace and object).
 			var col *collector
+			if g.Format == "policyreport" {
+				col, err = g.newPolicyCollector()
+			} else {
+				col, err = g.newCollector()
+			}
+			if err != nil {
+				return err
+			}
+			defer col.spool.Close()
 			counts := map[string]int{}
-			if g.Format != "policyreport" {
-				if col, err = g.newCollector(); err != nil {
-					return err
+			opts.Sink = func(fs []finding.Finding) {
+				if framework != "" {
+					fs = inFramework(fs, framework)
+					countUnsuppressed(counts, fs)
 				}
-				defer col.spool.Close()
-				opts.Sink = func(fs []finding.Finding) {
-					if framework != "" {
-						fs = inFramework(fs, framework)
-						countUnsuppressed(counts, fs)
-					}
-					col.Add(fs)
-				}
+				col.Add(fs)
 			}
 			res, err := cluster.Scan(cmd.Context(), cl, opts)
 			if err != nil {
 				return clusterError(cl.Host(), err)
 			}
-			fs := res.Findings
 			r := g.NewReport(target, "cluster")
 			r.Scanners = scanners
 			if len(r.Scanners) == 0 {
@@ -181,8 +183,6 @@ cluster (the PolicyReport CRDs must be installed).`,
 			r.Errors = res.Errors
 			r.Warnings = res.Warnings
 			if framework != "" {
-				fs = inFramework(fs, framework)
-				countUnsuppressed(counts, fs)
 				cat := append(k8s.Checks(), cluster.Rules()...)
 				ctrls, err := compliance.BuildCounts(framework, cat, counts)
 				if err != nil {
@@ -190,9 +190,8 @@ cluster (the PolicyReport CRDs must be installed).`,
 				}
 				r.Compliance = ctrls
 			}
-			if col == nil {
-				r.Findings = fs
-				return g.emitPolicyReports(cmd.Context(), cl, r, apply)
+			if g.Format == "policyreport" {
+				return g.emitPolicyReports(cmd.Context(), cl, col, r, apply)
 			}
 			return col.Emit(r)
 		},
@@ -265,42 +264,48 @@ func (g *Globals) imageScanner() cluster.ImageScanner {
 	}
 }
 
-// emitPolicyReports filters the findings as Emit does, writes the
-// PolicyReports and, with apply, writes them into the cluster.
-func (g *Globals) emitPolicyReports(ctx context.Context, cl *kube.Client, r *report.Report, apply bool) error {
+// newPolicyCollector is newCollector for --format policyreport: the same
+// filters, into a spool of PolicyReport results.
+func (g *Globals) newPolicyCollector() (*collector, error) {
 	keep, err := g.severityFilter()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ign, err := g.loadIgnore(g.ignoreExplicit)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	fs := r.Findings[:0]
-	for _, f := range r.Findings {
-		if keep == nil || keep[f.Severity] {
-			fs = append(fs, f)
-		}
-	}
+	c := &collector{g: g, keep: keep, ign: ign, spool: report.NewPolicyReportSpool(report.SpoolOptions{Dir: g.outputDir()}), rules: map[string]int{}}
 	if ign != nil {
-		r.Warnings = append(r.Warnings, ign.Apply(fs, g.Now())...)
+		c.warnings = ign.Apply(nil, g.Now())
 	}
-	if !g.ShowSuppressed {
-		kept := fs[:0]
-		for _, f := range fs {
-			if f.Suppressed == nil {
-				kept = append(kept, f)
+	return c, nil
+}
+
+// emitPolicyReports writes the collected findings as PolicyReports, one
+// report part at a time, and with apply writes each into the cluster as
+// it is written; the exit code is decided as Emit decides it.
+func (g *Globals) emitPolicyReports(ctx context.Context, cl *kube.Client, col *collector, r *report.Report, apply bool) error {
+	if col.err != nil {
+		return &ExitError{Code: ExitScanError, Err: fmt.Errorf("report: %w", col.err)}
+	}
+	r.Warnings = append(r.Warnings, col.warnings...)
+	var (
+		errs    []error
+		applier *reportApplier
+	)
+	if apply {
+		applier, errs = newReportApplier(ctx, cl)
+	}
+	each := func(p *report.PolicyReport) {
+		if applier != nil {
+			if err := applier.apply(ctx, p); err != nil {
+				errs = append(errs, err)
 			}
 		}
-		fs = kept
 	}
-	reps := cluster.PolicyReports(fs, g.Now())
-	if err := g.writeOutput(func(out io.Writer) error { return cluster.WritePolicyReports(out, reps) }); err != nil {
+	if err := g.writeOutput(func(out io.Writer) error { return report.WritePolicyReports(out, col.spool, g.Now(), each) }); err != nil {
 		return &ExitError{Code: ExitScanError, Err: err}
-	}
-	var errs []error
-	if apply {
-		errs = applyReports(ctx, cl, reps)
 	}
 	if !g.Quiet {
 		for _, w := range r.Warnings {
@@ -316,34 +321,38 @@ func (g *Globals) emitPolicyReports(ctx context.Context, cl *kube.Client, r *rep
 	if len(r.Errors) > 0 || len(errs) > 0 {
 		return &ExitError{Code: ExitScanError}
 	}
-	if g.ExitCode != 0 && len(fs) > 0 {
+	if g.ExitCode != 0 && col.spool.Failing() > 0 {
 		return &ExitError{Code: g.ExitCode}
 	}
 	return nil
 }
 
-func applyReports(ctx context.Context, cl *kube.Client, reps []cluster.PolicyReport) []error {
+// reportApplier writes PolicyReports into the cluster (server-side apply).
+type reportApplier struct {
+	cl           *kube.Client
+	nsRes, clRes kube.Resource
+}
+
+func newReportApplier(ctx context.Context, cl *kube.Client) (*reportApplier, []error) {
 	cat, err := cl.Discover(ctx)
 	if err != nil {
-		return []error{err}
+		return nil, []error{err}
 	}
-	nsRes, ok1 := cat.Lookup("policyreports." + cluster.PolicyReportGroup)
-	clRes, ok2 := cat.Lookup("clusterpolicyreports." + cluster.PolicyReportGroup)
+	nsRes, ok1 := cat.Lookup("policyreports." + report.PolicyReportGroup)
+	clRes, ok2 := cat.Lookup("clusterpolicyreports." + report.PolicyReportGroup)
 	if !ok1 || !ok2 {
-		return []error{errors.New("--apply: the cluster serves no policyreports/clusterpolicyreports.wgpolicyk8s.io (install the PolicyReport CRDs of kubernetes-sigs/wg-policy-prototypes)")}
+		return nil, []error{errors.New("--apply: the cluster serves no policyreports/clusterpolicyreports.wgpolicyk8s.io (install the PolicyReport CRDs of kubernetes-sigs/wg-policy-prototypes)")}
 	}
-	var errs []error
-	for i := range reps {
-		res := nsRes
-		if reps[i].Kind == "ClusterPolicyReport" {
-			res = clRes
-		}
-		res.Version = cluster.PolicyReportVersion
-		if err := cl.Apply(ctx, res, &reps[i]); err != nil {
-			errs = append(errs, err)
-		}
+	nsRes.Version, clRes.Version = report.PolicyReportVersion, report.PolicyReportVersion
+	return &reportApplier{cl: cl, nsRes: nsRes, clRes: clRes}, nil
+}
+
+func (a *reportApplier) apply(ctx context.Context, p *report.PolicyReport) error {
+	res := a.nsRes
+	if p.Kind == "ClusterPolicyReport" {
+		res = a.clRes
 	}
-	return errs
+	return a.cl.Apply(ctx, res, p)
 }
 
 // ownScanners marks a command that validates --scanners itself, with names

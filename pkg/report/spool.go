@@ -21,7 +21,8 @@ import (
 // keys, are kept up to a memory budget, then spilled as sorted runs to a
 // temporary file and merged back in order when the report is written. The
 // summary, the exit-code decision and per-rule counts are tallied on the
-// way in. The other formats (table, junit) keep the findings as values.
+// way in. The table renders each finding as its row's cells (table_stream.go);
+// junit and template keep the findings as values.
 //
 // A Spool is not safe for concurrent use. Close it to remove its file.
 type Spool struct {
@@ -64,7 +65,9 @@ func NewSpool(format string, opts SpoolOptions) (*Spool, error) {
 		s.enc = newJSONEncoder()
 	case "sarif":
 		s.enc = newSARIFEncoder()
-	case "table", "", "junit":
+	case "table", "":
+		s.enc = newTableEncoder()
+	case "junit", "template":
 	default:
 		return nil, fmt.Errorf("unknown format %q (want %s)", format, strings.Join(Formats, ", "))
 	}

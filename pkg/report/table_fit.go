@@ -19,35 +19,20 @@ const (
 	minLocation = 20
 )
 
-// sevLabel is the first column's text: the severity, or the status of a
-// benchmark control that did not fail (PASS, MANUAL...).
-func sevLabel(f *finding.Finding) string {
-	if f.Kind == finding.KindBenchmark && f.Benchmark != nil && f.Benchmark.Status != finding.StatusFail {
-		return strings.ToUpper(string(f.Benchmark.Status))
-	}
-	return f.Severity.String()
-}
-
 // tableFit holds the widths one target's rows are fitted to. The zero
 // value (no width) leaves every cell as it is.
 type tableFit struct {
 	title, loc int // 0: unlimited
 }
 
-// fitGroup measures the fixed columns of fs and gives the title column
-// what remains of t.Width, shortening locations when the title would get
-// narrower than minTitle.
-func (t *TableWriter) fitGroup(fs []*finding.Finding) tableFit {
+// fit gives the title column what remains of t.Width after the fixed
+// columns (w: their widest cells, header included), shortening locations
+// when the title would get narrower than minTitle.
+func (t *TableWriter) fit(w *tableWidths) tableFit {
 	if t.Width <= 0 {
 		return tableFit{}
 	}
-	sevW, kindW, ruleW, locW := len("SEVERITY"), len("KIND"), len("RULE"), len("LOCATION")
-	for _, f := range fs {
-		sevW = max(sevW, utf8.RuneCountInString(sevLabel(f)))
-		kindW = max(kindW, utf8.RuneCountInString(string(f.Kind)))
-		ruleW = max(ruleW, utf8.RuneCountInString(f.RuleID))
-		locW = max(locW, utf8.RuneCountInString(oneLine(location(f))))
-	}
+	sevW, kindW, ruleW, locW := w[0], w[1], w[2], w[3]
 	fixed := sevW + kindW + ruleW + 4*tablePad
 	fit := tableFit{title: t.Width - fixed - locW}
 	if fit.title < minTitle {
