@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/wardsec/ward/internal/sink"
@@ -32,6 +33,23 @@ type JobsConfig struct {
 	// VulnDB re-matches stored SBOMs when the vulnerability database has
 	// a new version (optionally updating it first).
 	VulnDB *VulnDBJob `yaml:"vulndb"`
+	// Registry rescans images from their registries.
+	Registry *RegistryJob `yaml:"registry"`
+}
+
+// RegistryJob is the registry rescan job.
+type RegistryJob struct {
+	// Every is the interval (e.g. 6h); required, at least 1m.
+	Every time.Duration `yaml:"every"`
+	// Images are rescanned as named ("registry.example/app:1.2").
+	Images []string `yaml:"images"`
+	// Repositories are rescanned tag by tag: the last max_tags tags in
+	// name order (default 10).
+	Repositories []string `yaml:"repositories"`
+	MaxTags      int      `yaml:"max_tags"`
+	// InsecureRegistries ("host:port") are reached over HTTP or
+	// unverified TLS.
+	InsecureRegistries []string `yaml:"insecure_registries"`
 }
 
 // VulnDBJob is the continuous-monitoring job.
@@ -118,6 +136,27 @@ func ParseFileConfig(b []byte) (*FileConfig, error) {
 		if u := v.Update; u != nil && u.BaseURL != "" {
 			if pu, err := url.Parse(u.BaseURL); err != nil || (pu.Scheme != "https" && pu.Scheme != "http") || pu.Host == "" {
 				return nil, fmt.Errorf("jobs.vulndb.update.base_url: %q: want an http(s) URL", u.BaseURL)
+			}
+		}
+	}
+	if j := c.Jobs.Registry; j != nil {
+		if j.Every < time.Minute {
+			return nil, fmt.Errorf("jobs.registry.every: %s: want at least 1m", j.Every)
+		}
+		if len(j.Images)+len(j.Repositories) == 0 {
+			return nil, errors.New("jobs.registry: no images and no repositories")
+		}
+		if j.MaxTags < 0 || j.MaxTags > 1000 {
+			return nil, fmt.Errorf("jobs.registry.max_tags: %d: want 1 to 1000", j.MaxTags)
+		}
+		for i, ref := range j.Images {
+			if _, err := name.ParseReference(ref); err != nil {
+				return nil, fmt.Errorf("jobs.registry.images[%d]: %w", i, err)
+			}
+		}
+		for i, repo := range j.Repositories {
+			if _, err := name.NewRepository(repo); err != nil {
+				return nil, fmt.Errorf("jobs.registry.repositories[%d]: %w", i, err)
 			}
 		}
 	}

@@ -41,6 +41,12 @@ func scheduledJobs(o Options, st *store.Store, h *api.Server, log *slog.Logger) 
 		}
 		out = append(out, jobs.Job{Name: "vulndb", Every: v.Every, Run: rm.Run})
 	}
+	if j := o.Config.Jobs.Registry; j != nil {
+		out = append(out, jobs.Job{Name: "registry", Every: j.Every, Run: jobs.Registry(jobs.RegistryOptions{
+			Images: j.Images, Repositories: j.Repositories, MaxTags: j.MaxTags, InsecureRegistries: j.InsecureRegistries,
+			CacheDir: o.CacheDir, Version: o.Version, Logger: log.With("job", "registry"),
+		}, h.IngestReport)})
+	}
 	return out, nil
 }
 

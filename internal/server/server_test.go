@@ -258,6 +258,13 @@ func TestParseFileConfigErrors(t *testing.T) {
 		{"jobs: {posture: {every: 5s}}", "at least 1m"},
 		{"jobs: {rematch: {every: 1h}}", "rematch"},
 		{"sinks: [{name: a, type: webhook}]", "url is required"},
+		{"jobs: {vulndb: {every: 30s}}", "jobs.vulndb.every"},
+		{"jobs: {vulndb: {every: 5m, update: {base_url: 'ftp://x'}}}", "base_url"},
+		{"jobs: {vulndb: {every: 5m, colour: red}}", "colour"},
+		{"jobs: {registry: {every: 1h}}", "no images and no repositories"},
+		{"jobs: {registry: {every: 1h, images: ['UPPER/Case:1']}}", "images[0]"},
+		{"jobs: {registry: {every: 1h, repositories: ['a/b:tag']}}", "repositories[0]"},
+		{"jobs: {registry: {every: 1h, images: [a:1], max_tags: -1}}", "max_tags"},
 	} {
 		if _, err := ParseFileConfig([]byte(c.doc)); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: error %v, want %q", c.doc, err, c.want)
