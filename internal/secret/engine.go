@@ -135,7 +135,7 @@ type compiledRule struct {
 	reErr   error
 	group   int // -1: first non-empty group (set with re)
 	// runStart/anchored: run-start search (runstart.go), set with re.
-	runStart *[256]bool
+	runStart *runStart
 	anchored *regexp.Regexp
 	path     *pathMatcher
 	severity finding.Severity

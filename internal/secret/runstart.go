@@ -3,6 +3,7 @@ package secret
 import (
 	"regexp"
 	"regexp/syntax"
+	"slices"
 )
 
 // Run-start search. Generic rules begin with an identifier prefix:
@@ -22,9 +23,18 @@ import (
 // Windows with non-ASCII bytes use the plain search ((?i) folds some
 // non-ASCII runes into C).
 
+// runStart is a rule's run-start search: the prefix class, and literals
+// one of which every match's run holds (nil: no such check).
+type runStart struct {
+	class [256]bool
+	lits  []string
+}
+
 // runStartClass returns the class C of pattern pat, or nil when run-start
-// search does not apply.
-func runStartClass(pat string) *[256]bool {
+// search does not apply. When the part after the prefix consumes only
+// bytes of C, it lies inside the run, so the run must also hold one of
+// that part's required literals (lits).
+func runStartClass(pat string) *runStart {
 	t, err := syntax.Parse(pat, syntax.Perl)
 	if err != nil {
 		return nil
@@ -40,7 +50,8 @@ func runStartClass(pat string) *[256]bool {
 	if star.Op != syntax.OpStar || star.Sub[0].Op != syntax.OpCharClass {
 		return nil
 	}
-	var class [256]bool
+	rsr := &runStart{}
+	class := &rsr.class
 	rs := star.Sub[0].Rune
 	for i := 0; i+1 < len(rs); i += 2 {
 		for c := rs[i]; c <= rs[i+1] && c < 0x80; c++ {
@@ -56,7 +67,56 @@ func runStartClass(pat string) *[256]bool {
 			return nil
 		}
 	}
-	return &class
+	if onlyBytes(t.Sub[1], class) {
+		if l, ok := requiredLiterals(t.Sub[1]); ok && asciiOnly(l) && !slices.Contains(l, "") {
+			rsr.lits = l
+		}
+	}
+	return rsr
+}
+
+// onlyBytes reports whether every ASCII byte a match of re may consume is
+// in class (non-ASCII runes are ignored: run-start search only sees ASCII
+// windows).
+func onlyBytes(re *syntax.Regexp, class *[256]bool) bool {
+	switch re.Op {
+	case syntax.OpEmptyMatch:
+		return true
+	case syntax.OpLiteral:
+		for _, r := range re.Rune {
+			if r >= 0x80 {
+				continue
+			}
+			if !class[r] {
+				return false
+			}
+			if re.Flags&syntax.FoldCase != 0 {
+				l := lowerASCII(byte(r))
+				if !class[l] || 'a' <= l && l <= 'z' && !class[l-'a'+'A'] {
+					return false
+				}
+			}
+		}
+		return true
+	case syntax.OpCharClass:
+		rs := re.Rune
+		for i := 0; i+1 < len(rs); i += 2 {
+			for c := rs[i]; c <= rs[i+1] && c < 0x80; c++ {
+				if !class[c] {
+					return false
+				}
+			}
+		}
+		return true
+	case syntax.OpCapture, syntax.OpStar, syntax.OpPlus, syntax.OpQuest, syntax.OpRepeat, syntax.OpConcat, syntax.OpAlternate:
+		for _, sub := range re.Sub {
+			if !onlyBytes(sub, class) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 func hasStartAssertion(re *syntax.Regexp) bool {
@@ -155,7 +215,8 @@ func firstBytes(re *syntax.Regexp) (set [256]bool, nullable, ok bool) {
 
 // findAllAt returns what re.FindAllSubmatchIndex(seg, -1) returns, trying
 // the anchored regex only at run starts of class (see runStartClass).
-func findAllAt(anch *regexp.Regexp, class *[256]bool, seg []byte) [][]int {
+func findAllAt(anch *regexp.Regexp, rs *runStart, seg []byte) [][]int {
+	class := &rs.class
 	var out [][]int
 	from := 0 // where the search resumes (0, or the end of the last match)
 	for p := 0; p < len(seg); {
@@ -169,6 +230,16 @@ func findAllAt(anch *regexp.Regexp, class *[256]bool, seg []byte) [][]int {
 			// match: no match starts in it.
 			p++
 			continue
+		}
+		if rs.lits != nil {
+			end := p + 1
+			for end < len(seg) && class[seg[end]] {
+				end++
+			}
+			if !containsAnyFold(string(seg[p:end]), rs.lits) {
+				p = end
+				continue
+			}
 		}
 		m := anch.FindSubmatchIndex(seg[p:])
 		if m == nil {

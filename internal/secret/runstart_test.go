@@ -122,3 +122,14 @@ func BenchmarkRunStartGeneric(b *testing.B) {
 		}
 	})
 }
+
+func TestRunStartLiterals(t *testing.T) {
+	rs := runStartClass(`(?i)[\w.-]*(?:secret|token|api[_.-]?key)[\w.-]*\s*=\s*([a-z0-9]{16,})`)
+	if rs == nil || rs.lits == nil {
+		t.Fatalf("no literals: %+v", rs)
+	}
+	// The part after the prefix may consume '=': no literal check.
+	if rs := runStartClass(`[\w.-]*(?:pass=|key=)(\S+)`); rs == nil || rs.lits != nil {
+		t.Fatalf("literals where the part leaves the class: %+v", rs)
+	}
+}
