@@ -35,7 +35,7 @@ type running struct {
 }
 
 // wait returns Run's error once it returned.
-func (r *running) wait(t *testing.T) error {
+func (r *running) wait(t testing.TB) error {
 	t.Helper()
 	select {
 	case <-r.done:
@@ -46,7 +46,7 @@ func (r *running) wait(t *testing.T) error {
 	}
 }
 
-func (r *running) stop(t *testing.T) {
+func (r *running) stop(t testing.TB) {
 	t.Helper()
 	r.cancel()
 	if err := r.wait(t); err != nil {
@@ -54,7 +54,7 @@ func (r *running) stop(t *testing.T) {
 	}
 }
 
-func start(t *testing.T, o Options) *running {
+func start(t testing.TB, o Options) *running {
 	t.Helper()
 	if o.Listen == "" {
 		o.Listen = "127.0.0.1:0"
@@ -95,7 +95,7 @@ func start(t *testing.T, o Options) *running {
 	return r
 }
 
-func token(t *testing.T, dataDir, role string) string {
+func token(t testing.TB, dataDir, role string) string {
 	t.Helper()
 	st, err := store.OpenDSN(context.Background(), "", dataDir)
 	if err != nil {

@@ -94,6 +94,12 @@ func TestStreamerSurvivesServerRestarts(t *testing.T) {
 			t.Fatalf("alert %+v", a)
 		}
 	}
+	// Stored in the order raised: ids (newest first) follow the seqs.
+	for i := 1; i < len(got); i++ {
+		if got[i].Seq >= got[i-1].Seq {
+			t.Fatalf("alert id %d (seq %d) stored after id %d (seq %d)", got[i-1].ID, got[i-1].Seq, got[i].ID, got[i].Seq)
+		}
+	}
 	seen := map[int64]bool{}
 	for _, a := range got {
 		seen[a.Seq] = true
@@ -106,7 +112,7 @@ func TestStreamerSurvivesServerRestarts(t *testing.T) {
 	r.stop(t)
 }
 
-func allAlerts(t *testing.T, dataDir string) []store.StoredAlert {
+func allAlerts(t testing.TB, dataDir string) []store.StoredAlert {
 	t.Helper()
 	st, err := store.OpenDSN(context.Background(), "", dataDir)
 	if err != nil {
