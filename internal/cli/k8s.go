@@ -6,16 +6,20 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
+	"github.com/wardsec/ward/internal/artifact"
 	"github.com/wardsec/ward/internal/cluster"
 	"github.com/wardsec/ward/internal/kube"
 	"github.com/wardsec/ward/internal/misconfig/compliance"
 	"github.com/wardsec/ward/internal/misconfig/k8s"
 	"github.com/wardsec/ward/internal/scan"
 	"github.com/wardsec/ward/internal/secret"
+	"github.com/wardsec/ward/internal/vuln"
 	"github.com/wardsec/ward/pkg/finding"
 	"github.com/wardsec/ward/pkg/report"
 )
@@ -73,6 +77,7 @@ func newK8sCmd(g *Globals) *cobra.Command {
 		apply         bool
 		includeSystem bool
 		showSecrets   bool
+		vulnFlags     k8sVulnFlags
 	)
 	cmd := &cobra.Command{
 		Use:         "k8s",
@@ -148,7 +153,7 @@ cluster (the PolicyReport CRDs must be installed).`,
 				opts.Secrets = sec
 			}
 			if contains(scanners, cluster.ScannerVuln) {
-				opts.Images = g.imageScanner()
+				opts.Images = g.imageScanner(&vulnFlags)
 			}
 			// The findings stream through the collector into the report
 			// spool as the scan makes them (PolicyReports: a spool ordered
@@ -204,6 +209,7 @@ cluster (the PolicyReport CRDs must be installed).`,
 	f.BoolVar(&apply, "apply", false, "with --format policyreport: write the reports into the cluster (server-side apply)")
 	f.BoolVar(&includeSystem, "include-system", false, "also report RBAC grants of the bootstrap system: roles")
 	f.BoolVar(&showSecrets, "show-secrets", false, "show found secrets in full instead of redacted")
+	vulnFlags.register(f)
 	cmd.AddCommand(newK8sWhoCanCmd(g, &conn), newK8sReachCmd(g, &conn))
 	addServerFlags(g, cmd)
 	return cmd
@@ -247,21 +253,48 @@ func inFramework(fs []finding.Finding, framework string) []finding.Finding {
 }
 
 // imageScanner scans one running image with the image pipeline (vuln
-// only), by digest when the kubelet reported one.
-func (g *Globals) imageScanner() cluster.ImageScanner {
-	return func(ctx context.Context, ref, digest string) ([]finding.Finding, error) {
-		target := ref
+// only), pulled from its registry (never a local path a hostile image
+// name could point at), by digest when the kubelet reported one.
+func (g *Globals) imageScanner(v *k8sVulnFlags) cluster.ImageScanner {
+	return func(ctx context.Context, ref, digest string) (cluster.ImageResult, error) {
+		r, err := name.ParseReference(ref)
+		if err != nil {
+			return cluster.ImageResult{}, fmt.Errorf("not an image reference: %w", err)
+		}
+		target := r.String()
 		if digest != "" {
-			if r, err := name.ParseReference(ref); err == nil {
-				target = r.Context().Digest(digest).String()
+			target = r.Context().Digest(digest).String()
+		}
+		res, err := scan.Run(ctx, artifact.PrefixRegistry+target, scan.Options{Scanners: []string{"vuln"}, CacheDir: g.CacheDir,
+			Platform: v.platform, InsecureRegistries: v.insecure, DBMaxAge: v.dbMaxAge,
+			Vuln:   vuln.Options{IgnoreUnfixed: v.ignoreUnfixed, Logger: g.Logger},
+			Logger: g.Logger, Now: g.Now})
+		if err != nil {
+			return cluster.ImageResult{}, err
+		}
+		out := cluster.ImageResult{Digest: res.Artifact.Digest, Findings: res.Findings, Errors: res.Errors, Warnings: res.Warnings}
+		for _, nr := range res.NotRun {
+			if nr.Scanner == "vuln" {
+				return out, fmt.Errorf("vulnerability scanning did not run: %s", nr.Reason)
 			}
 		}
-		res, err := scan.Run(ctx, target, scan.Options{Scanners: []string{"vuln"}, CacheDir: g.CacheDir, Logger: g.Logger, Now: g.Now})
-		if err != nil {
-			return nil, err
-		}
-		return res.Findings, nil
+		return out, nil
 	}
+}
+
+// k8sVulnFlags tune the image scans of --scanners vuln.
+type k8sVulnFlags struct {
+	platform      string
+	insecure      []string
+	dbMaxAge      time.Duration
+	ignoreUnfixed bool
+}
+
+func (v *k8sVulnFlags) register(fl *pflag.FlagSet) {
+	fl.StringVar(&v.platform, "platform", "", "with --scanners vuln: platform of multi-platform images, os/arch[/variant] (default: linux and this machine's architecture)")
+	fl.StringSliceVar(&v.insecure, "insecure-registry", nil, "with --scanners vuln: registry host:port reached over plain HTTP or unverified TLS (repeatable)")
+	fl.DurationVar(&v.dbMaxAge, "db-max-age", 7*24*time.Hour, "with --scanners vuln: warn when the vulnerability database is older than this")
+	fl.BoolVar(&v.ignoreUnfixed, "ignore-unfixed", false, "with --scanners vuln: report only vulnerabilities that have a fixed version")
 }
 
 // newPolicyCollector is newCollector for --format policyreport: the same

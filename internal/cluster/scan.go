@@ -54,7 +54,18 @@ type TextScanner interface {
 // ImageScanner scans one image for vulnerabilities with Ward's image
 // pipeline; ref is the image as the pod names it, digest the running
 // image's digest ("" when the kubelet has not reported it).
-type ImageScanner func(ctx context.Context, ref, digest string) ([]finding.Finding, error)
+type ImageScanner func(ctx context.Context, ref, digest string) (ImageResult, error)
+
+// ImageResult is what an image scan found.
+type ImageResult struct {
+	// Digest is the manifest digest of the image scanned ("" if unknown).
+	Digest   string
+	Findings []finding.Finding
+	// Errors and Warnings of the image scan (a layer that could not be
+	// read, a stale database): reported with the cluster's.
+	Errors   []finding.ScanError
+	Warnings []string
+}
 
 // Options configure a scan.
 type Options struct {
