@@ -206,6 +206,33 @@ func (l *Learner) Observe(ev *event.Event, st *event.State) {
 	}
 }
 
+// KernelUsage is what the sensor's syscall learner saw one container use.
+type KernelUsage struct {
+	ContainerID  string
+	Syscalls     []string
+	Capabilities []string // granted checks, names without CAP_
+}
+
+// AddKernelUsage adds the system calls and capabilities the kernel saw a
+// container use to its workload's profile. It reports false when the
+// container is not being learned (filtered out, or no event of it seen).
+// Call it before Profiles.
+func (l *Learner) AddKernelUsage(u KernelUsage) bool {
+	lp := l.byCID[u.ContainerID]
+	if lp == nil {
+		return false
+	}
+	lp.p.Learned.Syscalls = "kernel"
+	ts := lp.last
+	for _, s := range u.Syscalls {
+		l.add(lp, ts, "s:"+s, func() { lp.p.Syscalls = append(lp.p.Syscalls, s) })
+	}
+	for _, c := range u.Capabilities {
+		l.addCap(lp, ts, c)
+	}
+	return true
+}
+
 func (l *Learner) addCap(lp *learning, ts int64, c string) {
 	l.add(lp, ts, "c:"+c, func() { lp.p.Capabilities = append(lp.p.Capabilities, c) })
 }

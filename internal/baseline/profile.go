@@ -97,6 +97,11 @@ type Learned struct {
 	Truncated uint64 `yaml:"truncated,omitempty"`
 	// Replicas counts the profiles merged into this one.
 	Replicas int `yaml:"replicas,omitempty"`
+	// Syscalls is "kernel" when the syscall and capability lists come from
+	// the sensor's syscall learner (every system call entered, every
+	// capability check granted), empty when they were derived from the
+	// traced events only.
+	Syscalls string `yaml:"syscalls,omitempty"`
 }
 
 // Executable is a program the workload ran.
@@ -393,6 +398,9 @@ func (p *Profile) Merge(o *Profile) error {
 	}
 	p.Learned.Events += o.Learned.Events
 	p.Learned.Truncated += o.Learned.Truncated
+	if o.Learned.Syscalls != "" {
+		p.Learned.Syscalls = o.Learned.Syscalls
+	}
 	p.Learned.Replicas = max(p.Learned.Replicas, 1) + max(o.Learned.Replicas, 1)
 	if p.Identity.ImageDigest == "" {
 		p.Identity.ImageDigest = o.Identity.ImageDigest

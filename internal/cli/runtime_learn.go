@@ -35,16 +35,17 @@ var baselineTypes = func() []event.Type {
 
 func newRuntimeLearnCmd(g *Globals) *cobra.Command {
 	var (
-		duration  time.Duration
-		stable    time.Duration
-		filter    baseline.Filter
-		output    string
-		events    string
-		hash      bool
-		host      bool
-		merge     bool
-		ringBytes int
-		readyFile string
+		duration       time.Duration
+		stable         time.Duration
+		filter         baseline.Filter
+		output         string
+		events         string
+		hash           bool
+		host           bool
+		merge          bool
+		kernelSyscalls bool
+		ringBytes      int
+		readyFile      string
 	)
 	cmd := &cobra.Command{
 		Use:   "learn",
@@ -88,7 +89,7 @@ existing profiles there (profiles are mergeable across replicas).`,
 				defer stop()
 				var stableAt time.Time
 				st, err := watch.Run(ctx, watch.Options{
-					Sensor:     sensor.Options{RingBufferBytes: ringBytes},
+					Sensor:     sensor.Options{RingBufferBytes: ringBytes, LearnSyscalls: kernelSyscalls},
 					Logger:     g.Logger,
 					NoSnapshot: false,
 					OnStart: func(s watch.Started) {
@@ -111,6 +112,9 @@ existing profiles there (profiles are mergeable across replicas).`,
 					return sensorError(err)
 				}
 				n = st.Sensor.Events
+				for _, u := range st.Usage {
+					l.AddKernelUsage(baseline.KernelUsage{ContainerID: u.ContainerID, Syscalls: u.Syscalls, Capabilities: u.Capabilities})
+				}
 			}
 			ps := l.Profiles()
 			if len(ps) == 0 {
@@ -136,6 +140,7 @@ existing profiles there (profiles are mergeable across replicas).`,
 	f.StringVar(&events, "events", "", "learn from a recorded event file (ward runtime record) instead of the live sensor")
 	f.BoolVar(&hash, "hash", false, "record the sha256 of executables (read from /proc/PID/exe at exec time)")
 	f.BoolVar(&host, "host", false, "also learn host processes (identity \"host\")")
+	f.BoolVar(&kernelSyscalls, "kernel-syscalls", true, "learn every system call and capability check of the containers in the kernel (raw tracepoints sys_enter and cap_capable), not only the traced events")
 	f.BoolVar(&merge, "merge", false, "merge into existing profiles of the same identity instead of replacing them")
 	f.IntVar(&ringBytes, "ring-buffer", 8<<20, "ring buffer size in bytes (rounded up to a power of two)")
 	f.StringVar(&readyFile, "ready-file", "", readyFileUsage)

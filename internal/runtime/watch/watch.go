@@ -55,6 +55,10 @@ type Options struct {
 type Started struct {
 	Hooks    sensor.Hooks
 	Snapshot event.SnapshotStats
+	// Usage reads what the syscall learner saw so far
+	// (Sensor.LearnSyscalls; an error without it). Safe to call from any
+	// goroutine until Run returns.
+	Usage func() ([]sensor.Usage, error)
 }
 
 // Stats summarise a watch.
@@ -65,6 +69,9 @@ type Stats struct {
 	Alerts  uint64              `json:"alerts"`
 	Actions uint64              `json:"actions"`
 	Proc    event.SnapshotStats `json:"snapshot"`
+	// Usage is what the syscall learner saw each container use
+	// (Sensor.LearnSyscalls), read when the watch ends.
+	Usage []sensor.Usage `json:"usage,omitempty"`
 }
 
 // Run watches until ctx is done, then detaches the sensor and returns the
@@ -129,7 +136,7 @@ func Run(ctx context.Context, opts Options) (Stats, error) {
 	}
 	stats.Hooks = s.Hooks()
 	if opts.OnStart != nil {
-		opts.OnStart(Started{Hooks: stats.Hooks, Snapshot: stats.Proc})
+		opts.OnStart(Started{Hooks: stats.Hooks, Snapshot: stats.Proc, Usage: s.Usage})
 	}
 	var alerts, actions atomic.Uint64
 	resolver := so.Resolver
@@ -173,6 +180,13 @@ func Run(ctx context.Context, opts Options) (Stats, error) {
 	}
 	runErr := s.Run(ctx, handle)
 	stats.Sensor = s.Stats()
+	if so.LearnSyscalls {
+		u, err := s.Usage()
+		if err != nil && runErr == nil {
+			runErr = err
+		}
+		stats.Usage = u
+	}
 	stats.State = st.Stats()
 	stats.Alerts = alerts.Load()
 	stats.Actions = actions.Load()

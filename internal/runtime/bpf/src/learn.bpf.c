@@ -83,11 +83,36 @@ static __always_inline int has_id(const struct usage *u, __u32 base)
 	return hex64_at(u, base) || hex64_at(u, base + 5) || hex64_at(u, base + 7) || hex64_at(u, base + 15);
 }
 
+/* runtime_image reports whether the program just exec'd is the container
+ * runtime's own (runc re-executes itself inside the cgroup before it sets
+ * the container up, from a sealed memfd copy of itself): its mounts, pivot_root and capability checks are not the
+ * workload's. comm is the new image's name, set by exec. */
+static __always_inline int runtime_image(const char *comm)
+{
+	char c[8] = {};
+	bpf_probe_read_kernel(c, sizeof(c), comm);
+	if (c[0] == 'r' && c[1] == 'u' && c[2] == 'n' && c[3] == 'c')
+		return 1; /* runc, runc_cloned:... */
+	if (c[0] == 'c' && c[1] == 'r' && c[2] == 'u' && c[3] == 'n' && c[4] == 0)
+		return 1;
+	if (c[0] == 'y' && c[1] == 'o' && c[2] == 'u' && c[3] == 'k' && c[4] == 'i')
+		return 1;
+	if (c[0] == 'm' && c[1] == 'e' && c[2] == 'm' && c[3] == 'f' && c[4] == 'd' && c[5] == ':')
+		return 1; /* memfd:runc_cloned:/proc/self/exe */
+	if (c[0] >= '0' && c[0] <= '9')
+		return 1; /* fexecve of an fd (/dev/fd/N) on older kernels */
+	return 0;
+}
+
 SEC("raw_tracepoint/sched_process_exec")
 int ward_learn_exec(struct bpf_raw_tracepoint_args *ctx)
 {
 	struct task_struct *t = (struct task_struct *)ctx->args[0];
 	__u32 tgid = BPF_CORE_READ(t, tgid);
+	if (runtime_image(t->comm)) {
+		bpf_map_delete_elem(&learn_tasks, &tgid);
+		return 0;
+	}
 	if (bpf_map_lookup_elem(&learn_tasks, &tgid))
 		return 0;
 	__u32 zero = 0;
@@ -99,8 +124,11 @@ int ward_learn_exec(struct bpf_raw_tracepoint_args *ctx)
 		u->sys[i] = 0;
 	u->caps_used = 0;
 	u->caps_denied = 0;
-	u->cgroup[0] = 0;
-	u->cgroup[NAME] = 0;
+	/* All of it: the ID windows must not see a longer name read before. */
+	__u64 *w = (__u64 *)u->cgroup;
+#pragma unroll
+	for (int i = 0; i < 2 * NAME / 8; i++)
+		w[i] = 0;
 	struct kernfs_node *dfl = BPF_CORE_READ(t, cgroups, dfl_cgrp, kn);
 	struct kernfs_node *v1 = BPF_CORE_READ(t, cgroups, subsys[0], cgroup, kn);
 	const char *dn = BPF_CORE_READ(dfl, name);
@@ -180,8 +208,21 @@ int ward_learn_cap(struct bpf_raw_tracepoint_args *ctx)
 	int ret = (int)ctx->args[4];
 	if (cap >= 64)
 		return 0;
+	/* Only checks of the caller's own (real) credentials: the kernel
+	 * checks some on behalf of another cred (a file's opener, f_cred) or
+	 * under overridden credentials (overlayfs acts with its mounter's,
+	 * which hold every capability): those are not the workload's. */
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	const struct cred *cred = (const struct cred *)ctx->args[0];
+	if (cred != BPF_CORE_READ(t, real_cred))
+		return 0;
 	struct usage *u = current_usage();
 	if (!u)
+		return 0;
+	/* A check granted in a user namespace other than the cred's own (its
+	 * owner has every capability in it) needs no capability of the
+	 * container's set. */
+	if (ret == 0 && (void *)ctx->args[2] != (void *)BPF_CORE_READ(cred, user_ns))
 		return 0;
 	if (ret == 0)
 		__sync_fetch_and_or(&u->caps_used, 1ULL << cap);
