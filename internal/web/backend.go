@@ -2,15 +2,16 @@ package web
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
+	"net/http"
 	"time"
+
+	"github.com/wardsec/ward/internal/server/store"
 )
 
-// Backend is what the dashboard reads and changes: the server store's
-// methods of the Wave-3 store contract (docs/dashboard.md). The types
-// mirror the store's, so that an adapter over *store.Store only copies
-// fields and maps the sentinel errors below.
+// Backend is what the dashboard reads and changes: a subset of the
+// server store's methods (internal/server/store). *store.Store implements
+// it; tests wrap a real store to inject failures.
 type Backend interface {
 	TokenRole(ctx context.Context, token string) (role string, err error)
 	CheckUser(ctx context.Context, name, password string) (role string, err error)
@@ -24,95 +25,50 @@ type Backend interface {
 	Suppress(ctx context.Context, id int64, reason, actor string, until *time.Time) error
 	Unsuppress(ctx context.Context, id int64, actor string) error
 	Alerts(ctx context.Context, f AlertFilter) (items []StoredAlert, next string, err error)
-	// Alert is one alert by id (ErrNotFound): an addition to the store
-	// contract, for the alert detail page.
 	Alert(ctx context.Context, id int64) (StoredAlert, error)
+	Targets(ctx context.Context, typ, cursor string, limit int) ([]TargetSummary, string, error)
+	Namespaces(ctx context.Context) ([]NamespaceSummary, error)
+	Compliance(ctx context.Context) ([]ComplianceScore, error)
+	Nodes(ctx context.Context) ([]Node, error)
 }
 
-// Errors a Backend returns (wrapped or not) for the dashboard to branch on.
-var (
-	// ErrUnknownToken: unknown or expired token or session.
-	ErrUnknownToken = errors.New("unknown token")
-	// ErrBadCredentials: wrong user name or password.
-	ErrBadCredentials = errors.New("bad credentials")
-	// ErrNotFound: no object with that id (answered 404).
-	ErrNotFound = errors.New("not found")
-	// ErrInvalid: a bad filter or argument (answered 400).
-	ErrInvalid = errors.New("invalid argument")
+var _ Backend = (*store.Store)(nil)
+
+// NewStore returns the dashboard over the server store, to be mounted at
+// "/" by `ward server` (the API keeps /api/v1, /healthz, /readyz and
+// /metrics).
+func NewStore(st *store.Store, opts Options) (http.Handler, error) {
+	if st == nil {
+		return nil, errors.New("web: nil store")
+	}
+	return New(st, opts)
+}
+
+// The store's types, used as they are.
+type (
+	Counts           = store.Counts
+	TrendPoint       = store.TrendPoint
+	FindingFilter    = store.FindingFilter
+	StoredFinding    = store.StoredFinding
+	Suppression      = store.Suppression
+	ScanRef          = store.ScanRef
+	AlertFilter      = store.AlertFilter
+	StoredAlert      = store.StoredAlert
+	TargetSummary    = store.TargetSummary
+	NamespaceSummary = store.NamespaceSummary
+	ComplianceScore  = store.ComplianceScore
+	Node             = store.Node
 )
 
-// Counts are the open findings by severity and by kind.
-type Counts struct {
-	BySeverity map[string]int
-	ByKind     map[string]int
-	Total      int
-	// NewestScan is the time of the newest stored scan (zero: none).
-	NewestScan time.Time
-	// DBVersion is the vulnerability database version of the newest scan.
-	DBVersion string
-}
-
-// TrendPoint is one day of open findings by severity.
-type TrendPoint struct {
-	Day  time.Time
-	Open map[string]int
-}
-
-// FindingFilter selects findings; Severity is a level name or "HIGH+"
-// (that level and above). Limit defaults to 100.
-type FindingFilter struct {
-	Kind, Severity, Target, Namespace, Rule, Status string
-	Fixable                                         *bool
-	Since                                           time.Time
-	Cursor                                          string
-	Limit                                           int
-}
-
-// StoredFinding is one finding with its lifecycle.
-type StoredFinding struct {
-	ID         int64
-	Target     string
-	TargetType string
-	// Finding is the report's finding JSON (pkg/finding.Finding).
-	Finding     json.RawMessage
-	Status      string
-	FirstSeen   time.Time
-	LastSeen    time.Time
-	FixedAt     *time.Time
-	Suppression *Suppression
-}
-
-// Suppression is an admin's decision to hide a finding.
-type Suppression struct {
-	Reason, By string
-	At         time.Time
-	Until      *time.Time
-}
-
-// ScanRef is one scan that saw a finding.
-type ScanRef struct {
-	ScanID      string
-	At          time.Time
-	ToolVersion string
-}
-
-// AlertFilter selects runtime alerts, newest first. Limit defaults to 100.
-type AlertFilter struct {
-	Node, Rule, Priority, Container string
-	Since                           time.Time
-	Cursor                          string
-	Limit                           int
-}
-
-// StoredAlert is one runtime alert as a sensor sent it.
-type StoredAlert struct {
-	ID       int64
-	Node     string
-	SensorID string
-	Seq      int64
-	At       time.Time
-	Rule     string
-	Priority string
-	// Alert is the Falco-shaped JSON (internal/runtime/alert.Alert).
-	Alert json.RawMessage
-}
+// Errors a Backend returns (wrapped) for the dashboard to branch on: the
+// store's sentinels.
+var (
+	// ErrUnknownToken: unknown or expired token or session.
+	ErrUnknownToken = store.ErrUnknownToken
+	// ErrBadCredentials: wrong user name or password.
+	ErrBadCredentials = store.ErrBadCredentials
+	// ErrNotFound: no object with that id (answered 404).
+	ErrNotFound = store.ErrNotFound
+	// ErrInvalid: a bad filter or argument (answered 400).
+	ErrInvalid = store.ErrInvalid
+)

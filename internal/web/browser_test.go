@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"encoding/json"
+
+	"github.com/wardsec/ward/internal/server/api"
+	"github.com/wardsec/ward/internal/server/store"
 )
 
 // TestBrowser drives the dashboard in a real browser: Debian's chromium
@@ -56,11 +59,24 @@ func TestBrowser(t *testing.T) {
 		}
 	}
 
-	be := newMemBackend()
-	be.loadSeed(t)
-	be.tokens["e2e-admin-token"] = "admin"
-	be.tokens["e2e-read-token"] = "read"
-	h, err := New(be, Options{Refresh: 2 * time.Second, Version: "e2e"})
+	// The real server: the store on SQLite in a temporary directory,
+	// seeded through store.IngestScan with the seed reports and through
+	// store.IngestAlerts with four of the seed alerts; the API
+	// (internal/server/api) serves /api/v1 and the dashboard the rest,
+	// as in `ward server`.
+	st := openStore(t)
+	seedReports(t, st)
+	alerts := seedAlerts(t)
+	ingestAlerts(t, st, "fixture-host", "sensor-1", 1, alerts[:4])
+	if err := st.Heartbeat(t.Context(), store.Heartbeat{Node: "fixture-host", SensorID: "sensor-1", Version: "e2e",
+		Started: time.Now().Add(-time.Hour), Events: 120000, Alerts: 4}); err != nil {
+		t.Fatal(err)
+	}
+	dash, err := NewStore(st, Options{Refresh: time.Second, Version: "e2e"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	apiSrv, err := api.New(api.Options{Store: st, Web: dash, Version: "e2e", TempDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,37 +84,33 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: apiSrv, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 
-	counts, err := be.Counts(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	expect := map[string]int{"total": counts.Total}
-	for _, s := range severityOrder {
-		expect[s] = counts.BySeverity[s]
-	}
-	ej, _ := json.Marshal(expect)
-	crit, _, err := be.Findings(t.Context(), FindingFilter{Status: "open", Severity: "CRITICAL", Limit: 1})
+	crit, _, err := st.Findings(t.Context(), FindingFilter{Status: "open", Severity: "CRITICAL", Limit: 1})
 	if err != nil || len(crit) == 0 {
 		t.Fatalf("no CRITICAL finding to suppress: %v", err)
+	}
+	live, err := json.Marshal(alerts[4])
+	if err != nil {
+		t.Fatal(err)
 	}
 
 	cmd := exec.CommandContext(t.Context(), node, "testdata/e2e/dashboard.mjs")
 	cmd.Env = append(os.Environ(),
 		"WARD_URL=http://"+ln.Addr().String(),
-		"WARD_ADMIN_TOKEN=e2e-admin-token", "WARD_READ_TOKEN=e2e-read-token",
-		"WARD_EXPECT="+string(ej), "WARD_SUPPRESS_ID="+strconv.FormatInt(crit[0].ID, 10),
+		"WARD_ADMIN_TOKEN="+token(t, st, "admin"), "WARD_READ_TOKEN="+token(t, st, "read"), "WARD_INGEST_TOKEN="+token(t, st, "ingest"),
+		"WARD_SUPPRESS_ID="+strconv.FormatInt(crit[0].ID, 10), "WARD_LIVE_ALERT="+string(live),
+		"WARD_IMAGE=registry.example.com/shop/checkout:1.4.2",
 		"WARD_ARTIFACTS="+artifacts, "WARD_PLAYWRIGHT_DIR="+pw, "WARD_CHROMIUM="+chromium)
 	out, err := cmd.CombinedOutput()
 	t.Logf("playwright:\n%s", out)
 	if err != nil {
 		t.Fatalf("browser checks failed: %v", err)
 	}
-	if st := be.status(crit[0].ID); st != "suppressed" {
-		t.Errorf("finding %d is %s after the browser suppressed it", crit[0].ID, st)
+	if got := status(t, st, crit[0].ID); got != "suppressed" {
+		t.Errorf("finding %d is %s after the browser suppressed it", crit[0].ID, got)
 	}
 	t.Logf("screenshots in %s", artifacts)
 }

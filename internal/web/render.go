@@ -21,7 +21,7 @@ var templateFS embed.FS
 var assetFS embed.FS
 
 // pageNames are the page templates; each is parsed with layout.html.
-var pageNames = []string{"login.html", "error.html", "overview.html", "findings.html", "finding.html", "runtime.html", "alert.html"}
+var pageNames = []string{"login.html", "error.html", "overview.html", "findings.html", "finding.html", "runtime.html", "alert.html", "images.html", "cluster.html", "sensors.html"}
 
 type pageTemplate struct{ t *template.Template }
 
@@ -82,7 +82,7 @@ type view struct {
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, code int, page string, s *session, title, nav string, data any) {
 	pt := h.pages[page]
 	v := view{Title: title, Nav: nav, Session: s, AssetV: h.assetVersion, Version: h.opts.Version, Data: data, Rendered: time.Now()}
-	if (nav == "overview" || page == "runtime.html") && h.opts.Refresh > 0 {
+	if (nav == "overview" || page == "runtime.html" || page == "sensors.html") && h.opts.Refresh > 0 {
 		v.Refresh = int(h.opts.Refresh / time.Second)
 		if v.Refresh < 1 {
 			v.Refresh = 1

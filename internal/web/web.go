@@ -4,9 +4,13 @@
 // time).
 //
 // Pages: overview (open findings by severity and kind, trend chart as
-// server-rendered SVG), runtime (alert timeline with filters, alert detail
-// with process tree, container and rule) and findings (filters in the URL, server-side
-// pagination, detail with history, suppression by admins). Users log in
+// server-rendered SVG, riskiest images and namespaces, newest alerts,
+// sensor health), findings (filters in the URL, server-side pagination,
+// detail with history, suppression by admins), images (per-target open
+// counts and fixable, drilling down to findings), cluster (namespaces,
+// compliance per framework), runtime (alert timeline with filters, alert
+// detail with process tree, container and rule) and sensors (heartbeats,
+// drops, stale marking). Live pages poll themselves. Users log in
 // with an API token or a user name and password; the session is an
 // HttpOnly, SameSite=Strict cookie and every POST form carries a CSRF
 // token. The read role sees no write actions and gets 403 on every POST
@@ -44,6 +48,9 @@ type Options struct {
 	Refresh time.Duration
 	// Version is shown in the page footer.
 	Version string
+	// StaleAfter marks a sensor stale when its last heartbeat is older
+	// (default DefaultStaleAfter).
+	StaleAfter time.Duration
 }
 
 // Handler serves the dashboard.
@@ -69,6 +76,9 @@ func New(st Backend, opts Options) (http.Handler, error) {
 	}
 	if opts.SessionTTL <= 0 {
 		opts.SessionTTL = DefaultSessionTTL
+	}
+	if opts.StaleAfter <= 0 {
+		opts.StaleAfter = DefaultStaleAfter
 	}
 	if opts.Refresh == 0 {
 		opts.Refresh = DefaultRefresh
@@ -96,6 +106,9 @@ func New(st Backend, opts Options) (http.Handler, error) {
 	m.Handle("GET /findings/{id}", h.auth(h.findingDetail))
 	m.Handle("POST /findings/{id}/suppress", h.auth(h.post(adminOnly, h.suppress)))
 	m.Handle("POST /findings/{id}/unsuppress", h.auth(h.post(adminOnly, h.unsuppress)))
+	m.Handle("GET /images", h.auth(h.images))
+	m.Handle("GET /cluster", h.auth(h.cluster))
+	m.Handle("GET /sensors", h.auth(h.sensorsPage))
 	m.Handle("GET /runtime", h.auth(h.runtime))
 	m.Handle("GET /runtime/alerts/{id}", h.auth(h.alertDetail))
 	m.Handle("/", h.auth(func(w http.ResponseWriter, r *http.Request, s *session) error {

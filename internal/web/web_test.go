@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -11,29 +12,34 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wardsec/ward/internal/server/store"
 	"github.com/wardsec/ward/pkg/finding"
 )
 
 type env struct {
-	t  *testing.T
-	be *memBackend
-	ts *httptest.Server
+	t     *testing.T
+	st    *store.Store
+	ts    *httptest.Server
+	admin string // API tokens by role
+	read  string
 }
 
+// newEnv serves the dashboard over a real, empty SQLite store with an
+// admin, a read and an ingest token and the admin user alice.
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	be := newMemBackend()
-	be.tokens["admin-token-1"] = "admin"
-	be.tokens["read-token-1"] = "read"
-	be.tokens["ingest-token-1"] = "ingest"
-	be.users["alice"] = [2]string{"correct horse battery", "admin"}
-	h, err := New(be, Options{Refresh: -1})
+	st := openStore(t)
+	e := &env{t: t, st: st, admin: token(t, st, "admin"), read: token(t, st, "read")}
+	if err := st.CreateUser(t.Context(), "alice", "correct horse battery", "admin", "test"); err != nil {
+		t.Fatal(err)
+	}
+	h, err := NewStore(st, Options{Refresh: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(h)
-	t.Cleanup(ts.Close)
-	return &env{t: t, be: be, ts: ts}
+	e.ts = httptest.NewServer(h)
+	t.Cleanup(e.ts.Close)
+	return e
 }
 
 // client returns a browser-like client (cookie jar, no redirects followed).
@@ -118,17 +124,18 @@ func TestAuthRedirects(t *testing.T) {
 
 func TestLogin(t *testing.T) {
 	e := newEnv(t)
+	ingest := token(t, e.st, "ingest")
 	tests := []struct {
 		name string
 		form url.Values
 		code int
 		msg  string
 	}{
-		{"admin token", url.Values{"token": {"admin-token-1"}, "next": {"/findings?kind=secret"}}, 303, ""},
+		{"admin token", url.Values{"token": {e.admin}, "next": {"/findings?kind=secret"}}, 303, ""},
 		{"user", url.Values{"user": {"alice"}, "password": {"correct horse battery"}}, 303, ""},
 		{"bad token", url.Values{"token": {"nope"}}, 401, "Unknown or revoked token."},
 		{"bad password", url.Values{"user": {"alice"}, "password": {"wrong"}}, 401, "Wrong user name or password."},
-		{"ingest role", url.Values{"token": {"ingest-token-1"}}, 403, "Role ingest cannot use the dashboard"},
+		{"ingest role", url.Values{"token": {ingest}}, 403, "Role ingest cannot use the dashboard"},
 		{"empty", url.Values{}, 400, "Enter an API token"},
 	}
 	for _, tc := range tests {
@@ -166,7 +173,7 @@ func TestLogin(t *testing.T) {
 	// The login form's CSRF token is checked.
 	c := e.client()
 	e.do(c, "GET", "/login", nil)
-	resp, _ := e.do(c, "POST", "/login", url.Values{"token": {"admin-token-1"}, "csrf": {"forged"}})
+	resp, _ := e.do(c, "POST", "/login", url.Values{"token": {e.admin}, "csrf": {"forged"}})
 	if resp.StatusCode != http.StatusForbidden {
 		t.Errorf("forged login CSRF: %d, want 403", resp.StatusCode)
 	}
@@ -199,14 +206,24 @@ func TestSafeNext(t *testing.T) {
 
 func TestLogout(t *testing.T) {
 	e := newEnv(t)
-	c := e.login(url.Values{"token": {"read-token-1"}})
+	c := e.login(url.Values{"token": {e.read}})
 	_, page := e.do(c, "GET", "/", nil)
+	u, _ := url.Parse(e.ts.URL)
+	var sid string
+	for _, ck := range c.Jar.Cookies(u) {
+		if ck.Name == sessionCookie {
+			sid = ck.Value
+		}
+	}
+	if _, _, err := e.st.Session(t.Context(), sid); err != nil {
+		t.Fatalf("session %q before logout: %v", sid, err)
+	}
 	resp, _ := e.do(c, "POST", "/logout", url.Values{"csrf": {csrfOf(t, page)}})
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login" {
 		t.Fatalf("logout: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	if len(e.be.sessions) != 0 {
-		t.Errorf("session not deleted: %v", e.be.sessions)
+	if _, _, err := e.st.Session(t.Context(), sid); !errors.Is(err, store.ErrUnknownToken) {
+		t.Errorf("session after logout: %v, want ErrUnknownToken", err)
 	}
 	resp, _ = e.do(c, "GET", "/", nil)
 	if resp.StatusCode != http.StatusSeeOther {
@@ -216,19 +233,19 @@ func TestLogout(t *testing.T) {
 
 func TestOverview(t *testing.T) {
 	e := newEnv(t)
-	e.be.loadSeed(t)
-	c := e.login(url.Values{"token": {"read-token-1"}})
+	seedReports(t, e.st)
+	c := e.login(url.Values{"token": {e.read}})
 	resp, body := e.do(c, "GET", "/", nil)
 	if resp.StatusCode != 200 {
 		t.Fatalf("overview: %d\n%s", resp.StatusCode, body)
 	}
-	counts, _ := e.be.Counts(t.Context())
-	if counts.Total == 0 {
-		t.Fatal("seed has no open findings")
+	counts, err := e.st.Counts(t.Context())
+	if err != nil || counts.Open == 0 {
+		t.Fatalf("seed has no open findings: %v", err)
 	}
-	want := map[string]int{"total": counts.Total}
+	want := map[string]int{"total": counts.Open}
 	for _, s := range severityOrder {
-		want[s] = counts.BySeverity[s]
+		want[s] = counts.OpenBySeverity[s]
 	}
 	for k, n := range want {
 		if !strings.Contains(body, `data-count="`+k+`">`+strconv.Itoa(n)+`<`) {
@@ -246,13 +263,15 @@ func TestOverview(t *testing.T) {
 
 func TestFindingsFilterAndPagination(t *testing.T) {
 	e := newEnv(t)
+	var secrets []finding.Finding
 	for i := range 120 {
-		e.be.add("registry.example.com/app:1", "container_image", &finding.Finding{Kind: finding.KindSecret, RuleID: "aws-access-key-id",
+		secrets = append(secrets, finding.Finding{Kind: finding.KindSecret, RuleID: "aws-access-key-id",
 			Severity: finding.SeverityHigh, Title: "AWS key " + strconv.Itoa(i), Fingerprint: strconv.Itoa(i)})
 	}
-	e.be.add("examples/k8s", "config", &finding.Finding{Kind: finding.KindMisconfiguration, RuleID: "K8S-001",
+	ingestFindings(t, e.st, "registry.example.com/app:1", "container_image", secrets...)
+	ingestFindings(t, e.st, "examples/k8s", "config", finding.Finding{Kind: finding.KindMisconfiguration, RuleID: "K8S-001",
 		Severity: finding.SeverityLow, Title: "Low one", Fingerprint: "low"})
-	c := e.login(url.Values{"token": {"read-token-1"}})
+	c := e.login(url.Values{"token": {e.read}})
 	path := "/findings?kind=secret"
 	seen := 0
 	for page := 1; path != ""; page++ {
@@ -303,33 +322,41 @@ func TestFindingsFilterAndPagination(t *testing.T) {
 
 func TestHostileFindingEscaped(t *testing.T) {
 	e := newEnv(t)
-	id := e.be.add(`<img src=x onerror=alert(1)>`, "filesystem", &finding.Finding{Kind: finding.KindSecret, RuleID: `rule"><script>alert(2)</script>`,
+	ingestFindings(t, e.st, `<img src=x onerror=alert(1)>`, "container_image", finding.Finding{Kind: finding.KindSecret, RuleID: `rule"><script>alert(2)</script>`,
 		Severity: finding.SeverityCritical, Title: `<script>alert("title")</script>`, Message: `</p><script>alert(3)</script>`,
-		Remediation: `<b onmouseover=alert(4)>`, References: []string{"javascript:alert(5)"}, Fingerprint: "evil"})
-	c := e.login(url.Values{"token": {"admin-token-1"}})
-	for _, p := range []string{"/", "/findings", "/findings/" + strconv.FormatInt(id, 10)} {
+		Remediation: `<b onmouseover=alert(4)>`, References: []string{"javascript:alert(5)"}, Fingerprint: "evil",
+		Location: finding.Location{Object: &finding.ObjectRef{Kind: "Pod", Name: "x", Namespace: `<i onclick=alert(6)>`}}})
+	items, _, err := e.st.Findings(t.Context(), FindingFilter{Limit: 1})
+	if err != nil || len(items) != 1 {
+		t.Fatalf("stored hostile finding: %v", err)
+	}
+	id := items[0].ID
+	c := e.login(url.Values{"token": {e.admin}})
+	detail := "/findings/" + strconv.FormatInt(id, 10)
+	for p, escaped := range map[string]string{"/": "&lt;script&gt;alert(", "/findings": "&lt;script&gt;alert(", detail: "&lt;script&gt;alert(",
+		"/images": "&lt;img src=x", "/cluster": "&lt;i onclick"} {
 		_, body := e.do(c, "GET", p, nil)
-		for _, bad := range []string{"<script>alert", "<img src=x", "<b onmouseover", `href="javascript:`} {
+		for _, bad := range []string{"<script>alert", "<img src=x", "<b onmouseover", `href="javascript:`, "<i onclick"} {
 			if strings.Contains(body, bad) {
 				t.Errorf("%s: unescaped %q", p, bad)
 			}
 		}
-		if !strings.Contains(body, "&lt;script&gt;alert(") {
-			t.Errorf("%s: escaped title missing", p)
+		if !strings.Contains(body, escaped) {
+			t.Errorf("%s: escaped %q missing", p, escaped)
 		}
 	}
 }
 
 func TestSuppressRolesAndCSRF(t *testing.T) {
 	e := newEnv(t)
-	e.be.loadSeed(t)
-	items, _, _ := e.be.Findings(t.Context(), FindingFilter{Status: "open", Severity: "CRITICAL", Limit: 1})
+	seedReports(t, e.st)
+	items, _, _ := e.st.Findings(t.Context(), FindingFilter{Status: "open", Severity: "CRITICAL", Limit: 1})
 	if len(items) == 0 {
 		t.Fatal("no CRITICAL finding in the seed")
 	}
 	id := strconv.FormatInt(items[0].ID, 10)
 
-	reader := e.login(url.Values{"token": {"read-token-1"}})
+	reader := e.login(url.Values{"token": {e.read}})
 	_, page := e.do(reader, "GET", "/findings/"+id, nil)
 	if strings.Contains(page, "/suppress") {
 		t.Error("read role sees the suppress form")
@@ -368,7 +395,7 @@ func TestSuppressRolesAndCSRF(t *testing.T) {
 			t.Errorf("%s: %d, want 400", name, resp.StatusCode)
 		}
 	}
-	if st := e.be.status(items[0].ID); st != "open" {
+	if st := status(t, e.st, items[0].ID); st != "open" {
 		t.Fatalf("refused requests changed the status to %s", st)
 	}
 
@@ -376,8 +403,12 @@ func TestSuppressRolesAndCSRF(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("suppress: %d", resp.StatusCode)
 	}
-	if st := e.be.status(items[0].ID); st != "suppressed" || e.be.audit[0] != "suppress "+id+" by alice" {
-		t.Fatalf("status %s, audit %v", st, e.be.audit)
+	if st := status(t, e.st, items[0].ID); st != "suppressed" {
+		t.Fatalf("status %s after suppress", st)
+	}
+	audit, err := e.st.Audit(t.Context(), 1)
+	if err != nil || len(audit) != 1 || audit[0].Actor != "alice" || !strings.Contains(audit[0].Action+" "+audit[0].Detail, id) {
+		t.Fatalf("audit %+v, %v", audit, err)
 	}
 	_, open := e.do(admin, "GET", "/findings?severity=CRITICAL", nil)
 	if strings.Contains(open, `href="/findings/`+id+`"`) {
@@ -392,8 +423,8 @@ func TestSuppressRolesAndCSRF(t *testing.T) {
 		t.Error("detail lacks the suppression")
 	}
 	resp, _ = e.do(admin, "POST", "/findings/"+id+"/unsuppress", url.Values{"csrf": {csrf}})
-	if resp.StatusCode != http.StatusSeeOther || e.be.status(items[0].ID) != "open" {
-		t.Errorf("unsuppress: %d %s", resp.StatusCode, e.be.status(items[0].ID))
+	if st := status(t, e.st, items[0].ID); resp.StatusCode != http.StatusSeeOther || st != "open" {
+		t.Errorf("unsuppress: %d %s", resp.StatusCode, st)
 	}
 }
 
@@ -410,8 +441,8 @@ func TestNiceCeil(t *testing.T) {
 
 func TestRuntimePages(t *testing.T) {
 	e := newEnv(t)
-	e.be.loadAlerts(t)
-	c := e.login(url.Values{"token": {"read-token-1"}})
+	ingestAlerts(t, e.st, "fixture-host", "sensor-1", 1, seedAlerts(t))
+	c := e.login(url.Values{"token": {e.read}})
 	_, body := e.do(c, "GET", "/runtime?priority=Critical", nil)
 	if !strings.Contains(body, "Ward Reverse Shell Socket Redirect") {
 		t.Fatalf("timeline lacks the reverse shell alert:\n%s", body)
