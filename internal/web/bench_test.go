@@ -111,7 +111,7 @@ func benchFinding(t, j int) finding.Finding {
 	}
 	return finding.Finding{Kind: finding.KindVulnerability, RuleID: v.ID, Severity: sev,
 		Title: "Heap overflow in package parser", Fingerprint: fmt.Sprintf("v-%d-%d", t, j),
-		Package: &finding.Package{Name: fmt.Sprintf("lib%d", j%700), Version: fmt.Sprintf("1.%d.0", j%20), Ecosystem: "debian"},
+		Package:       &finding.Package{Name: fmt.Sprintf("lib%d", j%700), Version: fmt.Sprintf("1.%d.0", j%20), Ecosystem: "debian"},
 		Vulnerability: v, Location: finding.Location{Path: "var/lib/dpkg/status"}}
 }
 

@@ -28,12 +28,17 @@ type env struct {
 // admin, a read and an ingest token and the admin user alice.
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvOpts(t, Options{Refresh: -1})
+}
+
+func newEnvOpts(t *testing.T, opts Options) *env {
+	t.Helper()
 	st := openStore(t)
 	e := &env{t: t, st: st, admin: token(t, st, "admin"), read: token(t, st, "read")}
 	if err := st.CreateUser(t.Context(), "alice", "correct horse battery", "admin", "test"); err != nil {
 		t.Fatal(err)
 	}
-	h, err := NewStore(st, Options{Refresh: -1})
+	h, err := NewStore(st, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

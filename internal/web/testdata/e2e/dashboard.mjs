@@ -1,8 +1,11 @@
 // Drives the dashboard in Debian's chromium through playwright-core (no
-// browser download). Input: environment WARD_URL, WARD_ADMIN_TOKEN,
-// WARD_READ_TOKEN, WARD_EXPECT (JSON: overview numbers), WARD_SUPPRESS_ID,
-// WARD_ARTIFACTS (screenshots), WARD_PLAYWRIGHT_DIR. Exits non-zero on the
-// first failed check or on any console error or page error.
+// browser download) against a real `ward server` handler (API and
+// dashboard over one store). Input: environment WARD_URL, WARD_ADMIN_TOKEN,
+// WARD_READ_TOKEN, WARD_INGEST_TOKEN, WARD_SUPPRESS_ID, WARD_LIVE_ALERT
+// (one alert to send through POST /api/v1/alerts while the runtime page is
+// open), WARD_IMAGE (an image to open), WARD_ARTIFACTS (screenshots),
+// WARD_PLAYWRIGHT_DIR. Exits non-zero on the first failed check or on any
+// console error or page error.
 import { createRequire } from "node:module";
 import path from "node:path";
 
@@ -10,12 +13,37 @@ const require = createRequire(path.join(process.env.WARD_PLAYWRIGHT_DIR, "/"));
 const { chromium } = require("playwright-core");
 
 const base = process.env.WARD_URL;
-const expect = JSON.parse(process.env.WARD_EXPECT);
+const liveAlert = JSON.parse(process.env.WARD_LIVE_ALERT);
 const shots = process.env.WARD_ARTIFACTS;
 const errors = [];
 
 function check(cond, msg) {
   if (!cond) throw new Error("check failed: " + msg);
+}
+
+// api calls the server's REST API (from node, not the page).
+async function api(method, p, tok, body) {
+  const r = await fetch(base + p, {
+    method, headers: { Authorization: "Bearer " + tok, "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`${method} ${p}: ${r.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+// openCount counts the open findings the API lists (optionally of one severity).
+async function openCount(severity) {
+  let n = 0, cursor = "";
+  for (;;) {
+    const q = new URLSearchParams({ status: "open", limit: "1000" });
+    if (severity) q.set("severity", severity);
+    if (cursor) q.set("cursor", cursor);
+    const page = await api("GET", "/api/v1/findings?" + q, process.env.WARD_ADMIN_TOKEN);
+    n += page.items.length;
+    if (!page.next) return n;
+    cursor = page.next;
+  }
 }
 
 const browser = await chromium.launch({
@@ -44,10 +72,16 @@ try {
   // Admin, light scheme.
   const admin = await newPage("light");
   await login(admin, process.env.WARD_ADMIN_TOKEN);
+  // The overview's numbers are the API's.
+  const expect = { total: await openCount("") };
+  for (const sev of ["CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"]) expect[sev] = await openCount(sev);
+  check(expect.total > 0, "the seed has open findings");
   for (const [k, v] of Object.entries(expect)) {
     const got = (await admin.textContent(`.tiles [data-count="${k}"]`)).trim();
-    check(got === String(v), `overview ${k}: got ${got}, want ${v}`);
+    check(got === String(v), `overview ${k}: got ${got}, want ${v} (API)`);
   }
+  check((await admin.textContent("table.risky")).includes(process.env.WARD_IMAGE), "riskiest images lists the seed image");
+  check((await admin.textContent("[data-live=sensor-health]")).includes("fixture-host"), "sensor health lists the seeded sensor");
   check(await admin.locator("svg.chart polyline").count() === 5, "trend chart has five lines");
   await shot(admin, "overview");
 
@@ -62,6 +96,54 @@ try {
   const kinds = await admin.locator("table.findings tbody .muted").allTextContents();
   check(kinds.length > 0 && kinds.every((t) => t.startsWith("vulnerability")), "kind filter shows only vulnerabilities");
   await shot(admin, "findings");
+
+  // Images: both seed images with counts; open one: its findings only.
+  await admin.click("nav >> text=Images");
+  await admin.waitForURL(/\/images$/);
+  check(await admin.locator("table.targets tbody tr").count() === 2, "images page lists the two seed images");
+  await shot(admin, "images");
+  const img = process.env.WARD_IMAGE;
+  const want = (await admin.textContent(`table.targets [data-open="${img}"]`)).trim();
+  await admin.click(`table.targets a:text-is("${img}")`);
+  await admin.waitForURL(/\/findings\?target=/);
+  const targets = await admin.locator("table.findings tbody td.wrap:nth-child(3)").allTextContents();
+  check(targets.length === Math.min(Number(want), 50) && targets.every((t) => t === img), `image drill-down: ${targets.length} rows of ${img}, want ${want}`);
+  await shot(admin, "image-findings");
+
+  // Cluster: namespaces from the manifests, the CIS score.
+  await admin.click("nav >> text=Cluster");
+  const ns = await admin.locator("table.namespaces tbody tr td:first-child").allTextContents();
+  check(ns.includes("default") && ns.includes("monitoring"), "cluster page lists the namespaces: " + ns.join(","));
+  check(await admin.locator("table.compliance tbody tr").count() > 0, "cluster page shows a compliance score");
+  await shot(admin, "cluster");
+
+  // Runtime: an alert sent through the API while the page is open shows
+  // up without a reload (the page polls itself).
+  await admin.click("nav >> text=Runtime");
+  await admin.waitForURL(/\/runtime$/);
+  const rule = liveAlert.rule;
+  check(await admin.locator(`ol.timeline a:text-is("${rule}")`).count() === 0, "the live alert is not there yet");
+  const before = await admin.locator("ol.timeline li").count();
+  await admin.evaluate(() => { window.__wardNoReload = true; });
+  const res = await api("POST", "/api/v1/alerts", process.env.WARD_INGEST_TOKEN,
+    { node: "fixture-host", sensor_id: "sensor-1", seq: 100, alerts: [liveAlert] });
+  check(res.accepted === 1, "API accepted the alert: " + JSON.stringify(res));
+  await admin.locator(`ol.timeline a:text-is("${rule}")`).first().waitFor({ timeout: 15000 });
+  check(await admin.evaluate(() => window.__wardNoReload === true), "the page was not reloaded");
+  check(await admin.locator("ol.timeline li").count() === before + 1, "one more alert in the timeline");
+  check((await admin.textContent("nav.pager")).includes(`${before + 1} shown`), "the pager counts the new alert");
+  await shot(admin, "runtime");
+  await admin.click(`ol.timeline a:text-is("${rule}")`);
+  check((await admin.textContent("main")).includes("Process tree"), "alert detail shows the process tree");
+  await shot(admin, "alert");
+
+  // Sensors: a heartbeat of a new sensor through the API appears live.
+  await admin.goto(base + "/sensors");
+  await api("POST", "/api/v1/heartbeats", process.env.WARD_INGEST_TOKEN,
+    { node: "node-e2e", sensor_id: "sensor-e2e", version: "e2e", started: new Date().toISOString(), events: 10, drops: 2, alerts: 0, spooled: 0 });
+  await admin.locator('table.sensors a:text-is("node-e2e")').waitFor({ timeout: 15000 });
+  check((await admin.textContent("table.sensors")).includes("dropping events"), "sensor with drops is marked");
+  await shot(admin, "sensors");
 
   // Suppress one finding and see it disappear from the open list.
   const id = process.env.WARD_SUPPRESS_ID;
