@@ -37,10 +37,10 @@ func buildWorkload(b *testing.B) string {
 // startBenchWatch attaches the sensor with the stable rules and returns a
 // stop function that returns the stats.
 func startBenchWatch(b *testing.B, e *rules.Engine, noKernelFilter bool) func() Stats {
-	return startBenchWatchRing(b, e, 0, noKernelFilter)
+	return startBenchWatchRing(b, e, 0, noKernelFilter, false)
 }
 
-func startBenchWatchRing(b *testing.B, e *rules.Engine, ring int, noKernelFilter bool) func() Stats {
+func startBenchWatchRing(b *testing.B, e *rules.Engine, ring int, noKernelFilter, learn bool) func() Stats {
 	b.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	started := make(chan struct{})
@@ -51,7 +51,7 @@ func startBenchWatchRing(b *testing.B, e *rules.Engine, ring int, noKernelFilter
 	done := make(chan result, 1)
 	var alerts atomic.Uint64
 	go func() {
-		st, err := Run(ctx, Options{Engine: e, Sensor: sensor.Options{RingBufferBytes: ring}, NoSnapshot: true, NoKernelFilter: noKernelFilter,
+		st, err := Run(ctx, Options{Engine: e, Sensor: sensor.Options{RingBufferBytes: ring, LearnSyscalls: learn}, NoSnapshot: true, NoKernelFilter: noKernelFilter,
 			OnMatch: func(*rules.Match, []response.Record) { alerts.Add(1) }, OnStart: func(Started) { close(started) }})
 		done <- result{st, err}
 	}()
@@ -109,12 +109,16 @@ func BenchmarkOverhead(b *testing.B) {
 				runWorkload(b, bin, wl.kind, wl.n)
 			}
 		})
+		// learn-syscalls adds the syscall learner (sys_enter, cap_capable):
+		// the workload runs on the host, so this is what every process
+		// that is not learned pays while learning is on (one hash lookup
+		// per system call). Without it the learner is not loaded.
 		for _, mode := range []struct {
-			name     string
-			noFilter bool
-		}{{"sensor=on", false}, {"sensor=on,no-kernel-filter", true}} {
+			name            string
+			noFilter, learn bool
+		}{{"sensor=on", false, false}, {"sensor=on,no-kernel-filter", true, false}, {"sensor=on,learn-syscalls", false, true}} {
 			b.Run(wl.kind+"/"+mode.name, func(b *testing.B) {
-				stop := startBenchWatch(b, e, mode.noFilter)
+				stop := startBenchWatchRing(b, e, 0, mode.noFilter, mode.learn)
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
 					runWorkload(b, bin, wl.kind, wl.n)
@@ -169,7 +173,7 @@ func BenchmarkDropPoint(b *testing.B) {
 	for _, ring := range []int{8 << 20, 256 << 10} {
 		for _, procs := range []int{1, 2, 4} {
 			b.Run(fmt.Sprintf("ring=%dKiB/generators=%d", ring>>10, procs), func(b *testing.B) {
-				stop := startBenchWatchRing(b, e, ring, true)
+				stop := startBenchWatchRing(b, e, ring, true, false)
 				start := time.Now()
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
