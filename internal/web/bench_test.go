@@ -183,7 +183,7 @@ func BenchmarkPages(b *testing.B) {
 		{"findings-next-page", "/findings?cursor=" + midCursor + "&page=2"},
 		{"findings-target", "/findings?target=registry.example.com%2Fbench%2Fapp-007%3A1.0"},
 		{"findings-namespace", "/findings?namespace=team-03&kind=misconfiguration"},
-		{"findings-rule", "/findings?rule=CVE-2021-00033"},
+		{"findings-rule", "/findings?rule=CVE-2019-00033"},
 		{"findings-fixable-critical", "/findings?severity=CRITICAL&fixable=yes"},
 		{"finding", "/findings/" + strconv.FormatInt(page[0].ID, 10)},
 		{"images", "/images"},
