@@ -193,6 +193,7 @@ type policyWriter struct {
 	cur  PolicyReport
 	part int
 	open bool
+	buf  []byte
 }
 
 func (pw *policyWriter) start(ns string, part int) {
@@ -227,6 +228,11 @@ func (pw *policyWriter) flush() error {
 	}
 	pw.w.WriteString("results:\n")
 	for i := range p.Results {
+		var ok bool
+		if pw.buf, ok = appendResultYAML(pw.buf[:0], &p.Results[i]); ok {
+			pw.w.Write(pw.buf)
+			continue
+		}
 		if err := pw.yaml([]any{resultYAML(&p.Results[i])}); err != nil {
 			return fmt.Errorf("policyreport %s: %w", p.Metadata.Name, err)
 		}

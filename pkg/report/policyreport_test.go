@@ -227,3 +227,91 @@ func BenchmarkPolicyReports(b *testing.B) {
 		s.Close()
 	}
 }
+
+// plainFindings have text the fast path writes itself: words, hex and
+// digit-led strings, long messages the emitter folds at column 80.
+func plainFindings(n int) []finding.Finding {
+	rnd := rand.New(rand.NewSource(16))
+	words := []string{"container", "app", `"quoted"`, "runs", "privileged", "a", "x:y", "c#", "0x1F", "1e3", "12", "2026-12-07", "yes", "No",
+		"0b101", "1_000", "9f86d0", "spec.containers[0]", "{x}", "a,b", "Pod/ns/name", "-", "--x", "pod's", "%", "@home", "5:30"}
+	text := func(max int) string {
+		var parts []string
+		for i := rnd.Intn(max) + 1; i > 0; i-- {
+			parts = append(parts, words[rnd.Intn(len(words))])
+		}
+		sep := " "
+		if rnd.Intn(10) == 0 {
+			sep = "  "
+		}
+		return strings.Join(parts, sep)
+	}
+	out := make([]finding.Finding, n)
+	for i := range out {
+		f := finding.Finding{Kind: finding.KindMisconfiguration, RuleID: "K8S-" + text(1), Severity: finding.Severity(rnd.Intn(5)),
+			Title: text(12), Message: text(40), Fingerprint: fmt.Sprintf("%032x", rnd.Int63()),
+			Location: finding.Location{Object: &finding.ObjectRef{APIVersion: "v1", Kind: "Pod", Namespace: "ns" + fmt.Sprint(rnd.Intn(3)),
+				Name: text(2), UID: fmt.Sprintf("%08x-1234", rnd.Intn(1<<30)), FieldPath: text(3)}}}
+		if rnd.Intn(5) == 0 {
+			f.Vulnerability = &finding.Vulnerability{ID: text(1)}
+		}
+		out[i] = f
+	}
+	return out
+}
+
+func TestPolicyReportFastPath(t *testing.T) {
+	fs := plainFindings(3000)
+	want, err := refPolicyReports(fs, policyNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := writePolicy(t, append([]finding.Finding(nil), fs...), 0, nil)
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Fatalf("(-whole +stream):\n%.4000s", diff)
+	}
+	fast := 0
+	for i := range fs {
+		_, r := PolicyResult(&fs[i])
+		if _, ok := appendResultYAML(nil, &r); ok {
+			fast++
+		}
+	}
+	if fast < len(fs)/20 {
+		t.Errorf("fast path wrote %d of %d results, want at least 5%% (the test would not test it)", fast, len(fs))
+	}
+	// A long message folds where the emitter folds it.
+	r := ReportResult{Source: "ward", Policy: "R", Result: "fail", Message: strings.Repeat("word ", 30) + "end",
+		Properties: map[string]string{"title": strings.Repeat("t ", 50) + "x"}}
+	b, ok := appendResultYAML(nil, &r)
+	want2, err := yaml.Marshal([]ReportResult{r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ok || !bytes.Equal(b, want2) || !strings.Contains(string(b), "\n    word") || !strings.Contains(string(b), "\n      t") {
+		t.Errorf("fast path (ok=%v):\n%s\nyaml:\n%s", ok, b, want2)
+	}
+	t.Logf("fast path: %d of %d results", fast, len(fs))
+}
+
+// The fast path writes a result exactly as yaml.v2 does, or declines.
+func FuzzResultYAMLFastPath(f *testing.F) {
+	f.Add("container app runs privileged", "title", "name-1", "spec.containers[0].image", "0123abcd")
+	f.Add(strings.Repeat("word ", 30)+"end", "1e3", "yes", "a:b", "2026-12-07")
+	f.Fuzz(func(t *testing.T, msg, title, name, field, fp string) {
+		r := ReportResult{Source: "ward", Policy: "R", Rule: "R", Category: "misconfiguration", Severity: "high", Result: "fail", Scored: true,
+			Message: msg, Timestamp: Timestamp{Seconds: 1, Nanos: 2},
+			Resources:  []ResourceRef{{APIVersion: "v1", Kind: "Pod", Namespace: "ns", Name: name}},
+			Properties: map[string]string{"fingerprint": fp, "title": title, "fieldPath": field}}
+		got, ok := appendResultYAML(nil, &r)
+		if !ok {
+			return
+		}
+		want, err := yaml.Marshal([]ReportResult{r})
+		if err != nil {
+			t.Fatalf("fast path took a result sigs.k8s.io/yaml rejects: %v", err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("fast path:\n%s\nyaml:\n%s", got, want)
+		}
+	})
+}
