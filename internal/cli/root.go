@@ -17,6 +17,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/wardsec/ward/pkg/sbom"
 )
 
 // Exit codes. A user-chosen --exit-code N is used when findings remain.
@@ -76,6 +78,10 @@ type Globals struct {
 
 	// upload, when set (--server), uploads the emitted report (uplink.go).
 	upload reportUploader
+	// uploadPackages is the inventory the upload carries when the printed
+	// report does not (no --list-all-pkgs): the server keeps it as the
+	// target's SBOM and re-matches it when its vulnerability DB changes.
+	uploadPackages []sbom.Package
 	// attestReport, when set (image --attest-vuln), attests the emitted
 	// report after any upload (attest_shortcut.go).
 	attestReport reportUploader

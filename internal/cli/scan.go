@@ -97,7 +97,7 @@ func (f *scanFlags) options(g *Globals, rootfs bool) (scan.Options, error) {
 		Rootfs:             rootfs,
 		DBMaxAge:           f.dbMaxAge,
 		SkipDB:             f.skipDB,
-		Inventory:          f.listAllPkgs,
+		Inventory:          f.listAllPkgs || g.upload != nil, // an upload always carries the inventory (re-matched by the server)
 		Misconfig: misconfig.Options{
 			HelmValues: f.helmValues,
 			HelmSet:    f.helmSet,
@@ -162,6 +162,8 @@ func (g *Globals) runScan(cmd *cobra.Command, target string, f *scanFlags, rootf
 			if r.Packages == nil {
 				r.Packages = []sbom.Package{}
 			}
+		} else if g.upload != nil {
+			g.uploadPackages = res.Inventory.Packages
 		}
 	}
 	if r.Findings == nil {

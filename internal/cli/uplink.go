@@ -114,6 +114,12 @@ func (g *Globals) uploadReport(ctx context.Context, cl *uplink.Client, url strin
 		return fmt.Errorf("upload to %s: %w", url, err)
 	}
 	defer os.Remove(f.Name())
+	if r.Packages == nil && len(g.uploadPackages) > 0 {
+		// The server gets the inventory for re-matching even when the
+		// printed report leaves it out.
+		r.Packages = g.uploadPackages
+		defer func() { r.Packages = nil }()
+	}
 	w, _ := report.New("json", report.Options{})
 	err = w.Write(f, r)
 	if cerr := f.Close(); err == nil {

@@ -127,3 +127,65 @@ func runWardEnv(t *testing.T, env map[string]string, args ...string) (int, strin
 	}
 	return code, out.String(), errb.String()
 }
+
+// An upload carries the package inventory even when the printed report
+// does not (no --list-all-pkgs): the server re-matches it when its
+// vulnerability DB changes.
+func TestUploadCarriesInventory(t *testing.T) {
+	t.Setenv("WARD_CACHE_DIR", t.TempDir())
+	rcv := &scanReceiver{}
+	srv := httptest.NewServer(rcv)
+	defer srv.Close()
+	dir := t.TempDir()
+	gomod := "module example.com/app\n\ngo 1.22\n\nrequire golang.org/x/text v0.3.0\n"
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		// printed says whether the printed report lists packages.
+		printed bool
+	}{
+		{"default", nil, false},
+		{"list-all-pkgs", []string{"--list-all-pkgs"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rcv.mu.Lock()
+			rcv.bodies = nil
+			rcv.mu.Unlock()
+			args := append([]string{"fs", dir, "--skip-db", "--format", "json", "--server", srv.URL, "--token", "tok"}, tc.args...)
+			code, out, errOut := runWard(t, args...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			var printed, sent struct {
+				Packages []struct{ Name string } `json:"packages"`
+			}
+			if err := json.Unmarshal([]byte(out), &printed); err != nil {
+				t.Fatal(err)
+			}
+			if len(rcv.bodies) != 1 {
+				t.Fatalf("%d uploads", len(rcv.bodies))
+			}
+			if err := json.Unmarshal(rcv.bodies[0], &sent); err != nil {
+				t.Fatal(err)
+			}
+			if got := len(printed.Packages) > 0; got != tc.printed {
+				t.Errorf("printed report lists %d packages, want listed=%v", len(printed.Packages), tc.printed)
+			}
+			found := false
+			for _, p := range sent.Packages {
+				found = found || p.Name == "golang.org/x/text"
+			}
+			if !found {
+				t.Errorf("uploaded report lacks golang.org/x/text: %+v", sent.Packages)
+			}
+		})
+	}
+	// Without --server nothing changes: no packages printed.
+	code, out, _ := runWard(t, "fs", dir, "--skip-db", "--format", "json")
+	if code != 0 || strings.Contains(out, `"packages"`) {
+		t.Errorf("without --server: exit %d, packages printed: %v", code, strings.Contains(out, `"packages"`))
+	}
+}
