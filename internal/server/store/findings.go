@@ -38,6 +38,57 @@ type FindingFilter struct {
 	Since  time.Time
 	Cursor string // from a previous page's next
 	Limit  int    // default 100, at most 1000
+
+	// targetIDs are the targets Target and Digest name, resolved before
+	// the page query (resolved says so): the query then reads the
+	// (target_id, status, id) index instead of letting the planner pick
+	// a by-status scan over every target's findings.
+	targetIDs []int64
+	resolved  bool
+}
+
+// maxResolvedTargets bounds the target ids a filter is resolved to; more
+// (one digest under very many names) keep the sub-select.
+const maxResolvedTargets = 64
+
+// resolveTargets fills f.targetIDs from f.Target and f.Digest. It reports
+// false when they name no target (the page is empty).
+func (s *Store) resolveTargets(ctx context.Context, f *FindingFilter) (bool, error) {
+	if f.Target == "" && f.Digest == "" {
+		return true, nil
+	}
+	if f.Digest != "" && !validDigest(f.Digest) {
+		return false, invalidf("digest %q: want ALGORITHM:HEX, e.g. sha256:<64 hex digits>", f.Digest)
+	}
+	var where []string
+	var args []any
+	if f.Target != "" {
+		where, args = append(where, "(name = ? OR digest = ?)"), append(args, f.Target, f.Target)
+	}
+	if f.Digest != "" {
+		where, args = append(where, "digest = ?"), append(args, f.Digest)
+	}
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id FROM targets WHERE `+strings.Join(where, " AND ")+` LIMIT ?`), append(args, maxResolvedTargets+1)...)
+	if err != nil {
+		return false, fmt.Errorf("store: findings: targets: %w", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return false, fmt.Errorf("store: findings: targets: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return false, fmt.Errorf("store: findings: targets: %w", err)
+	}
+	if len(ids) > maxResolvedTargets {
+		return true, nil // the sub-selects stay
+	}
+	f.targetIDs, f.resolved = ids, true
+	return len(ids) > 0, nil
 }
 
 // Suppression is why and until when a stored finding is suppressed.
@@ -192,6 +243,16 @@ func scanStoredFinding(sc interface{ Scan(...any) error }) (StoredFinding, error
 // Findings returns one page of stored findings matching f, newest first
 // (keyset on id), and the cursor of the next page ("" on the last page).
 func (s *Store) Findings(ctx context.Context, f FindingFilter) ([]StoredFinding, string, error) {
+	found, err := s.resolveTargets(ctx, &f)
+	if err != nil {
+		return nil, "", err
+	}
+	if !found {
+		if _, _, _, err := s.findingsQuery(f); err != nil {
+			return nil, "", err // a bad filter is still refused
+		}
+		return []StoredFinding{}, "", nil
+	}
 	query, args, limit, err := s.findingsQuery(f)
 	if err != nil {
 		return nil, "", err
@@ -254,10 +315,19 @@ func (s *Store) findingsQuery(f FindingFilter) (string, []any, int, error) {
 			return "", nil, 0, err
 		}
 	}
-	if f.Target != "" {
+	switch {
+	case f.resolved && len(f.targetIDs) == 1:
+		where, args = append(where, "f.target_id = ?"), append(args, f.targetIDs[0])
+	case f.resolved:
+		ph := strings.TrimSuffix(strings.Repeat("?, ", len(f.targetIDs)), ", ")
+		where = append(where, "f.target_id IN ("+ph+")")
+		for _, id := range f.targetIDs {
+			args = append(args, id)
+		}
+	case f.Target != "":
 		where, args = append(where, "f.target_id IN (SELECT id FROM targets WHERE name = ? OR digest = ?)"), append(args, f.Target, f.Target)
 	}
-	if f.Digest != "" {
+	if f.Digest != "" && !f.resolved {
 		if !validDigest(f.Digest) {
 			return "", nil, 0, invalidf("digest %q: want ALGORITHM:HEX, e.g. sha256:<64 hex digits>", f.Digest)
 		}
