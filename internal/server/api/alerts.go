@@ -242,18 +242,11 @@ func (s *Server) postHeartbeat(w http.ResponseWriter, r *http.Request, _ caller)
 	return nil
 }
 
-// nodeItem is one sensor in GET /api/v1/nodes.
+// nodeItem is one sensor in GET /api/v1/nodes: the store's state (its
+// fields inline in the JSON) and whether its heartbeat is overdue.
 type nodeItem struct {
-	Node          string    `json:"node"`
-	SensorID      string    `json:"sensor_id"`
-	Version       string    `json:"version"`
-	LastHeartbeat time.Time `json:"last_heartbeat"`
-	Started       time.Time `json:"started"`
-	Events        int64     `json:"events"`
-	Drops         int64     `json:"drops"`
-	Alerts        int64     `json:"alerts"`
-	Spooled       int64     `json:"spooled"`
-	Stale         bool      `json:"stale"`
+	store.Node
+	Stale bool `json:"stale"`
 }
 
 func (s *Server) getNodes(w http.ResponseWriter, r *http.Request, _ caller) error {
@@ -264,9 +257,9 @@ func (s *Server) getNodes(w http.ResponseWriter, r *http.Request, _ caller) erro
 	now := time.Now()
 	items := make([]nodeItem, 0, len(nodes))
 	for _, n := range nodes {
-		items = append(items, nodeItem{Node: n.Node, SensorID: n.SensorID, Version: n.Version,
-			LastHeartbeat: n.LastHeartbeat.UTC(), Started: n.Started.UTC(), Events: n.Events, Drops: n.Drops,
-			Alerts: n.Alerts, Spooled: n.Spooled, Stale: now.Sub(n.LastHeartbeat) > staleAfter})
+		stale := now.Sub(n.LastHeartbeat) > staleAfter
+		n.LastHeartbeat, n.Started = n.LastHeartbeat.UTC(), n.Started.UTC()
+		items = append(items, nodeItem{Node: n, Stale: stale})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": items})
 	return nil

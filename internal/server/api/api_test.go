@@ -277,7 +277,7 @@ func TestHeartbeatNodes(t *testing.T) {
 		t.Fatalf("nodes %+v", nodes)
 	}
 	n := nodes.Items[0]
-	if n.Node != "node-1" || n.Version != "1.2.3" || n.Drops != 2 || n.Events != 100 || n.Stale || time.Since(n.LastHeartbeat) > time.Minute {
+	if n.Node.Node != "node-1" || n.Version != "1.2.3" || n.Drops != 2 || n.Events != 100 || n.Stale || time.Since(n.LastHeartbeat) > time.Minute {
 		t.Errorf("node %+v", n)
 	}
 	if a := e.do("POST", "/api/v1/heartbeats", e.ing, []byte(`{"node":"n","sensor_id":"s","drops":-1}`)); a.status != 400 {
