@@ -215,8 +215,17 @@ func (s *Store) Targets(ctx context.Context, typ, cursor string, limit int) ([]T
 		return nil, "", fmt.Errorf("store: targets: %w", err)
 	}
 	rows.Close()
+	if err := s.addOpenCounts(ctx, out); err != nil {
+		return nil, "", err
+	}
+	return out, next, nil
+}
+
+// addOpenCounts fills the open counts of out (at most a page of targets)
+// from target_counts.
+func (s *Store) addOpenCounts(ctx context.Context, out []TargetSummary) error {
 	if len(out) == 0 {
-		return out, "", nil
+		return nil
 	}
 	idx := make(map[int64]int, len(out))
 	ph := make([]string, len(out))
@@ -229,7 +238,7 @@ func (s *Store) Targets(ctx context.Context, typ, cursor string, limit int) ([]T
 	crows, err := s.db.QueryContext(ctx, s.q(`SELECT target_id, severity, fixable, SUM(n) FROM target_counts
 		WHERE target_id IN (`+strings.Join(ph, ",")+`) GROUP BY target_id, severity, fixable`), cargs...)
 	if err != nil {
-		return nil, "", fmt.Errorf("store: targets: %w", err)
+		return fmt.Errorf("store: targets: open counts: %w", err)
 	}
 	defer crows.Close()
 	for crows.Next() {
@@ -237,7 +246,7 @@ func (s *Store) Targets(ctx context.Context, typ, cursor string, limit int) ([]T
 		var sev string
 		var fixable int
 		if err := crows.Scan(&id, &sev, &fixable, &n); err != nil {
-			return nil, "", fmt.Errorf("store: targets: %w", err)
+			return fmt.Errorf("store: targets: open counts: %w", err)
 		}
 		t := &out[idx[id]]
 		t.Open[sev] += int(n)
@@ -247,9 +256,9 @@ func (s *Store) Targets(ctx context.Context, typ, cursor string, limit int) ([]T
 		}
 	}
 	if err := crows.Err(); err != nil {
-		return nil, "", fmt.Errorf("store: targets: %w", err)
+		return fmt.Errorf("store: targets: open counts: %w", err)
 	}
-	return out, next, nil
+	return nil
 }
 
 // NamespaceSummary is the open findings of one Kubernetes namespace.
