@@ -34,7 +34,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -105,7 +104,7 @@ func binDir() (dir, version string, err error) {
 
 // runAs is the credential the cluster runs with: nil for a non-root
 // user, the postgres system user for root.
-func runAs() (*syscall.Credential, error) {
+func runAs() (*runCred, error) {
 	if os.Geteuid() != 0 {
 		return nil, nil
 	}
@@ -118,7 +117,7 @@ func runAs() (*syscall.Credential, error) {
 	if err1 != nil || err2 != nil {
 		return nil, &Unavailable{fmt.Sprintf("postgres user has uid %q gid %q", u.Uid, u.Gid)}
 	}
-	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
+	return &runCred{uid: uint32(uid), gid: uint32(gid)}, nil
 }
 
 func freePort() (int, error) {
@@ -159,7 +158,7 @@ func Start() (*Server, error) {
 		return nil, err
 	}
 	if cred != nil {
-		if err := os.Chown(dir, int(cred.Uid), int(cred.Gid)); err != nil {
+		if err := os.Chown(dir, int(cred.uid), int(cred.gid)); err != nil {
 			return fail(fmt.Errorf("pgtest: chown %s: %w", dir, err))
 		}
 	}
@@ -168,14 +167,14 @@ func Start() (*Server, error) {
 		return fail(err)
 	}
 	if cred != nil {
-		if err := os.Chown(pwfile, int(cred.Uid), int(cred.Gid)); err != nil {
+		if err := os.Chown(pwfile, int(cred.uid), int(cred.gid)); err != nil {
 			return fail(err)
 		}
 	}
 	data := filepath.Join(dir, "data")
 	initdb := exec.Command(filepath.Join(bin, "initdb"), "-D", data, "-U", s.User, "--pwfile", pwfile,
 		"--auth=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync")
-	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	initdb.SysProcAttr = procAttr(cred, false)
 	initdb.Dir = dir
 	if out, err := initdb.CombinedOutput(); err != nil {
 		return fail(fmt.Errorf("pgtest: initdb: %w\n%s", err, out))
@@ -199,7 +198,7 @@ func Start() (*Server, error) {
 
 var errPortTaken = errors.New("port taken")
 
-func (s *Server) startPostgres(bin, data string, cred *syscall.Credential) error {
+func (s *Server) startPostgres(bin, data string, cred *runCred) error {
 	logPath := filepath.Join(s.Dir, "postgres.log")
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
 	if err != nil {
@@ -213,7 +212,7 @@ func (s *Server) startPostgres(bin, data string, cred *syscall.Credential) error
 		"-c", "unix_socket_directories="+s.Dir, "-c", "max_connections=100",
 		"-c", "logging_collector=off", "-c", "log_min_messages=warning")
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	cmd.SysProcAttr = procAttr(cred, true)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("pgtest: start postgres: %w", err)
 	}
@@ -257,11 +256,11 @@ func (s *Server) Stop() error {
 	}
 	var err error
 	if s.cmd != nil {
-		_ = s.cmd.Process.Signal(syscall.SIGINT) // fast shutdown
+		_ = s.cmd.Process.Signal(os.Interrupt) // SIGINT: fast shutdown
 		select {
 		case <-s.exited:
 		case <-time.After(10 * time.Second):
-			_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+			killGroup(s.cmd.Process)
 			<-s.exited
 			err = errors.New("pgtest: postgres did not stop in 10 s; killed")
 		}
