@@ -225,6 +225,8 @@ func TestOpenAPIResponses(t *testing.T) {
 	do("GET", "/api/v1/trends?days=0", e.read, nil)
 	do("GET", "/api/v1/targets", e.read, nil)
 	do("GET", "/api/v1/targets?type=container_image&limit=1", e.read, nil)
+	do("GET", "/api/v1/targets?digest=sha256:"+strings.Repeat("ab", 32), e.read, nil)
+	do("GET", "/api/v1/targets?digest=nope", e.read, nil)
 	do("GET", "/api/v1/namespaces", e.read, nil)
 	do("GET", "/api/v1/compliance", e.read, nil)
 	do("GET", "/api/v1/audit", e.admin, nil)

@@ -65,6 +65,45 @@ func TestFindingsByDigest(t *testing.T) {
 	}
 }
 
+// TestTargetsByDigest: GET /api/v1/targets?digest= finds an image whose
+// scan produced no findings (scanned, clean), answers an empty list for a
+// never-scanned digest, and refuses a bad digest and paging parameters.
+func TestTargetsByDigest(t *testing.T) {
+	e := newEnv(t, nil)
+	clean := "sha256:" + strings.Repeat("c", 64)
+	dirty := "sha256:" + strings.Repeat("d", 64)
+	e.must(201, e.do("POST", "/api/v1/scans", e.ing, withDigest(t, testReport("registry.example/clean:1"), clean)))
+	e.must(201, e.do("POST", "/api/v1/scans", e.ing, withDigest(t, testReport("registry.example/app:1", "a:HIGH", "b:LOW"), dirty)))
+	get := func(d string) []targetItem {
+		t.Helper()
+		var page struct {
+			Items *[]targetItem `json:"items"`
+			Next  *string       `json:"next"`
+		}
+		e.must(200, e.do("GET", "/api/v1/targets?digest="+d, e.read, nil)).json(t, &page)
+		if page.Items == nil || page.Next == nil || *page.Next != "" {
+			t.Fatalf("digest %s: page without items or with a next cursor", d)
+		}
+		return *page.Items
+	}
+	if ts := get(clean); len(ts) != 1 || ts[0].Name != "registry.example/clean:1" || ts[0].Digest != clean || ts[0].LastScan == nil || ts[0].Open["HIGH"] != 0 {
+		t.Errorf("clean image: %+v", ts)
+	}
+	if ts := get(dirty); len(ts) != 1 || ts[0].Open["HIGH"] != 1 || ts[0].Open["LOW"] != 1 {
+		t.Errorf("image with findings: %+v", ts)
+	}
+	if ts := get("sha256:" + strings.Repeat("e", 64)); len(ts) != 0 {
+		t.Errorf("never-scanned digest: %+v", ts)
+	}
+	for _, q := range []string{"digest=latest", "digest=", "digest=" + clean + "&limit=1", "digest=" + clean + "&type=image", "digest=" + clean + "&cursor=x"} {
+		if a := e.do("GET", "/api/v1/targets?"+q, e.read, nil); a.status != http.StatusBadRequest || !strings.Contains(a.errMsg(t), "digest") {
+			t.Errorf("%s: %d %s, want 400 naming digest", q, a.status, a.body)
+		}
+	}
+	e.must(401, e.do("GET", "/api/v1/targets?digest="+clean, "", nil))
+	e.must(403, e.do("GET", "/api/v1/targets?digest="+clean, e.ing, nil))
+}
+
 // TestAlertByID reads one stored alert; unknown ids are 404, bad ones 400.
 func TestAlertByID(t *testing.T) {
 	e := newEnv(t, nil)

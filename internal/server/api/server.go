@@ -119,7 +119,7 @@ func (s *Server) table() []route {
 		{method: "GET", path: "/api/v1/alerts/{id}", roles: readers, h: s.getAlert},
 		{method: "GET", path: "/api/v1/nodes", roles: readers, h: s.getNodes},
 		{method: "GET", path: "/api/v1/trends", roles: readers, h: s.getTrends, params: []string{"days"}},
-		{method: "GET", path: "/api/v1/targets", roles: readers, h: s.getTargets, params: []string{"type", "cursor", "limit"}},
+		{method: "GET", path: "/api/v1/targets", roles: readers, h: s.getTargets, params: []string{"type", "digest", "cursor", "limit"}},
 		{method: "GET", path: "/api/v1/namespaces", roles: readers, h: s.getNamespaces},
 		{method: "GET", path: "/api/v1/compliance", roles: readers, h: s.getCompliance},
 		{method: "GET", path: "/api/v1/audit", roles: admins, h: s.getAudit, params: []string{"limit"}},

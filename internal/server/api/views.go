@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/wardsec/ward/internal/server/store"
 )
 
 // Default and largest trend windows (days).
@@ -57,13 +59,28 @@ type targetItem struct {
 
 func (s *Server) getTargets(w http.ResponseWriter, r *http.Request, _ caller) error {
 	q := r.URL.Query()
-	limit, err := parseLimit(q.Get("limit"))
-	if err != nil {
-		return err
-	}
-	ts, next, err := s.st.Targets(r.Context(), q.Get("type"), q.Get("cursor"), limit)
-	if err != nil {
-		return storeQueryError(err)
+	var ts []store.TargetSummary
+	next := ""
+	if q.Has("digest") {
+		// One exact digest: every target whose last scan had it (at most
+		// store.MaxDigestTargets, one page), findings or not.
+		for _, p := range []string{"type", "cursor", "limit"} {
+			if q.Has(p) {
+				return badRequest("digest= takes no %s= (it answers every target with the digest, at most %d, in one page)", p, store.MaxDigestTargets)
+			}
+		}
+		var err error
+		if ts, err = s.st.TargetsByDigest(r.Context(), q.Get("digest")); err != nil {
+			return storeQueryError(err)
+		}
+	} else {
+		limit, err := parseLimit(q.Get("limit"))
+		if err != nil {
+			return err
+		}
+		if ts, next, err = s.st.Targets(r.Context(), q.Get("type"), q.Get("cursor"), limit); err != nil {
+			return storeQueryError(err)
+		}
 	}
 	items := make([]targetItem, 0, len(ts))
 	for _, t := range ts {
