@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wardsec/ward/internal/server/store"
+	"github.com/wardsec/ward/pkg/report"
 )
 
 // Backend is what the dashboard reads and changes: a subset of the
@@ -27,6 +28,8 @@ type Backend interface {
 	Alerts(ctx context.Context, f AlertFilter) (items []StoredAlert, next string, err error)
 	Alert(ctx context.Context, id int64) (StoredAlert, error)
 	Targets(ctx context.Context, typ, cursor string, limit int) ([]TargetSummary, string, error)
+	Target(ctx context.Context, name string) (TargetSummary, error)
+	TargetSBOM(ctx context.Context, name string) (*report.Report, error)
 	Namespaces(ctx context.Context) ([]NamespaceSummary, error)
 	Compliance(ctx context.Context) ([]ComplianceScore, error)
 	Nodes(ctx context.Context) ([]Node, error)

@@ -107,6 +107,8 @@ func New(st Backend, opts Options) (http.Handler, error) {
 	m.Handle("POST /findings/{id}/suppress", h.auth(h.post(adminOnly, h.suppress)))
 	m.Handle("POST /findings/{id}/unsuppress", h.auth(h.post(adminOnly, h.unsuppress)))
 	m.Handle("GET /images", h.auth(h.images))
+	m.Handle("GET /images/detail", h.auth(h.imageDetail))
+	m.Handle("GET /images/sbom", h.auth(h.imageSBOM))
 	m.Handle("GET /cluster", h.auth(h.cluster))
 	m.Handle("GET /sensors", h.auth(h.sensorsPage))
 	m.Handle("GET /runtime", h.auth(h.runtime))
