@@ -22,7 +22,8 @@ import (
 // VulnServer is the vulnerabilities.server section: ask a `ward server`
 // for the open vulnerability findings of the admitted image digest
 // (GET /api/v1/findings?digest=…&kind=vulnerability&status=open&severity=X+)
-// with a read token.
+// and, when there are none, whether it holds a scan of the digest at all
+// (GET /api/v1/targets?digest=…), with a read token.
 type VulnServer struct {
 	// URL of the ward server (https://ward.example:8080).
 	URL string `yaml:"url"`
@@ -38,10 +39,10 @@ type VulnServer struct {
 	// OnError is what a lookup that fails (server down, slow, bad answer)
 	// does: deny (default, fail closed), warn, or allow (fail open).
 	OnError string `yaml:"onError"`
-	// Unknown is what an image the server has never seen does (no stored
-	// finding of any kind or status for its digest), and an image not
-	// pinned to a digest: deny, warn (default; deny with requireReport)
-	// or allow.
+	// Unknown is what an image the server has never seen does (no target
+	// whose last scan had its digest; a scan without findings counts as
+	// seen), and an image not pinned to a digest: deny, warn (default;
+	// deny with requireReport) or allow.
 	Unknown string `yaml:"unknown"`
 	// CacheTTL keeps an answer per digest (default 60s); CacheSize
 	// bounds the entries (default 10000).
@@ -97,7 +98,7 @@ type call struct {
 
 // serverAnswer is what the gate keeps of one digest.
 type serverAnswer struct {
-	known bool // the server holds findings for the digest
+	known bool // the server holds a scan of the digest (findings or not)
 	vulns []vulnRecord
 	// more is set when the pages read did not exhaust the answer.
 	more bool
@@ -275,13 +276,15 @@ func (s *serverSource) lookup(ctx context.Context, digest string) (serverAnswer,
 }
 
 // fetch asks the server: the open vulnerabilities at or above the
-// threshold, and, when there are none, whether it knows the digest.
+// threshold, and, when there are none, whether it holds a scan of the
+// digest (a target with that digest, which a scan without findings also
+// leaves).
 func (s *serverSource) fetch(ctx context.Context, digest string) (serverAnswer, error) {
 	var ans serverAnswer
 	if s.threshold != "" {
 		q := url.Values{"digest": {digest}, "kind": {"vulnerability"}, "status": {"open"}, "severity": {s.threshold}, "limit": {fmt.Sprint(serverPage)}}
 		for page := 0; ; page++ {
-			items, next, err := s.get(ctx, q)
+			items, next, err := s.findings(ctx, q)
 			if err != nil {
 				return ans, err
 			}
@@ -302,41 +305,80 @@ func (s *serverSource) fetch(ctx context.Context, digest string) (serverAnswer, 
 			return ans, nil
 		}
 	}
-	items, _, err := s.get(ctx, url.Values{"digest": {digest}, "limit": {"1"}})
-	if err != nil {
-		return ans, err
-	}
-	ans.known = len(items) > 0
-	return ans, nil
+	known, err := s.scanned(ctx, digest)
+	ans.known = known
+	return ans, err
 }
 
-// get reads one page of GET /api/v1/findings.
-func (s *serverSource) get(ctx context.Context, q url.Values) ([]finding.Finding, string, error) {
-	tok, err := s.token.get()
-	if err != nil {
+// findings reads one page of GET /api/v1/findings.
+func (s *serverSource) findings(ctx context.Context, q url.Values) ([]finding.Finding, string, error) {
+	var page struct {
+		Items *[]finding.Finding `json:"items"`
+		Next  string             `json:"next"`
+	}
+	if err := s.get(ctx, "/api/v1/findings", q, &page); err != nil {
 		return nil, "", err
 	}
+	if page.Items == nil {
+		return nil, "", fmt.Errorf("ward server %s: bad findings answer: no items", s.base.Host)
+	}
+	return *page.Items, page.Next, nil
+}
+
+// scanned reports whether the server holds a target whose last scan had
+// digest (GET /api/v1/targets?digest=…; at most 100 targets, one page).
+func (s *serverSource) scanned(ctx context.Context, digest string) (bool, error) {
+	var page struct {
+		Items *[]struct {
+			Name   string `json:"name"`
+			Digest string `json:"digest"`
+		} `json:"items"`
+	}
+	if err := s.get(ctx, "/api/v1/targets", url.Values{"digest": {digest}}, &page); err != nil {
+		return false, err
+	}
+	if page.Items == nil {
+		return false, fmt.Errorf("ward server %s: bad targets answer: no items", s.base.Host)
+	}
+	// A server that ignored the digest would make every image look
+	// scanned: each target must carry the digest asked for.
+	for _, t := range *page.Items {
+		if t.Digest != digest {
+			return false, fmt.Errorf("ward server %s: bad targets answer: target %q has digest %q, not %s", s.base.Host, clip(t.Name, 100), clip(t.Digest, 100), digest)
+		}
+	}
+	return len(*page.Items) > 0, nil
+}
+
+// get asks GET path?q of the server and decodes the JSON answer into v;
+// the answer is bounded by MaxServerBody and the lookup timeout.
+func (s *serverSource) get(ctx context.Context, path string, q url.Values, v any) error {
+	tok, err := s.token.get()
+	if err != nil {
+		return err
+	}
 	u := *s.base
-	u.Path = strings.TrimRight(u.Path, "/") + "/api/v1/findings"
+	u.Path = strings.TrimRight(u.Path, "/") + path
 	u.RawQuery = q.Encode()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, "", err
+		return err
 	}
 	req.Header.Set("Authorization", "Bearer "+tok)
 	req.Header.Set("Accept", "application/json")
 	resp, err := s.hc.Do(req)
 	if err != nil {
-		return nil, "", fmt.Errorf("ward server %s: %w", s.base.Host, s.why(err))
+		return fmt.Errorf("ward server %s: %w", s.base.Host, s.why(err))
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxServerBody+1))
 	if err != nil {
-		return nil, "", fmt.Errorf("ward server %s: reading the answer: %w", s.base.Host, s.why(err))
+		return fmt.Errorf("ward server %s: reading the answer: %w", s.base.Host, s.why(err))
 	}
 	if len(body) > MaxServerBody {
-		return nil, "", fmt.Errorf("ward server %s: answer larger than %d bytes", s.base.Host, MaxServerBody)
+		return fmt.Errorf("ward server %s: answer larger than %d bytes", s.base.Host, MaxServerBody)
 	}
+	what := strings.TrimPrefix(path, "/api/v1/")
 	if resp.StatusCode != http.StatusOK {
 		var e struct {
 			Error string `json:"error"`
@@ -345,19 +387,12 @@ func (s *serverSource) get(ctx context.Context, q url.Values) ([]finding.Finding
 		if json.Unmarshal(body, &e) == nil && e.Error != "" {
 			msg = ": " + clip(e.Error, 200)
 		}
-		return nil, "", fmt.Errorf("ward server %s: GET /api/v1/findings: %s%s", s.base.Host, resp.Status, msg)
+		return fmt.Errorf("ward server %s: GET %s: %s%s", s.base.Host, path, resp.Status, msg)
 	}
-	var page struct {
-		Items *[]finding.Finding `json:"items"`
-		Next  string             `json:"next"`
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("ward server %s: bad %s answer: %w", s.base.Host, what, err)
 	}
-	if err := json.Unmarshal(body, &page); err != nil {
-		return nil, "", fmt.Errorf("ward server %s: bad findings answer: %w", s.base.Host, err)
-	}
-	if page.Items == nil {
-		return nil, "", fmt.Errorf("ward server %s: bad findings answer: no items", s.base.Host)
-	}
-	return *page.Items, page.Next, nil
+	return nil
 }
 
 // why is the reason of a failed request, a timeout named as such.

@@ -2,6 +2,7 @@ package admission
 
 import (
 	"bytes"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"io"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/wardsec/ward/internal/server/api"
 	"github.com/wardsec/ward/internal/server/store"
+	"github.com/wardsec/ward/pkg/report"
 )
 
 // checkoutDigest is the image digest of testdata/report-checkout.json, a
@@ -25,13 +27,18 @@ import (
 // UNKNOWN vulnerabilities).
 const checkoutDigest = "sha256:d9e6a0c683f3a79d92e4b34c51d9bbbed226c7024f2ae4141203befec557a524"
 
+// cleanDigest is the image digest of a second uploaded report, of the
+// same run with every finding removed: scanned, and clean.
+const cleanDigest = "sha256:c1ea0000000000000000000000000000000000000000000000000000000000c1"
+
 // wardServer is an in-process ward server (API on a temporary SQLite
-// store, TLS on 127.0.0.1) holding the checkout report; it counts the
-// findings requests it answers.
+// store, TLS on 127.0.0.1) holding the checkout report and a report
+// without findings (cleanDigest); it counts the findings and targets
+// requests it answers.
 type wardServer struct {
 	url, caFile, readToken string
 	dir                    string
-	findings               atomic.Int64
+	findings, targets      atomic.Int64
 }
 
 func startWardServer(t testing.TB) *wardServer {
@@ -49,8 +56,11 @@ func startWardServer(t testing.TB) *wardServer {
 	}
 	ws := &wardServer{dir: dir}
 	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/api/v1/findings" {
+		switch r.URL.Path {
+		case "/api/v1/findings":
 			ws.findings.Add(1)
+		case "/api/v1/targets":
+			ws.targets.Add(1)
 		}
 		a.ServeHTTP(w, r)
 	}))
@@ -69,22 +79,33 @@ func startWardServer(t testing.TB) *wardServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Ingest the report the way `ward image --server` uploads it.
+	// Ingest the reports the way `ward image --server` uploads them.
 	body, err := os.ReadFile("testdata/report-checkout.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, ts.URL+"/api/v1/scans", bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+ing)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := ts.Client().Do(req)
+	var clean report.Report
+	if err := json.Unmarshal(body, &clean); err != nil {
+		t.Fatal(err)
+	}
+	clean.Artifact.Name, clean.Artifact.Digest, clean.Findings = "registry.example.com/shop/clean:1.0.0", cleanDigest, nil
+	cleanBody, err := json.Marshal(clean)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("ingest: %d %s", resp.StatusCode, b)
+	for _, b := range [][]byte{body, cleanBody} {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, ts.URL+"/api/v1/scans", bytes.NewReader(b))
+		req.Header.Set("Authorization", "Bearer "+ing)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := ts.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ans, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("ingest: %d %s", resp.StatusCode, ans)
+		}
 	}
 	return ws
 }
@@ -129,6 +150,7 @@ func TestServerVulnerabilityGate(t *testing.T) {
 	ws := startWardServer(t)
 	img := "registry.example.com/shop/checkout@" + checkoutDigest
 	unknown := "registry.example.com/shop/new@sha256:" + strings.Repeat("e", 64)
+	clean := "registry.example.com/shop/clean@" + cleanDigest
 	for _, tc := range []struct {
 		name, gate, server string
 		images             []string
@@ -155,6 +177,11 @@ func TestServerVulnerabilityGate(t *testing.T) {
 		{"unknown digest denied", "    maxSeverity: HIGH", "      unknown: deny", []string{unknown}, false, "has no scan of sha256:eeee", ""},
 		{"unknown with requireReport", "    maxSeverity: HIGH\n    requireReport: true", "", []string{unknown}, false, "(unknown: deny)", ""},
 		{"unknown allowed", "    maxSeverity: CRITICAL", "      unknown: allow", []string{unknown}, true, "", ""},
+		// A scan without any finding is a scan: the image is known, and clean.
+		{"scanned clean image admitted", "    maxSeverity: LOW", "      unknown: deny", []string{clean}, true, "", ""},
+		{"scanned clean image with requireReport", "    maxSeverity: HIGH\n    requireReport: true", "", []string{clean}, true, "", ""},
+		{"scanned clean image, no threshold", "    maxSeverity: CRITICAL", "      unknown: deny", []string{clean}, true, "", ""},
+		{"clean beside never-scanned", "    maxSeverity: LOW", "      unknown: deny", []string{clean, unknown}, false, "image " + unknown + ": ward server 127.0.0.1", ""},
 		{"tag only is not pinned", "    maxSeverity: HIGH", "      unknown: deny", []string{"registry.example.com/shop/checkout:1.4.2"}, false,
 			"image registry.example.com/shop/checkout:1.4.2: not pinned to a digest", ""},
 		{"warn mode", "    maxSeverity: HIGH\n    mode: warn", "", []string{img}, true, "", "3 vulnerabilities above HIGH"},
@@ -166,6 +193,21 @@ func TestServerVulnerabilityGate(t *testing.T) {
 				t.Errorf("allowed=%v message %q warnings %q\nwant allowed=%v, message with %q, warning with %q", v.allowed, v.message, v.warnings, tc.allowed, tc.msg, tc.warn)
 			}
 		})
+	}
+}
+
+// TestServerVulnGateCleanImage: with the default unknown (warn), a scanned
+// image without findings is admitted without a warning, and a
+// never-scanned one with the unknown warning.
+func TestServerVulnGateCleanImage(t *testing.T) {
+	ws := startWardServer(t)
+	p := serverGatePolicy(t, ws.url, ws.caFile, ws.readToken, "    maxSeverity: LOW", "")
+	h := (&Server{Engine: &Engine{Policy: p}}).Handler()
+	if v := validate(t, h, "r/clean@"+cleanDigest); !v.allowed || v.warnings != "" || v.message != "" {
+		t.Errorf("scanned clean image: %+v, want admitted without a warning", v)
+	}
+	if v := validate(t, h, "r/new@sha256:"+strings.Repeat("9", 64)); !v.allowed || !strings.Contains(v.warnings, "has no scan of sha256:9999") || !strings.Contains(v.warnings, "(unknown: warn)") {
+		t.Errorf("never-scanned image: %+v, want admitted with the unknown warning", v)
 	}
 }
 
@@ -194,12 +236,17 @@ func TestServerGateCache(t *testing.T) {
 	if n := ws.findings.Load(); n != 1 {
 		t.Errorf("%d findings requests after a cached review, want 1", n)
 	}
-	// An unknown digest costs the two queries (vulnerabilities, then any
-	// finding at all), once.
-	validate(t, h, "r/x@sha256:"+strings.Repeat("f", 64))
-	validate(t, h, "r/x@sha256:"+strings.Repeat("f", 64))
-	if n := ws.findings.Load(); n != 3 {
-		t.Errorf("%d findings requests, want 3", n)
+	if n := ws.targets.Load(); n != 0 {
+		t.Errorf("%d targets requests for an image with vulnerabilities, want 0", n)
+	}
+	// An unknown digest costs the two queries (vulnerabilities, then
+	// whether the server holds a scan of it), once; so does a clean one.
+	for _, img := range []string{"r/x@sha256:" + strings.Repeat("f", 64), "r/clean@" + cleanDigest} {
+		validate(t, h, img)
+		validate(t, h, img)
+	}
+	if f, tg := ws.findings.Load(), ws.targets.Load(); f != 3 || tg != 2 {
+		t.Errorf("%d findings and %d targets requests, want 3 and 2", f, tg)
 	}
 	// cacheTTL 0 asks every time.
 	p = serverGatePolicy(t, ws.url, ws.caFile, ws.readToken, "    maxSeverity: HIGH", "      cacheTTL: 0s")
@@ -208,6 +255,11 @@ func TestServerGateCache(t *testing.T) {
 	validate(t, h, img)
 	if n := ws.findings.Load(); n != 5 {
 		t.Errorf("%d findings requests without a cache, want 5", n)
+	}
+	validate(t, h, "r/clean@"+cleanDigest)
+	validate(t, h, "r/clean@"+cleanDigest)
+	if f, tg := ws.findings.Load(), ws.targets.Load(); f != 7 || tg != 4 {
+		t.Errorf("%d findings and %d targets requests without a cache, want 7 and 4", f, tg)
 	}
 }
 
@@ -281,6 +333,25 @@ func TestServerGateHostile(t *testing.T) {
 		{"redirect", func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "https://elsewhere.example/steal", http.StatusFound)
 		}, "redirects are not followed"},
+		// The findings query answers none; the targets answer is bad.
+		{"targets not the API", noFindings(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, `{"hello":"world"}`) }), "bad targets answer: no items"},
+		{"targets bad JSON", noFindings(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, `{"items":[{"digest":7}]}`) }), "bad targets answer"},
+		{"targets ignore the digest", noFindings(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.WriteString(w, `{"items":[{"name":"other","digest":"sha256:`+strings.Repeat("b", 64)+`"}],"next":""}`)
+		}), `bad targets answer: target "other" has digest "sha256:bbbb`},
+		{"targets refused", noFindings(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(400)
+			_, _ = io.WriteString(w, `{"error":"unknown query parameter \"digest\""}`)
+		}), "GET /api/v1/targets: 400 Bad Request: unknown query parameter"},
+		{"targets huge body", noFindings(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.WriteString(w, `{"items":[],"next":"`)
+			chunk := bytes.Repeat([]byte("x"), 64<<10)
+			for i := 0; i < (MaxServerBody/len(chunk))+2; i++ {
+				if _, err := w.Write(chunk); err != nil {
+					return
+				}
+			}
+		}), "answer larger than"},
 		{"server error", func(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(500)
 			_, _ = io.WriteString(w, `{"error":"store down\u001b[31m"}`)
@@ -310,6 +381,18 @@ func TestServerGateHostile(t *testing.T) {
 	if n := runtime.NumGoroutine(); n > before {
 		buf := make([]byte, 1<<16)
 		t.Fatalf("goroutines %d > %d before\n%s", n, before, buf[:runtime.Stack(buf, true)])
+	}
+}
+
+// noFindings answers GET /api/v1/findings with an empty page and hands
+// every other request to h.
+func noFindings(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v1/findings" {
+			_, _ = io.WriteString(w, `{"items":[],"next":""}`)
+			return
+		}
+		h(w, r)
 	}
 }
 
