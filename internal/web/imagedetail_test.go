@@ -8,6 +8,7 @@ import (
 	"html"
 	"mime"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"sort"
@@ -271,5 +272,36 @@ func TestFileName(t *testing.T) {
 		if got := fileName(in); got != want {
 			t.Errorf("fileName(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// BenchmarkImageDetail renders the seed image's detail page and its
+// CycloneDX download (104 packages, 33 findings) through the handler.
+func BenchmarkImageDetail(b *testing.B) {
+	st := openStore(b)
+	seedReports(b, st)
+	h, err := NewStore(st, Options{Refresh: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sid, err := st.CreateSession(b.Context(), "bench", "read", DefaultSessionTTL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, path := range []string{
+		"/images/detail?" + url.Values{"target": {seedImage}}.Encode(),
+		"/images/sbom?" + url.Values{"target": {seedImage}, "format": {"cyclonedx"}}.Encode(),
+	} {
+		b.Run(strings.SplitN(path[len("/images/"):], "?", 2)[0], func(b *testing.B) {
+			for b.Loop() {
+				req := httptest.NewRequest("GET", path, nil)
+				req.AddCookie(&http.Cookie{Name: sessionCookie, Value: sid})
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, req)
+				if w.Code != 200 {
+					b.Fatalf("%s: %d", path, w.Code)
+				}
+			}
+		})
 	}
 }
