@@ -32,6 +32,9 @@ type Backend interface {
 	TargetSBOM(ctx context.Context, name string) (*report.Report, error)
 	Namespaces(ctx context.Context) ([]NamespaceSummary, error)
 	Compliance(ctx context.Context) ([]ComplianceScore, error)
+	NamespacePostures(ctx context.Context) ([]store.NamespacePosture, error)
+	ComplianceControls(ctx context.Context, framework string) ([]store.ComplianceControl, error)
+	ComplianceFindings(ctx context.Context, framework, control, cursor string, limit int) ([]StoredFinding, string, error)
 	Nodes(ctx context.Context) ([]Node, error)
 }
 

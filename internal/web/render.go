@@ -22,7 +22,7 @@ var templateFS embed.FS
 var assetFS embed.FS
 
 // pageNames are the page templates; each is parsed with layout.html.
-var pageNames = []string{"login.html", "error.html", "overview.html", "findings.html", "finding.html", "runtime.html", "alert.html", "images.html", "image_detail.html", "cluster.html", "sensors.html"}
+var pageNames = []string{"login.html", "error.html", "overview.html", "findings.html", "finding.html", "runtime.html", "alert.html", "images.html", "image_detail.html", "cluster.html", "compliance.html", "sensors.html"}
 
 type pageTemplate struct{ t *template.Template }
 

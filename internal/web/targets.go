@@ -65,6 +65,7 @@ type clusterData struct {
 	Sevs       []string
 	Kinds      []string
 	Sort       string
+	Posture    map[string]postureView // by namespace
 }
 
 // cluster shows the open findings per Kubernetes namespace (riskiest
@@ -81,6 +82,9 @@ func (h *Handler) cluster(w http.ResponseWriter, r *http.Request, s *session) er
 		sort.SliceStable(nss, func(i, j int) bool { return riskier(nss[i].Open, nss[j].Open, nss[i].Total, nss[j].Total) })
 	}
 	if d.Compliance, err = h.st.Compliance(r.Context()); err != nil {
+		return err
+	}
+	if d.Posture, err = h.postures(r.Context()); err != nil {
 		return err
 	}
 	h.render(w, r, http.StatusOK, "cluster.html", s, "Cluster", "cluster", d)

@@ -110,6 +110,7 @@ func New(st Backend, opts Options) (http.Handler, error) {
 	m.Handle("GET /images/detail", h.auth(h.imageDetail))
 	m.Handle("GET /images/sbom", h.auth(h.imageSBOM))
 	m.Handle("GET /cluster", h.auth(h.cluster))
+	m.Handle("GET /cluster/compliance", h.auth(h.complianceDetail))
 	m.Handle("GET /sensors", h.auth(h.sensorsPage))
 	m.Handle("GET /runtime", h.auth(h.runtime))
 	m.Handle("GET /runtime/alerts/{id}", h.auth(h.alertDetail))
