@@ -143,6 +143,12 @@ var migrations = []migration{
 	// rescan's update of a finding (last seen, body; no indexed column
 	// changed) is a HOT update: no new entry in the table's ten indexes.
 	{text: `{{findings_fillfactor}}`},
+
+	// 5: the cluster views (cluster_views.go) read open
+	// misconfigurations by namespace and rule, and their distinct rules,
+	// from these small partial indexes instead of every finding row.
+	{text: `CREATE INDEX findings_open_misconf_ns_rule ON findings(namespace, rule_id) WHERE status = 'open' AND kind = 'misconfiguration';
+	CREATE INDEX findings_open_misconf_rule ON findings(rule_id) WHERE status = 'open' AND kind = 'misconfiguration';`},
 }
 
 // migration2Common is valid on both engines (BIGINT is an INTEGER to SQLite).
