@@ -112,6 +112,11 @@ func TestClusterComplianceDrillDown(t *testing.T) {
 	if n := strings.Count(body, `<a href="/findings/`); n != 1 {
 		t.Errorf("pss privileged: %d rows", n)
 	}
+	// Without a session the drill-down sends to the login page.
+	if resp, _ := e.do(e.client(), "GET", "/cluster/compliance?framework=k8s-cis", nil); resp.StatusCode != 303 ||
+		!strings.HasPrefix(resp.Header.Get("Location"), "/login?next=") {
+		t.Errorf("no session: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
 	for p, want := range map[string]int{"/cluster/compliance": 400, "/cluster/compliance?framework=k8s-cis&control=5.3.2&cursor=zzz": 400} {
 		if resp, _ := e.do(c, "GET", p, nil); resp.StatusCode != want {
 			t.Errorf("%s: %d, want %d", p, resp.StatusCode, want)
