@@ -42,7 +42,7 @@ func (h *Handler) postures(ctx context.Context) (map[string]postureView, error) 
 				v.RBAC = append(v.RBAC, r)
 			case familyNetwork:
 				v.Network = append(v.Network, r)
-				if v.DenyRule == "" && isNoDefaultDeny(r.Rule) {
+				if v.DenyRule == "" && store.IsNoDefaultDeny(r.Rule) {
 					v.DenyRule = r.Rule
 				}
 			}
@@ -50,16 +50,6 @@ func (h *Handler) postures(ctx context.Context) (map[string]postureView, error) 
 		out[p.Namespace] = v
 	}
 	return out, nil
-}
-
-// isNoDefaultDeny says whether rule fires on a namespace without a
-// default-deny NetworkPolicy (the store's list).
-func isNoDefaultDeny(rule string) bool {
-	switch rule {
-	case "K8S-NET-001", "K8S-NET-002", "WARD-K8S-060", "WARD-K8S-061", "WARD-K8S-062":
-		return true
-	}
-	return false
 }
 
 type complianceData struct {

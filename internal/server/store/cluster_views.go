@@ -65,6 +65,10 @@ type NamespacePosture struct {
 // no policy, -061 ingress, -062 egress).
 var noDefaultDenyRules = []string{"K8S-NET-001", "K8S-NET-002", "WARD-K8S-060", "WARD-K8S-061", "WARD-K8S-062"}
 
+// IsNoDefaultDeny says whether rule is one of the checks that fire on a
+// namespace without a default-deny NetworkPolicy.
+func IsNoDefaultDeny(rule string) bool { return slices.Contains(noDefaultDenyRules, rule) }
+
 // ruleInfo is what one rule's tags say.
 type ruleInfo struct {
 	family string
