@@ -110,6 +110,22 @@ try {
   check(targets.length === Math.min(Number(want), 50) && targets.every((t) => t === img), `image drill-down: ${targets.length} rows of ${img}, want ${want}`);
   await shot(admin, "image-findings");
 
+  // Image detail: packages and layers from the stored inventory, and an
+  // SBOM download that parses.
+  await admin.click("nav >> text=Images");
+  await admin.waitForURL(/\/images$/);
+  await admin.click(`table.targets a[aria-label="Details of ${img}"]`);
+  await admin.waitForURL(/\/images\/detail\?target=/);
+  check((await admin.textContent("h1")).trim() === img, "image detail names the image");
+  check(await admin.locator("table.packages tbody tr").count() > 0, "image detail lists packages");
+  check(await admin.locator("table.layers tbody tr").count() > 0, "image detail lists layers");
+  const sbomHref = await admin.getAttribute("a.sbom >> nth=0", "href");
+  const sbom = await admin.request.get(new URL(sbomHref, admin.url()).toString());
+  check(sbom.ok(), "CycloneDX download answers " + sbom.status());
+  const doc = await sbom.json();
+  check(Array.isArray(doc.components) && doc.components.length > 0, "CycloneDX download lists components");
+  await shot(admin, "image-detail");
+
   // Cluster: namespaces from the manifests, the CIS score.
   await admin.click("nav >> text=Cluster");
   const ns = await admin.locator("table.namespaces tbody tr td:first-child").allTextContents();
