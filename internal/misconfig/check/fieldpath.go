@@ -27,7 +27,7 @@ func SplitFieldPath(p string) []PathSegment {
 			}
 			inner := p[1:end]
 			p = p[end+1:]
-			if n, err := strconv.Atoi(inner); err == nil {
+			if n, err := strconv.Atoi(inner); err == nil && n >= 0 { // "[-2]" is a key, not an index
 				out = append(out, PathSegment{Index: n})
 			} else {
 				out = append(out, PathSegment{Key: strings.Trim(inner, `"'`), Index: -1})

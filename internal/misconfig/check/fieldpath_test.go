@@ -14,6 +14,9 @@ func TestSplitFieldPath(t *testing.T) {
 	if JoinFieldPath(SplitFieldPath("a.b[0].c")) != "a.b[0].c" {
 		t.Error("round trip")
 	}
+	if got := SplitFieldPath("a[-2]"); !reflect.DeepEqual(got, []PathSegment{{"a", -1}, {"-2", -1}}) {
+		t.Errorf("negative index: got %+v, want a key", got)
+	}
 	if len(SplitFieldPath("a[unclosed")) != 1 {
 		t.Error("unclosed bracket")
 	}
