@@ -44,6 +44,7 @@ Decisions are logged as JSON lines on stderr.`,
 			if cert == "" || key == "" {
 				return fmt.Errorf("admission serve: --tls-cert and --tls-key are required")
 			}
+			tuneAdmissionGC(g.Getenv)
 			reg := signing.Registry{Insecure: insecure}
 			opts := admission.PolicyOptions{Registry: reg, Cache: signing.NewCache(4096, 10*time.Minute)}
 			var p *admission.Policy
