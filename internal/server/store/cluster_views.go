@@ -304,31 +304,9 @@ func (s *Store) ComplianceFindings(ctx context.Context, framework, control, curs
 	}
 	q := `SELECT ` + storedFindingCols + ` FROM findings f CROSS JOIN targets t WHERE t.id = f.target_id AND ` +
 		strings.Join(where, " AND ") + ` ORDER BY f.id DESC LIMIT ?`
-	rows, err := s.db.QueryContext(ctx, s.q(q), append(args, limit+1)...)
-	if err != nil {
-		return nil, "", fmt.Errorf("store: compliance findings: %w", err)
-	}
-	defer rows.Close()
-	out := make([]StoredFinding, 0, min(limit, 128))
-	next := ""
-	for rows.Next() {
-		if len(out) == limit {
-			next = encodeCursor(out[len(out)-1].ID)
-			break
-		}
-		sf, err := scanStoredFinding(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("store: compliance findings: %w", err)
-		}
-		if !countsAgainst(sf.Finding, matched, framework) {
-			continue // a passing control, or another benchmark's
-		}
-		out = append(out, sf)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("store: compliance findings: %w", err)
-	}
-	return out, next, nil
+	return s.findingsPage(ctx, "compliance findings", s.q(q), append(args, limit+1), limit, func(sf StoredFinding) bool {
+		return countsAgainst(sf.Finding, matched, framework) // not a passing control, nor another benchmark's
+	})
 }
 
 // openRules returns the distinct rule IDs of open non-benchmark findings

@@ -260,9 +260,16 @@ func (s *Store) Findings(ctx context.Context, f FindingFilter) ([]StoredFinding,
 	if err := s.expireDue(ctx); err != nil {
 		return nil, "", err
 	}
+	return s.findingsPage(ctx, "findings", query, args, limit, nil)
+}
+
+// findingsPage runs a page query of stored findings (storedFindingCols,
+// newest first, at most limit+1 rows) and returns up to limit of them that
+// keep accepts (nil: all) with the cursor of the next page.
+func (s *Store) findingsPage(ctx context.Context, what, query string, args []any, limit int, keep func(StoredFinding) bool) ([]StoredFinding, string, error) {
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, "", fmt.Errorf("store: findings: %w", err)
+		return nil, "", fmt.Errorf("store: %s: %w", what, err)
 	}
 	defer rows.Close()
 	out := make([]StoredFinding, 0, min(limit, 128))
@@ -274,12 +281,15 @@ func (s *Store) Findings(ctx context.Context, f FindingFilter) ([]StoredFinding,
 		}
 		sf, err := scanStoredFinding(rows)
 		if err != nil {
-			return nil, "", fmt.Errorf("store: findings: %w", err)
+			return nil, "", fmt.Errorf("store: %s: %w", what, err)
+		}
+		if keep != nil && !keep(sf) {
+			continue
 		}
 		out = append(out, sf)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("store: findings: %w", err)
+		return nil, "", fmt.Errorf("store: %s: %w", what, err)
 	}
 	return out, next, nil
 }
