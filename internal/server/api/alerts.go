@@ -187,17 +187,8 @@ func (s *Server) postAlerts(w http.ResponseWriter, r *http.Request, _ caller) er
 	return nil
 }
 
-// heartbeat is the body of POST /api/v1/heartbeats.
-type heartbeat struct {
-	Node     string    `json:"node"`
-	SensorID string    `json:"sensor_id"`
-	Version  string    `json:"version"`
-	Started  time.Time `json:"started"`
-	Events   int64     `json:"events"`
-	Drops    int64     `json:"drops"`
-	Alerts   int64     `json:"alerts"`
-	Spooled  int64     `json:"spooled"`
-}
+// heartbeat is the body of POST /api/v1/heartbeats: the store's record.
+type heartbeat = store.Heartbeat
 
 func parseHeartbeat(b []byte) (*heartbeat, error) {
 	var hb heartbeat
@@ -233,8 +224,8 @@ func (s *Server) postHeartbeat(w http.ResponseWriter, r *http.Request, _ caller)
 	if err != nil {
 		return err
 	}
-	if err := s.st.Heartbeat(r.Context(), store.Heartbeat{Node: hb.Node, SensorID: hb.SensorID, Version: hb.Version,
-		Started: hb.Started.UTC(), Events: hb.Events, Drops: hb.Drops, Alerts: hb.Alerts, Spooled: hb.Spooled}); err != nil {
+	hb.Started = hb.Started.UTC()
+	if err := s.st.Heartbeat(r.Context(), *hb); err != nil {
 		return err
 	}
 	s.metrics.heartbeats.Add(1)
