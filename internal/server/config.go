@@ -35,6 +35,25 @@ type JobsConfig struct {
 	VulnDB *VulnDBJob `yaml:"vulndb"`
 	// Registry rescans images from their registries.
 	Registry *RegistryJob `yaml:"registry"`
+	// Signatures checks the cosign signatures of stored images.
+	Signatures *SignaturesJob `yaml:"signatures"`
+}
+
+// SignaturesJob records the cosign signature state of every stored image
+// digest (uploaded reports and registry rescans; the registry job checks
+// its images at once when this is set).
+type SignaturesJob struct {
+	// Every is the interval (e.g. 10m); required, at least 1m.
+	Every time.Duration `yaml:"every"`
+	// Recheck is how old a digest's check may get before it is checked
+	// again (default 24h).
+	Recheck time.Duration `yaml:"recheck"`
+	// Keys are trusted cosign public keys (PEM files). Without any, images
+	// with signatures are shown signed but not verified.
+	Keys []string `yaml:"keys"`
+	// InsecureRegistries ("host:port") are reached over HTTP or
+	// unverified TLS.
+	InsecureRegistries []string `yaml:"insecure_registries"`
 }
 
 // RegistryJob is the registry rescan job.
@@ -137,6 +156,14 @@ func ParseFileConfig(b []byte) (*FileConfig, error) {
 			if pu, err := url.Parse(u.BaseURL); err != nil || (pu.Scheme != "https" && pu.Scheme != "http") || pu.Host == "" {
 				return nil, fmt.Errorf("jobs.vulndb.update.base_url: %q: want an http(s) URL", u.BaseURL)
 			}
+		}
+	}
+	if j := c.Jobs.Signatures; j != nil {
+		if j.Every < time.Minute {
+			return nil, fmt.Errorf("jobs.signatures.every: %s: want at least 1m", j.Every)
+		}
+		if j.Recheck < 0 {
+			return nil, fmt.Errorf("jobs.signatures.recheck: %s: want a positive duration", j.Recheck)
 		}
 	}
 	if j := c.Jobs.Registry; j != nil {

@@ -1,8 +1,10 @@
 package server
 
 import (
+	"crypto"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 	"github.com/wardsec/ward/internal/server/api"
 	"github.com/wardsec/ward/internal/server/jobs"
 	"github.com/wardsec/ward/internal/server/store"
+	"github.com/wardsec/ward/internal/signing"
 	"github.com/wardsec/ward/internal/vuln/db"
 )
 
@@ -41,13 +44,39 @@ func scheduledJobs(o Options, st *store.Store, h *api.Server, log *slog.Logger) 
 		}
 		out = append(out, jobs.Job{Name: "vulndb", Every: v.Every, Run: rm.Run})
 	}
+	var checker *jobs.SignatureChecker
+	if j := o.Config.Jobs.Signatures; j != nil {
+		var err error
+		if checker, err = signatureChecker(j, st, log.With("job", "signatures")); err != nil {
+			return nil, err
+		}
+		out = append(out, jobs.Job{Name: "signatures", Every: j.Every, Run: checker.Run})
+	}
 	if j := o.Config.Jobs.Registry; j != nil {
 		out = append(out, jobs.Job{Name: "registry", Every: j.Every, Run: jobs.Registry(jobs.RegistryOptions{
 			Images: j.Images, Repositories: j.Repositories, MaxTags: j.MaxTags, InsecureRegistries: j.InsecureRegistries,
-			CacheDir: o.CacheDir, Version: o.Version, Logger: log.With("job", "registry"),
+			CacheDir: o.CacheDir, Version: o.Version, Logger: log.With("job", "registry"), Signatures: checker,
 		}, h.IngestReport)})
 	}
 	return out, nil
+}
+
+// signatureChecker reads the trusted keys of jobs.signatures.
+func signatureChecker(j *SignaturesJob, st *store.Store, log *slog.Logger) (*jobs.SignatureChecker, error) {
+	var keys []crypto.PublicKey
+	for i, path := range j.Keys {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("jobs.signatures.keys[%d]: %w", i, err)
+		}
+		k, err := signing.ParsePublicKey(b)
+		if err != nil {
+			return nil, fmt.Errorf("jobs.signatures.keys[%d] %s: %w", i, path, err)
+		}
+		keys = append(keys, k)
+	}
+	return jobs.NewSignatureChecker(jobs.SignatureOptions{Keys: keys, InsecureRegistries: j.InsecureRegistries,
+		Recheck: j.Recheck, Logger: log}, st)
 }
 
 // holderID names this server process in job leases.

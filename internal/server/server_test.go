@@ -265,6 +265,9 @@ func TestParseFileConfigErrors(t *testing.T) {
 		{"jobs: {registry: {every: 1h, images: ['UPPER/Case:1']}}", "images[0]"},
 		{"jobs: {registry: {every: 1h, repositories: ['a/b:tag']}}", "repositories[0]"},
 		{"jobs: {registry: {every: 1h, images: [a:1], max_tags: -1}}", "max_tags"},
+		{"jobs: {signatures: {every: 10s}}", "jobs.signatures.every"},
+		{"jobs: {signatures: {every: 10m, recheck: -1h}}", "jobs.signatures.recheck"},
+		{"jobs: {signatures: {every: 10m, key: x.pub}}", "key"},
 	} {
 		if _, err := ParseFileConfig([]byte(c.doc)); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: error %v, want %q", c.doc, err, c.want)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -40,15 +41,19 @@ type RegistryOptions struct {
 	CacheDir string
 	// Keychain resolves credentials (default: the Docker config file).
 	Keychain authn.Keychain
-	Version  string
-	Logger   *slog.Logger
+	// Signatures, when set, checks each stored image's signatures at once
+	// (the signatures job covers uploaded reports).
+	Signatures *SignatureChecker
+	Version    string
+	Logger     *slog.Logger
 }
 
 // Registry returns the registry rescan job's function: every image is
 // scanned the way `ward image --list-all-pkgs` does (vulnerabilities with
 // the server's database, secrets, image misconfigurations) and stored as a
 // scan of the image with its inventory, so that later database updates
-// re-match it. A scan with errors (no database, a layer that could not be
+// re-match it; with o.Signatures the image's signature state is recorded
+// too. A scan with errors (no database, a layer that could not be
 // read) is not stored, so that what it could not see is not marked fixed.
 func Registry(o RegistryOptions, ingest Ingest) func(ctx context.Context) error {
 	log := o.Logger
@@ -103,7 +108,8 @@ func (o *RegistryOptions) remoteOptions(ctx context.Context, reg string) []remot
 	return ro
 }
 
-// listTags returns the repository's last MaxTags tags in name order.
+// listTags returns the repository's last MaxTags image tags in name order
+// (signature and referrer tags left out).
 func listTags(ctx context.Context, repo string, o RegistryOptions) ([]string, error) {
 	r, err := name.NewRepository(repo)
 	if err != nil {
@@ -118,11 +124,32 @@ func listTags(ctx context.Context, repo string, o RegistryOptions) ([]string, er
 	if err != nil {
 		return nil, fmt.Errorf("repository %s: listing tags: %w", repo, err)
 	}
+	tags = slices.DeleteFunc(tags, isArtifactTag)
 	sort.Strings(tags)
 	if len(tags) > o.MaxTags {
 		tags = tags[len(tags)-o.MaxTags:]
 	}
 	return tags, nil
+}
+
+// isArtifactTag reports a tag that names no image of its own: cosign's
+// signature, attestation and SBOM tags (sha256-<hex>.sig, .att, .sbom)
+// and the OCI referrers fallback tag (sha256-<hex>) of the signed image.
+func isArtifactTag(tag string) bool {
+	rest, ok := strings.CutPrefix(tag, "sha256-")
+	if !ok || len(rest) < 64 {
+		return false
+	}
+	for _, r := range rest[:64] {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
+			return false
+		}
+	}
+	switch rest[64:] {
+	case "", ".sig", ".att", ".sbom":
+		return true
+	}
+	return false
 }
 
 func scanImage(ctx context.Context, ref string, o RegistryOptions, ingest Ingest, log *slog.Logger) error {
@@ -168,5 +195,10 @@ func scanImage(ctx context.Context, ref string, o RegistryOptions, ingest Ingest
 		return fmt.Errorf("image %s: store: %w", ref, err)
 	}
 	log.Info("image rescanned", "image", ref, "digest", res.Artifact.Digest, "scan_id", r.ScanID, "findings", r.Findings, "new", r.New, "fixed", r.Fixed)
+	if o.Signatures != nil && res.Artifact.Digest != "" {
+		if _, err := o.Signatures.Record(ctx, ref, res.Artifact.Digest); err != nil {
+			return fmt.Errorf("image %s: %w", ref, err)
+		}
+	}
 	return nil
 }

@@ -59,7 +59,8 @@ func (s *Store) batchRows(cols int) int {
 // become fixed. The same key again returns the original scan without
 // writing anything. When rep carries an inventory (packages or OS) it is
 // kept as the target's SBOM for re-matching; compliance controls (from
-// rep.Compliance and benchmark findings) replace the target's previous ones.
+// rep.Compliance and benchmark findings) replace the target's previous ones
+// of the same frameworks.
 func (s *Store) IngestScan(ctx context.Context, key string, rep *report.Report, raw []byte) (IngestResult, error) {
 	if key == "" {
 		return IngestResult{}, invalidf("ingest: empty idempotency key")
@@ -337,7 +338,8 @@ func (s *Store) insertRuns(ctx context.Context, tx *sql.Tx, runs [][3]int64) err
 }
 
 // replaceCompliance keeps the target's compliance controls of this scan
-// (report controls, then benchmark findings' pass/fail per control).
+// (report controls, then benchmark findings' pass/fail per control),
+// replacing the target's earlier results of the same frameworks.
 func (s *Store) replaceCompliance(ctx context.Context, tx *sql.Tx, targetID int64, rep *report.Report) error {
 	type key struct{ fw, ctl string }
 	ctl := map[key]string{}
@@ -370,7 +372,19 @@ func (s *Store) replaceCompliance(ctx context.Context, tx *sql.Tx, targetID int6
 	if len(order) == 0 {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM compliance WHERE target_id = ?`), targetID); err != nil {
+	// Only the frameworks this scan evaluated are replaced: a target
+	// scanned once per framework (ward config --compliance k8s-cis, then
+	// k8s-nsa) keeps each framework's latest results.
+	var fws []string
+	seenFW := map[string]bool{}
+	for _, k := range order {
+		if !seenFW[k.fw] {
+			seenFW[k.fw] = true
+			fws = append(fws, k.fw)
+		}
+	}
+	cond, dargs := inList("framework", fws, []any{targetID})
+	if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM compliance WHERE target_id = ? AND `+cond), dargs...); err != nil {
 		return fmt.Errorf("store: ingest: compliance: %w", err)
 	}
 	per := s.batchRows(4)

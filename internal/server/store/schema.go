@@ -149,6 +149,18 @@ var migrations = []migration{
 	// from these small partial indexes instead of every finding row.
 	{text: `CREATE INDEX findings_open_misconf_ns_rule ON findings(namespace, rule_id) WHERE status = 'open' AND kind = 'misconfiguration';
 	CREATE INDEX findings_open_misconf_rule ON findings(rule_id) WHERE status = 'open' AND kind = 'misconfiguration';`},
+
+	// 6: the cosign signature state of each image digest, as the server
+	// last checked it (signatures.go); checked_at finds stale checks.
+	{text: `CREATE TABLE image_signatures (
+		digest TEXT PRIMARY KEY,
+		state TEXT NOT NULL,
+		signer TEXT NOT NULL DEFAULT '',
+		detail TEXT NOT NULL DEFAULT '',
+		ref TEXT NOT NULL DEFAULT '',
+		checked_at {{int}} NOT NULL
+	);
+	CREATE INDEX image_signatures_checked ON image_signatures(checked_at);`},
 }
 
 // migration2Common is valid on both engines (BIGINT is an INTEGER to SQLite).

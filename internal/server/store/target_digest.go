@@ -47,7 +47,7 @@ func (s *Store) TargetsByDigest(ctx context.Context, digest string) ([]TargetSum
 		return nil, fmt.Errorf("store: targets by digest: %w", err)
 	}
 	rows.Close()
-	if err := s.addOpenCounts(ctx, out); err != nil {
+	if err := s.addDetails(ctx, out); err != nil {
 		return nil, err
 	}
 	return out, nil

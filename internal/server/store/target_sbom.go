@@ -36,7 +36,7 @@ func (s *Store) Target(ctx context.Context, name string) (TargetSummary, error) 
 	t.LastScan = fromMSPtr(at)
 	t.Open = emptySeverities()
 	out := []TargetSummary{t}
-	if err := s.addOpenCounts(ctx, out); err != nil {
+	if err := s.addDetails(ctx, out); err != nil {
 		return TargetSummary{}, err
 	}
 	return out[0], nil

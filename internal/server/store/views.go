@@ -159,6 +159,9 @@ type TargetSummary struct {
 	Open       map[string]int `json:"open"`
 	OpenTotal  int            `json:"open_total"`
 	Fixable    int            `json:"fixable"`
+	// Signature is the image digest's signature state when the server
+	// checked it (nil: not checked, or not an image).
+	Signature *ImageSignature `json:"signature,omitempty"`
 }
 
 // Targets returns one page of targets, newest first, optionally of one
@@ -215,7 +218,7 @@ func (s *Store) Targets(ctx context.Context, typ, cursor string, limit int) ([]T
 		return nil, "", fmt.Errorf("store: targets: %w", err)
 	}
 	rows.Close()
-	if err := s.addOpenCounts(ctx, out); err != nil {
+	if err := s.addDetails(ctx, out); err != nil {
 		return nil, "", err
 	}
 	return out, next, nil

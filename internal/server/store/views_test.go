@@ -327,6 +327,20 @@ func TestCompliance(t *testing.T) {
 			{Framework: "cis-linux", Passed: 3, Failed: 1, Targets: 2, Score: 75},
 			{Framework: "k8s-nsa", Passed: 1, Failed: 2, Targets: 1, Score: 33.3},
 		})
+		// Another framework's scan of the cluster adds to its NSA results;
+		// a new NSA scan replaces only the NSA ones.
+		k3 := newRep("cluster", "cluster")
+		k3.r.Compliance = []report.ComplianceControl{{Framework: "k8s-pss-restricted", Control: "runAsNonRoot", Status: "fail"},
+			{Framework: "k8s-pss-restricted", Control: "seccomp", Status: "pass"}}
+		k3.ingest(t, s, "k3")
+		k4 := newRep("cluster", "cluster")
+		k4.r.Compliance = []report.ComplianceControl{{Framework: "k8s-nsa", Control: "2", Status: "pass"}}
+		k4.ingest(t, s, "k4")
+		check([]ComplianceScore{
+			{Framework: "cis-linux", Passed: 3, Failed: 1, Targets: 2, Score: 75},
+			{Framework: "k8s-nsa", Passed: 1, Failed: 0, Targets: 1, Score: 100},
+			{Framework: "k8s-pss-restricted", Passed: 1, Failed: 1, Targets: 1, Score: 50},
+		})
 	})
 }
 
