@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/wardsec/ward/internal/server/store"
 )
 
 type openAPIDocument struct {
@@ -226,6 +229,14 @@ func TestOpenAPIResponses(t *testing.T) {
 	do("GET", "/api/v1/targets", e.read, nil)
 	do("GET", "/api/v1/targets?type=container_image&limit=1", e.read, nil)
 	do("GET", "/api/v1/targets?digest=sha256:"+strings.Repeat("ab", 32), e.read, nil)
+	signed := "sha256:" + strings.Repeat("5", 64)
+	do("POST", "/api/v1/scans", e.ing, withDigest(t, testReport("registry.example/signed:1"), signed))
+	if err := e.st.SetImageSignature(context.Background(), store.ImageSignature{Digest: signed, State: store.SignatureVerified,
+		Signer: "key sha256:ab", Detail: "1 of 1 signature(s) verified (sig-tag)", Ref: "registry.example/signed@" + signed}); err != nil {
+		t.Fatal(err)
+	}
+	do("GET", "/api/v1/targets", e.read, nil)
+	do("GET", "/api/v1/targets?digest="+signed, e.read, nil)
 	do("GET", "/api/v1/targets?digest=nope", e.read, nil)
 	do("GET", "/api/v1/namespaces", e.read, nil)
 	do("GET", "/api/v1/compliance", e.read, nil)

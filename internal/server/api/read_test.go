@@ -1,12 +1,14 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/wardsec/ward/internal/server/store"
 	"github.com/wardsec/ward/pkg/report"
 )
 
@@ -91,6 +93,16 @@ func TestTargetsByDigest(t *testing.T) {
 	}
 	if ts := get(dirty); len(ts) != 1 || ts[0].Open["HIGH"] != 1 || ts[0].Open["LOW"] != 1 {
 		t.Errorf("image with findings: %+v", ts)
+	}
+	if ts := get(clean); len(ts) != 1 || ts[0].Signature != nil {
+		t.Errorf("never checked: signature %+v, want none", ts[0].Signature)
+	}
+	if err := e.st.SetImageSignature(context.Background(), store.ImageSignature{Digest: dirty, State: store.SignatureVerified,
+		Signer: "key sha256:ab", Ref: "registry.example/app@" + dirty}); err != nil {
+		t.Fatal(err)
+	}
+	if ts := get(dirty); len(ts) != 1 || ts[0].Signature == nil || ts[0].Signature.State != "verified" || ts[0].Signature.Signer != "key sha256:ab" {
+		t.Errorf("checked image: signature %+v, want verified by key sha256:ab", ts[0].Signature)
 	}
 	if ts := get("sha256:" + strings.Repeat("e", 64)); len(ts) != 0 {
 		t.Errorf("never-scanned digest: %+v", ts)

@@ -55,6 +55,9 @@ type targetItem struct {
 	LastScan *time.Time     `json:"last_scan"`
 	Open     map[string]int `json:"open"`
 	Fixable  int            `json:"fixable"`
+	// Signature is the image digest's cosign signature state, when the
+	// server checked it (jobs.signatures).
+	Signature *store.ImageSignature `json:"signature,omitempty"`
 }
 
 func (s *Server) getTargets(w http.ResponseWriter, r *http.Request, _ caller) error {
@@ -84,7 +87,7 @@ func (s *Server) getTargets(w http.ResponseWriter, r *http.Request, _ caller) er
 	}
 	items := make([]targetItem, 0, len(ts))
 	for _, t := range ts {
-		it := targetItem{Name: t.Name, Type: t.Type, Digest: t.Digest, Open: nonNil(t.Open), Fixable: t.Fixable}
+		it := targetItem{Name: t.Name, Type: t.Type, Digest: t.Digest, Open: nonNil(t.Open), Fixable: t.Fixable, Signature: t.Signature}
 		if !t.LastScan.IsZero() {
 			ls := t.LastScan.UTC()
 			it.LastScan = &ls
