@@ -20,11 +20,14 @@ type targetsData struct {
 	Page    int
 	NextURL string
 	Sevs    []string
+	// Signed shows the signature column (images, or every type).
+	Signed bool
 }
 
 // images lists scanned targets (container images unless ?type= names
 // another artifact type), newest first, with open counts by severity and
-// the fixable count; every number links to the matching findings.
+// the fixable count and, for images, the digest's signature state; every
+// number links to the matching findings.
 func (h *Handler) images(w http.ResponseWriter, r *http.Request, s *session) error {
 	q := r.URL.Query()
 	typ := q.Get("type")
@@ -44,6 +47,7 @@ func (h *Handler) images(w http.ResponseWriter, r *http.Request, s *session) err
 	if d.Type == "" {
 		d.Type = imageType
 	}
+	d.Signed = typ == imageType || typ == ""
 	if next != "" {
 		nq := url.Values{"cursor": {next}, "page": {strconv.Itoa(d.Page + 1)}}
 		if t := q.Get("type"); t != "" {
