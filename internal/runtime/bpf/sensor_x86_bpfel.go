@@ -56,19 +56,21 @@ type SensorSpec struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	SensorMapCounters     = "counters"
-	SensorMapEvents       = "events"
-	SensorMapFdtrack      = "fdtrack"
-	SensorMapOpenFilter   = "open_filter"
-	SensorMapPathscratch  = "pathscratch"
-	SensorMapScratch      = "scratch"
-	SensorMapSyscallSpecs = "syscall_specs"
-	SensorMapWardConfig   = "ward_config"
-	SensorProgWardExec    = "ward_exec"
-	SensorProgWardExit    = "ward_exit"
-	SensorProgWardFork    = "ward_fork"
-	SensorProgWardSeed    = "ward_seed"
-	SensorProgWardSysExit = "ward_sys_exit"
+	SensorMapCounters        = "counters"
+	SensorMapEvents          = "events"
+	SensorMapFdslots         = "fdslots"
+	SensorMapFdtrack         = "fdtrack"
+	SensorMapOpenFilter      = "open_filter"
+	SensorMapPathscratch     = "pathscratch"
+	SensorMapScratch         = "scratch"
+	SensorMapSyscallSpecs    = "syscall_specs"
+	SensorMapWardConfig      = "ward_config"
+	SensorProgWardExec       = "ward_exec"
+	SensorProgWardExit       = "ward_exit"
+	SensorProgWardFork       = "ward_fork"
+	SensorProgWardSeed       = "ward_seed"
+	SensorProgWardSysExit    = "ward_sys_exit"
+	SensorProgWardSysExitRaw = "ward_sys_exit_raw"
 )
 
 // LoadSensor returns the embedded CollectionSpec for Sensor.
@@ -113,11 +115,12 @@ type SensorSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type SensorProgramSpecs struct {
-	WardExec    *ebpf.ProgramSpec `ebpf:"ward_exec"`
-	WardExit    *ebpf.ProgramSpec `ebpf:"ward_exit"`
-	WardFork    *ebpf.ProgramSpec `ebpf:"ward_fork"`
-	WardSeed    *ebpf.ProgramSpec `ebpf:"ward_seed"`
-	WardSysExit *ebpf.ProgramSpec `ebpf:"ward_sys_exit"`
+	WardExec       *ebpf.ProgramSpec `ebpf:"ward_exec"`
+	WardExit       *ebpf.ProgramSpec `ebpf:"ward_exit"`
+	WardFork       *ebpf.ProgramSpec `ebpf:"ward_fork"`
+	WardSeed       *ebpf.ProgramSpec `ebpf:"ward_seed"`
+	WardSysExit    *ebpf.ProgramSpec `ebpf:"ward_sys_exit"`
+	WardSysExitRaw *ebpf.ProgramSpec `ebpf:"ward_sys_exit_raw"`
 }
 
 // SensorMapSpecs contains maps before they are loaded into the kernel.
@@ -126,6 +129,7 @@ type SensorProgramSpecs struct {
 type SensorMapSpecs struct {
 	Counters     *ebpf.MapSpec `ebpf:"counters"`
 	Events       *ebpf.MapSpec `ebpf:"events"`
+	Fdslots      *ebpf.MapSpec `ebpf:"fdslots"`
 	Fdtrack      *ebpf.MapSpec `ebpf:"fdtrack"`
 	OpenFilter   *ebpf.MapSpec `ebpf:"open_filter"`
 	Pathscratch  *ebpf.MapSpec `ebpf:"pathscratch"`
@@ -162,6 +166,7 @@ func (o *SensorObjects) Close() error {
 type SensorMaps struct {
 	Counters     *ebpf.Map `ebpf:"counters"`
 	Events       *ebpf.Map `ebpf:"events"`
+	Fdslots      *ebpf.Map `ebpf:"fdslots"`
 	Fdtrack      *ebpf.Map `ebpf:"fdtrack"`
 	OpenFilter   *ebpf.Map `ebpf:"open_filter"`
 	Pathscratch  *ebpf.Map `ebpf:"pathscratch"`
@@ -174,6 +179,7 @@ func (m *SensorMaps) Close() error {
 	return _SensorClose(
 		m.Counters,
 		m.Events,
+		m.Fdslots,
 		m.Fdtrack,
 		m.OpenFilter,
 		m.Pathscratch,
@@ -193,11 +199,12 @@ type SensorVariables struct {
 //
 // It can be passed to LoadSensorObjects or ebpf.CollectionSpec.LoadAndAssign.
 type SensorPrograms struct {
-	WardExec    *ebpf.Program `ebpf:"ward_exec"`
-	WardExit    *ebpf.Program `ebpf:"ward_exit"`
-	WardFork    *ebpf.Program `ebpf:"ward_fork"`
-	WardSeed    *ebpf.Program `ebpf:"ward_seed"`
-	WardSysExit *ebpf.Program `ebpf:"ward_sys_exit"`
+	WardExec       *ebpf.Program `ebpf:"ward_exec"`
+	WardExit       *ebpf.Program `ebpf:"ward_exit"`
+	WardFork       *ebpf.Program `ebpf:"ward_fork"`
+	WardSeed       *ebpf.Program `ebpf:"ward_seed"`
+	WardSysExit    *ebpf.Program `ebpf:"ward_sys_exit"`
+	WardSysExitRaw *ebpf.Program `ebpf:"ward_sys_exit_raw"`
 }
 
 func (p *SensorPrograms) Close() error {
@@ -207,6 +214,7 @@ func (p *SensorPrograms) Close() error {
 		p.WardFork,
 		p.WardSeed,
 		p.WardSysExit,
+		p.WardSysExitRaw,
 	)
 }
 

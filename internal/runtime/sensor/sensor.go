@@ -50,6 +50,13 @@ type Options struct {
 	// container, the system calls entered and the capabilities checked.
 	// Off, those programs are not even loaded.
 	LearnSyscalls bool
+	// TPBTF hooks system call exits with the tp_btf program, which reads
+	// the saved registers in place instead of through a helper call. Off,
+	// the raw tracepoint is used: on the kernel Ward is tested on (6.18, a
+	// 2-core VM) the tp_btf hook measured 2-3 points of overhead more on a
+	// tight open/read/close loop (BenchmarkOverhead), so it is opt-in, for
+	// kernels where it is cheaper. A kernel that refuses it gets the raw one.
+	TPBTF bool
 	// Resolver finds container metadata; nil uses a Resolver on "/".
 	Resolver *Resolver
 	// Logger receives debug messages; nil is silent.

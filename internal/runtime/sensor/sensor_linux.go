@@ -26,7 +26,7 @@ import (
 
 // Sensor is a loaded, attached set of BPF programs.
 type Sensor struct {
-	objs     bpf.SensorObjects
+	objs     sensorObjects
 	links    []link.Link
 	attached []string
 	probes   []HookProbe
@@ -80,7 +80,8 @@ func New(opts Options) (*Sensor, error) {
 	if s.resolver == nil {
 		s.resolver = &Resolver{}
 	}
-	if err := spec.LoadAndAssign(&s.objs, nil); err != nil {
+	hook, refused, err := loadObjects(spec, &s.objs, !opts.TPBTF)
+	if err != nil {
 		var ve *ebpf.VerifierError
 		if errors.As(err, &ve) {
 			return nil, fmt.Errorf("%w: the kernel's verifier rejected the sensor: %v", ErrNotSupported, lastLines(fmt.Sprintf("%+v", ve), 8))
@@ -94,11 +95,21 @@ func New(opts Options) (*Sensor, error) {
 		s.objs.Close()
 		return nil, err
 	}
+	if refused != "" {
+		log.Debug("tp_btf/sys_exit refused, using the raw tracepoint", "reason", refused)
+		s.probes = append(s.probes, HookProbe{Kind: "tp_btf", Target: "sys_exit", Reason: refused})
+	}
+	l, err := attachSysExit(hook, s.objs.WardSysExit)
+	if err != nil {
+		s.objs.Close()
+		return nil, fmt.Errorf("attaching %s: %w", hook, err)
+	}
+	s.links = append(s.links, l)
+	s.attached = append(s.attached, hook)
 	for _, a := range []struct {
 		name string
 		prog *ebpf.Program
 	}{
-		{"sys_exit", s.objs.WardSysExit},
 		{"sched_process_exec", s.objs.WardExec},
 		{"sched_process_fork", s.objs.WardFork},
 		{"sched_process_exit", s.objs.WardExit},
@@ -124,7 +135,7 @@ func New(opts Options) (*Sensor, error) {
 			log.Debug("capability learning unavailable", "reason", s.noCaps)
 		}
 	}
-	s.probes = ProbeHooks()
+	s.probes = append(s.probes, ProbeHooks()...)
 	s.rd, err = ringbuf.NewReader(s.objs.Events)
 	if err != nil {
 		s.Close()

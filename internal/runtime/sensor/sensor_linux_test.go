@@ -75,8 +75,24 @@ func waitFor(t *testing.T, c *collector, what string, pred func(*event.Event) bo
 	return nil
 }
 
+// TestSensorSeesExecOpenConnect runs on both sys_exit hooks: the raw
+// tracepoint (the default) and tp_btf.
 func TestSensorSeesExecOpenConnect(t *testing.T) {
-	s := startSensor(t, Options{})
+	for _, tc := range []struct {
+		tpbtf bool
+		hook  string
+	}{{false, "raw_tracepoint/sys_exit"}, {true, "tp_btf/sys_exit"}} {
+		t.Run(tc.hook, func(t *testing.T) {
+			s := startSensor(t, Options{TPBTF: tc.tpbtf})
+			if got := s.Hooks().Attached[0]; got != tc.hook {
+				t.Fatalf("sys_exit hook = %q, want %q (probes %+v)", got, tc.hook, s.Hooks().Probes)
+			}
+			sensorSeesExecOpen(t, s)
+		})
+	}
+}
+
+func sensorSeesExecOpen(t *testing.T, s *Sensor) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	c := &collector{}

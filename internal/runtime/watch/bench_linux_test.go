@@ -41,6 +41,10 @@ func startBenchWatch(b *testing.B, e *rules.Engine, noKernelFilter bool) func() 
 }
 
 func startBenchWatchRing(b *testing.B, e *rules.Engine, ring int, noKernelFilter, learn bool) func() Stats {
+	return startBenchWatchOpts(b, e, sensor.Options{RingBufferBytes: ring, LearnSyscalls: learn}, noKernelFilter)
+}
+
+func startBenchWatchOpts(b *testing.B, e *rules.Engine, so sensor.Options, noKernelFilter bool) func() Stats {
 	b.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	started := make(chan struct{})
@@ -51,7 +55,7 @@ func startBenchWatchRing(b *testing.B, e *rules.Engine, ring int, noKernelFilter
 	done := make(chan result, 1)
 	var alerts atomic.Uint64
 	go func() {
-		st, err := Run(ctx, Options{Engine: e, Sensor: sensor.Options{RingBufferBytes: ring, LearnSyscalls: learn}, NoSnapshot: true, NoKernelFilter: noKernelFilter,
+		st, err := Run(ctx, Options{Engine: e, Sensor: so, NoSnapshot: true, NoKernelFilter: noKernelFilter,
 			OnMatch: func(*rules.Match, []response.Record) { alerts.Add(1) }, OnStart: func(Started) { close(started) }})
 		done <- result{st, err}
 	}()
@@ -77,10 +81,27 @@ func startBenchWatchRing(b *testing.B, e *rules.Engine, ring int, noKernelFilter
 	}
 }
 
-func runWorkload(b *testing.B, bin, kind string, n int) {
-	if out, err := exec.Command(bin, kind, strconv.Itoa(n)).CombinedOutput(); err != nil {
+// runWorkload runs the workload once and returns the CPU time (user+sys)
+// the child used: BPF programs run in the context of the task making the
+// system call, so their cost is charged to the workload, and CPU time is
+// much less sensitive than wall time to what else the machine is doing.
+func runWorkload(b *testing.B, bin, kind string, n int) time.Duration {
+	cmd := exec.Command(bin, kind, strconv.Itoa(n))
+	if out, err := cmd.CombinedOutput(); err != nil {
 		b.Fatalf("workload: %v\n%s", err, out)
 	}
+	return cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+}
+
+// runWorkloads runs the workload b.N times and reports the child's CPU
+// time per iteration of its loop (cpu-ns/iter), the figure to compare
+// between sub-benchmarks.
+func runWorkloads(b *testing.B, bin, kind string, n int) {
+	var cpu time.Duration
+	for i := 0; i < b.N; i++ {
+		cpu += runWorkload(b, bin, kind, n)
+	}
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/float64(n), "cpu-ns/iter")
 }
 
 // BenchmarkOverhead measures the wall time of a system-call-heavy workload
@@ -95,9 +116,7 @@ func BenchmarkOverhead(b *testing.B) {
 		n    int
 	}{{"files", 20000}, {"spawn", 200}} {
 		b.Run(wl.kind+"/sensor=off", func(b *testing.B) {
-			for i := 0; i < b.N; i++ {
-				runWorkload(b, bin, wl.kind, wl.n)
-			}
+			runWorkloads(b, bin, wl.kind, wl.n)
 		})
 		// The floor: a program that does nothing, on the same hook. Every
 		// system call pays for it, whatever the program does.
@@ -105,24 +124,20 @@ func BenchmarkOverhead(b *testing.B) {
 			detach := attachNoop(b)
 			defer detach()
 			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				runWorkload(b, bin, wl.kind, wl.n)
-			}
+			runWorkloads(b, bin, wl.kind, wl.n)
 		})
 		// learn-syscalls adds the syscall learner (sys_enter, cap_capable):
 		// the workload runs on the host, so this is what every process
 		// that is not learned pays while learning is on (one hash lookup
 		// per system call). Without it the learner is not loaded.
 		for _, mode := range []struct {
-			name            string
-			noFilter, learn bool
-		}{{"sensor=on", false, false}, {"sensor=on,no-kernel-filter", true, false}, {"sensor=on,learn-syscalls", false, true}} {
+			name                   string
+			noFilter, learn, tpbtf bool
+		}{{"sensor=on", false, false, false}, {"sensor=on,tp_btf", false, false, true}, {"sensor=on,no-kernel-filter", true, false, false}, {"sensor=on,learn-syscalls", false, true, false}} {
 			b.Run(wl.kind+"/"+mode.name, func(b *testing.B) {
-				stop := startBenchWatchRing(b, e, 0, mode.noFilter, mode.learn)
+				stop := startBenchWatchOpts(b, e, sensor.Options{LearnSyscalls: mode.learn, TPBTF: mode.tpbtf}, mode.noFilter)
 				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
-					runWorkload(b, bin, wl.kind, wl.n)
-				}
+				runWorkloads(b, bin, wl.kind, wl.n)
 				b.StopTimer()
 				st := stop()
 				b.ReportMetric(float64(st.Sensor.KernelDrops), "drops")

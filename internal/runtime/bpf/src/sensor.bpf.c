@@ -206,6 +206,18 @@ struct {
 	__type(value, __u64);
 } fdtrack SEC(".maps");
 
+/* fdslots: the same bits, at index tgid, for every tgid below its size
+ * (user space sizes it to the kernel's pid_max): every close looks its
+ * process up, and an array lookup is inlined where a hash lookup costs a
+ * call and a hash. fdtrack holds the tgids above (pid_max raised after the
+ * sensor started). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 32768);
+	__type(key, __u32);
+	__type(value, __u64);
+} fdslots SEC(".maps");
+
 struct ectx {
 	struct buf *b;
 	__u32 off;
@@ -374,9 +386,34 @@ static __always_inline void closes_all(void)
 
 /* mark_fd records that user space may now have fd in tgid's table. */
 /* or_fd_bits adds bits to tgid's entry, creating it; 0 when the map is full. */
+/* fd_bits finds tgid's fd bits: its slot, or its fdtrack entry (NULL
+ * when it has none). */
+static __always_inline __u64 *fd_bits(__u32 tgid)
+{
+	__u64 *v = bpf_map_lookup_elem(&fdslots, &tgid);
+	if (v)
+		return v;
+	return bpf_map_lookup_elem(&fdtrack, &tgid);
+}
+
+/* set_fd_bits replaces tgid's fd bits; 0 when the map is full. */
+static __always_inline int set_fd_bits(__u32 tgid, __u64 bits)
+{
+	__u64 *v = bpf_map_lookup_elem(&fdslots, &tgid);
+	if (v) {
+		*v = bits;
+		return 1;
+	}
+	if (!bits) {
+		bpf_map_delete_elem(&fdtrack, &tgid);
+		return 1;
+	}
+	return bpf_map_update_elem(&fdtrack, &tgid, &bits, BPF_ANY) == 0;
+}
+
 static __always_inline int or_fd_bits(__u32 tgid, __u64 bits)
 {
-	__u64 *v = bpf_map_lookup_elem(&fdtrack, &tgid);
+	__u64 *v = fd_bits(tgid);
 	if (!v && bpf_map_update_elem(&fdtrack, &tgid, &bits, BPF_NOEXIST) == 0)
 		return 1;
 	if (!v)
@@ -405,7 +442,7 @@ static __always_inline int close_wanted(__u32 tgid, __s64 fd)
 		return 1;
 	if (fd < 0)
 		return 0;
-	__u64 *v = bpf_map_lookup_elem(&fdtrack, &tgid);
+	__u64 *v = fd_bits(tgid);
 	if (!v)
 		return 0;
 	if (fd >= FD_HIGH)
@@ -698,21 +735,22 @@ __noinline int prefilter(__u64 op_tgid, __u64 a0, __u64 a1, __u64 a2, __u64 kind
 	return open_wanted(upath, flags);
 }
 
-/* The tail of struct pt_regs on x86-64, from dx: one read gets the system
- * call number and the first three arguments. */
+/* The saved user registers of x86-64 struct pt_regs from r10 to orig_ax,
+ * in their order: one read gets the system call number and all six
+ * arguments. */
 struct regs_tail {
-	__u64 dx, si, di, orig_ax;
+	__u64 r10, r9, r8, ax, cx, dx, si, di, orig_ax;
 };
 
-SEC("raw_tracepoint/sys_exit")
-int ward_sys_exit(struct bpf_raw_tracepoint_args *ctx)
+/* on_sys_exit is the body of both sys_exit programs. Exactly one of regs
+ * and rt is set: regs is a BTF pointer the program reads directly (tp_btf),
+ * rt the registers already copied (raw tracepoint). On x86-64 the saved
+ * user registers still hold the arguments when the call returns (only ax
+ * changes), so no entry probe is needed. */
+static __always_inline int on_sys_exit(struct pt_regs *regs, const struct regs_tail *rt, __s64 ret)
 {
-	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
-	struct regs_tail rt;
-	if (bpf_probe_read_kernel(&rt, sizeof(rt), (void *)regs + __builtin_offsetof(struct pt_regs, dx)) != 0)
-		return 0;
 	/* Most system calls are not wanted: one array lookup and out. */
-	__u64 nr = rt.orig_ax;
+	__u64 nr = rt ? rt->orig_ax : regs->orig_ax;
 	if (nr >= NR_MAX)
 		return 0;
 	__u32 key = nr;
@@ -723,19 +761,31 @@ int ward_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	__u32 tgid = id >> 32;
 	if (ignored(tgid))
 		return 0;
-	__s64 ret = (__s64)ctx->args[1];
 	/* A successful exec is reported by sched_process_exec, with the new image. */
 	if ((nr == NR_EXECVE || nr == NR_EXECVEAT) && ret == 0)
 		return 0;
+	__u64 args[6];
+	if (rt) {
+		args[0] = rt->di;
+		args[1] = rt->si;
+		args[2] = rt->dx;
+	} else {
+		args[0] = regs->di;
+		args[1] = regs->si;
+		args[2] = regs->dx;
+	}
 	__u64 kinds = sp->kinds[0] | (__u64)sp->kinds[1] << 8 | (__u64)sp->kinds[2] << 16;
-	if (!prefilter((__u64)sp->op << 32 | tgid, rt.di, rt.si, rt.dx, kinds))
+	if (!prefilter((__u64)sp->op << 32 | tgid, args[0], args[1], args[2], kinds))
 		return 0;
-	/* On x86-64 the saved user registers still hold the arguments when the
-	 * call returns (only ax changes), so no entry probe is needed. */
-	struct pt_regs r;
-	if (bpf_probe_read_kernel(&r, sizeof(r), regs) != 0)
-		return 0;
-	__u64 args[6] = {r.di, r.si, r.dx, r.r10, r.r8, r.r9};
+	if (rt) {
+		args[3] = rt->r10;
+		args[4] = rt->r8;
+		args[5] = rt->r9;
+	} else {
+		args[3] = regs->r10;
+		args[4] = regs->r8;
+		args[5] = regs->r9;
+	}
 	struct spec s = *sp;
 	struct ectx e;
 	if (!begin(&e, s.type, ret, tgid, (__u32)id))
@@ -765,6 +815,25 @@ int ward_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	}
 	}
 	return 0;
+}
+
+/* tp_btf/sys_exit(struct pt_regs *regs, long ret): the registers are read
+ * in place, without a helper call. Opt-in (sensor.Options.TPBTF): on the
+ * kernel Ward is tested on it cost more than ward_sys_exit_raw, the default. */
+SEC("tp_btf/sys_exit")
+int ward_sys_exit(__u64 *ctx)
+{
+	return on_sys_exit((struct pt_regs *)ctx[0], 0, (__s64)ctx[1]);
+}
+
+SEC("raw_tracepoint/sys_exit")
+int ward_sys_exit_raw(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+	struct regs_tail rt;
+	if (bpf_probe_read_kernel(&rt, sizeof(rt), (void *)regs + __builtin_offsetof(struct pt_regs, r10)) != 0)
+		return 0;
+	return on_sys_exit(0, &rt, (__s64)ctx->args[1]);
 }
 
 /* ward_seed is never attached: user space runs it (BPF_PROG_TEST_RUN) to
@@ -985,16 +1054,16 @@ int ward_fork(struct bpf_raw_tracepoint_args *ctx)
 		 * parent's table: so do the fd bits. A child sharing the parent's
 		 * table (CLONE_FILES without CLONE_THREAD) gets every close of
 		 * both delivered. */
-		__u64 *pv = bpf_map_lookup_elem(&fdtrack, &ptgid);
+		__u64 *pv = fd_bits(ptgid);
 		__u64 bits = pv ? *pv : 0;
 		if (BPF_CORE_READ(child, files) == BPF_CORE_READ(parent, files)) {
 			bits = ~0ULL;
 			if (pv)
 				*pv = ~0ULL;
-			else if (bpf_map_update_elem(&fdtrack, &ptgid, &bits, BPF_ANY) != 0)
+			else if (!set_fd_bits(ptgid, bits))
 				closes_all();
 		}
-		if (bits && bpf_map_update_elem(&fdtrack, &ctgid, &bits, BPF_ANY) != 0)
+		if (!set_fd_bits(ctgid, bits))
 			closes_all();
 	}
 	return 0;
@@ -1010,7 +1079,7 @@ int ward_exit(struct bpf_raw_tracepoint_args *ctx)
 	if (pid != tgid || ignored(tgid))
 		return 0;
 	struct ectx e;
-	bpf_map_delete_elem(&fdtrack, &tgid);
+	set_fd_bits(tgid, 0);
 	if (!begin(&e, T_PROCEXIT, BPF_CORE_READ(t, exit_code), tgid, pid))
 		return 0;
 	finish(&e);

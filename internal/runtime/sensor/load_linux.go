@@ -1,0 +1,87 @@
+//go:build linux && amd64
+
+package sensor
+
+import (
+	"errors"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+
+	"github.com/wardsec/ward/internal/runtime/bpf"
+)
+
+// sensorObjects are what the sensor loads: every map, the life-cycle
+// programs, and one of the two sys_exit programs (raw tracepoint, or
+// tp_btf when asked for and the kernel loads it), under the same key.
+type sensorObjects struct {
+	bpf.SensorMaps
+	WardExec    *ebpf.Program `ebpf:"ward_exec"`
+	WardExit    *ebpf.Program `ebpf:"ward_exit"`
+	WardFork    *ebpf.Program `ebpf:"ward_fork"`
+	WardSeed    *ebpf.Program `ebpf:"ward_seed"`
+	WardSysExit *ebpf.Program `ebpf:"ward_sys_exit"`
+}
+
+func (o *sensorObjects) Close() error {
+	errs := []error{o.SensorMaps.Close()}
+	for _, p := range []*ebpf.Program{o.WardExec, o.WardExit, o.WardFork, o.WardSeed, o.WardSysExit} {
+		if p != nil {
+			errs = append(errs, p.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+const (
+	hookBTF = "tp_btf/sys_exit"
+	hookRaw = "raw_tracepoint/sys_exit"
+)
+
+// loadObjects loads the collection, with the tp_btf sys_exit program
+// unless raw is set or the kernel refuses it (then the raw tracepoint one); it returns the hook the
+// sys_exit program needs and, when tp_btf was tried and refused, why.
+func loadObjects(spec *ebpf.CollectionSpec, objs *sensorObjects, raw bool) (hook, refused string, err error) {
+	sizeFDSlots(spec)
+	if !raw {
+		err = spec.LoadAndAssign(objs, nil)
+		if err == nil {
+			return hookBTF, "", nil
+		}
+		refused = lastLines(shortErr(err).Error(), 2)
+	}
+	spec.Programs[bpf.SensorProgWardSysExit] = spec.Programs[bpf.SensorProgWardSysExitRaw]
+	if err := spec.LoadAndAssign(objs, nil); err != nil {
+		return "", refused, err
+	}
+	return hookRaw, refused, nil
+}
+
+// attachSysExit attaches the sys_exit program loaded for hook.
+func attachSysExit(hook string, prog *ebpf.Program) (link.Link, error) {
+	if hook == hookBTF {
+		return link.AttachTracing(link.TracingOptions{Program: prog})
+	}
+	return link.AttachRawTracepoint(link.RawTracepointOptions{Name: "sys_exit", Program: prog})
+}
+
+// maxFDSlots is the kernel's PID_MAX_LIMIT on 64-bit: 32 MiB of slots.
+const maxFDSlots = 1 << 22
+
+// sizeFDSlots gives fdslots one slot per possible tgid (the kernel's
+// pid_max, 32768 by default: 256 KiB); tgids above, after pid_max is raised,
+// fall back to the fdtrack hash.
+func sizeFDSlots(spec *ebpf.CollectionSpec) {
+	m := spec.Maps[bpf.SensorMapFdslots]
+	if m == nil {
+		return
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/pid_max"); err == nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && n > 0 {
+			m.MaxEntries = uint32(min(n, maxFDSlots))
+		}
+	}
+}
