@@ -142,8 +142,17 @@ func (lc *loadClient) do() error {
 	_ = c.c.SetDeadline(time.Now().Add(10 * time.Second))
 	status, err := c.roundTrip(lc.req)
 	if err != nil {
+		// A pooled connection the server has closed meanwhile (as
+		// net/http does for a reused connection): retry once on a new one.
 		c.c.Close()
-		return err
+		if c, err = lc.dial(); err != nil {
+			return err
+		}
+		_ = c.c.SetDeadline(time.Now().Add(10 * time.Second))
+		if status, err = c.roundTrip(lc.req); err != nil {
+			c.c.Close()
+			return err
+		}
 	}
 	if status != 200 || !bytes.Contains(c.body, []byte(`"allowed":true`)) {
 		err = fmt.Errorf("status %d: %s", status, c.body)
