@@ -53,6 +53,8 @@ type Finding struct {
 	Secret        *Secret        `json:"secret,omitempty"`
 	Runtime       *Runtime       `json:"runtime,omitempty"`
 	Benchmark     *Benchmark     `json:"benchmark,omitempty"`
+	// Escalation is the chain of an RBAC escalation-path finding.
+	Escalation *Escalation `json:"escalation,omitempty"`
 
 	// Tags are free-form labels (compliance mappings, MITRE ATT&CK, ...).
 	Tags []string `json:"tags,omitempty"`
@@ -215,6 +217,32 @@ type Benchmark struct {
 	Status    BenchmarkStatus `json:"status"`
 	Expected  string          `json:"expected,omitempty"`
 	Actual    string          `json:"actual,omitempty"`
+}
+
+// Escalation is a privilege escalation chain (Kubernetes RBAC): From,
+// using the permission of each step in turn, becomes To.
+type Escalation struct {
+	From string `json:"from"`
+	// FromRank and ToRank are the privilege ranks of the two ends
+	// ("unprivileged", "namespace-privileged", "cluster-privileged",
+	// "cluster-admin equivalent").
+	FromRank string           `json:"from_rank"`
+	To       string           `json:"to"`
+	ToRank   string           `json:"to_rank"`
+	Steps    []EscalationStep `json:"steps"`
+}
+
+// EscalationStep is one move of an Escalation: the permission used
+// (Action, granted by Binding through Role; both empty for a group
+// membership) makes the subject To.
+type EscalationStep struct {
+	Action string `json:"action"`
+	// Binding and Role are "Kind/namespace/name" (or "Kind/name").
+	Binding string `json:"binding,omitempty"`
+	Role    string `json:"role,omitempty"`
+	To      string `json:"to"`
+	// Detail names the object used: the pod exec'd into, the token secret.
+	Detail string `json:"detail,omitempty"`
 }
 
 // Suppression records why a finding is not reported.

@@ -59,6 +59,9 @@ func (w *findingWriter) appendFinding(dst []byte, f *finding.Finding, prefix str
 	if f.Benchmark != nil {
 		w.fallback("benchmark", f.Benchmark)
 	}
+	if f.Escalation != nil {
+		w.fallback("escalation", f.Escalation)
+	}
 	w.strings("tags", f.Tags)
 	if f.Suppressed != nil {
 		w.fallback("suppressed", f.Suppressed)

@@ -145,8 +145,25 @@ func (p Path) finding(opts *Options) finding.Finding {
 		}
 	}
 	msg := fmt.Sprintf("%s (%s) can become %s (%s): %s", p.From, p.FromRank, p.To, p.ToRank, p)
-	return newFinding(opts, RuleEscalationPath, sev, objRef(first.Binding, fmt.Sprintf("subjects[%d]", first.SubjectIndex)),
+	f := newFinding(opts, RuleEscalationPath, sev, objRef(first.Binding, fmt.Sprintf("subjects[%d]", first.SubjectIndex)),
 		msg, p.From.key(), p.To.key())
+	f.Escalation = p.escalation()
+	return f
+}
+
+// escalation is the chain as finding data (not in the fingerprint, which
+// names only the two ends).
+func (p Path) escalation() *finding.Escalation {
+	e := &finding.Escalation{From: p.From.String(), FromRank: p.FromRank.String(), To: p.To.String(), ToRank: p.ToRank.String(),
+		Steps: make([]finding.EscalationStep, 0, len(p.Steps))}
+	for _, st := range p.Steps {
+		es := finding.EscalationStep{Action: st.Action, To: st.To.String(), Detail: st.Detail}
+		if st.Grant.Binding.Name != "" {
+			es.Binding, es.Role = st.Grant.Binding.String(), st.Grant.Role.String()
+		}
+		e.Steps = append(e.Steps, es)
+	}
+	return e
 }
 
 func contains(s []string, v string) bool {

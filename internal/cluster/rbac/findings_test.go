@@ -2,6 +2,7 @@ package rbac
 
 import (
 	"encoding/json"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -261,10 +262,42 @@ func TestEscalationTwoHops(t *testing.T) {
 			if len(p.Steps) != 2 || p.To.String() != "system:serviceaccount:kube-system:admin" || p.ToRank != RankAdmin {
 				t.Errorf("path = %s", p)
 			}
+			checkEscalationData(t, g, p)
 			return
 		}
 	}
 	t.Error("no path from eve")
+}
+
+// checkEscalationData: the path's finding carries the chain step by step
+// (binding, role, action, next subject, object used) and its fingerprint
+// still names only the two ends.
+func checkEscalationData(t *testing.T, g *Graph, p Path) {
+	t.Helper()
+	var f *finding.Finding
+	fs := g.Findings(Options{})
+	for i := range fs {
+		if fs[i].RuleID == RuleEscalationPath && fs[i].Escalation != nil && fs[i].Escalation.From == p.From.String() {
+			f = &fs[i]
+		}
+	}
+	if f == nil {
+		t.Fatalf("no escalation finding with chain data from %s", p.From)
+	}
+	want := &finding.Escalation{From: "User eve", FromRank: "namespace-privileged", To: "system:serviceaccount:kube-system:admin", ToRank: "cluster-admin equivalent",
+		Steps: []finding.EscalationStep{
+			{Action: "exec into pods in web", Binding: "RoleBinding/web/e", Role: "Role/web/exec", To: "system:serviceaccount:web:web-sa", Detail: "pod web/frontend"},
+			{Action: "create pods in kube-system running as a service account", Binding: "RoleBinding/kube-system/p", Role: "Role/kube-system/pods",
+				To: "system:serviceaccount:kube-system:admin"},
+		}}
+	if !reflect.DeepEqual(f.Escalation, want) {
+		t.Errorf("escalation data\n got %+v\nwant %+v", f.Escalation, want)
+	}
+	fp := *f
+	fp.SetFingerprint(p.From.key(), p.To.key())
+	if fp.Fingerprint != f.Fingerprint {
+		t.Errorf("fingerprint %s, want %s (the two ends only)", f.Fingerprint, fp.Fingerprint)
+	}
 }
 
 func TestHostileObjects(t *testing.T) {
