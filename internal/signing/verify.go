@@ -134,6 +134,14 @@ func NewVerifier(opts VerifyOptions) (*Verifier, error) {
 	return &Verifier{reg: opts.Registry, trust: ct, ann: opts.Annotations}, nil
 }
 
+// NewSignatureLister returns a Verifier that trusts nothing: it finds and
+// reads every signature of an image as Verify does, and none verifies
+// (each carries the reason). For telling signed images from unsigned ones
+// where no key or identity is configured.
+func NewSignatureLister(reg Registry) *Verifier {
+	return &Verifier{reg: reg, trust: &compiledTrust{}}
+}
+
 // Verify checks every signature of ref (legacy .sig tag and bundle
 // referrers). It returns an error only when the image cannot be reached;
 // check Result.Err for the verdict.

@@ -3,9 +3,6 @@ package jobs
 import (
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -79,24 +76,15 @@ func NewSignatureChecker(o SignatureOptions, st SignatureStore) (*SignatureCheck
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	keys := o.Keys
-	if len(keys) == 0 {
-		// With nothing trusted, the verifier still lists and reads every
-		// signature; its only key is a fresh one that never signed
-		// anything, so none verifies and each found is "signed, not
-		// verified".
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
+	reg := signing.Registry{Keychain: o.Keychain, Insecure: o.InsecureRegistries}
+	// With nothing trusted, the lister still finds and reads every
+	// signature; none verifies, so each found is "signed, not verified".
+	v := signing.NewSignatureLister(reg)
+	if len(o.Keys) > 0 {
+		var err error
+		if v, err = signing.NewVerifier(signing.VerifyOptions{Registry: reg, Trust: signing.Trust{Keys: o.Keys}}); err != nil {
 			return nil, fmt.Errorf("signatures: %w", err)
 		}
-		keys = []crypto.PublicKey{k.Public()}
-	}
-	v, err := signing.NewVerifier(signing.VerifyOptions{
-		Registry: signing.Registry{Keychain: o.Keychain, Insecure: o.InsecureRegistries},
-		Trust:    signing.Trust{Keys: keys},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("signatures: %w", err)
 	}
 	return &SignatureChecker{o: o, st: st, v: v, trusted: len(o.Keys) > 0, now: time.Now}, nil
 }
