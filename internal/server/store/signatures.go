@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -54,16 +55,16 @@ type ImageSignature struct {
 	CheckedAt time.Time `json:"checked_at"`
 }
 
-// clip bounds s to n bytes on a rune boundary.
+// clip makes s valid UTF-8 and bounds it to n bytes on a rune boundary.
 func clip(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	if len(s) <= n {
 		return s
 	}
-	s = s[:n]
-	for !utf8.ValidString(s) {
-		s = s[:len(s)-1]
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
-	return s
+	return s[:n]
 }
 
 // SetImageSignature records the result of checking one digest's
@@ -72,11 +73,7 @@ func (s *Store) SetImageSignature(ctx context.Context, sig ImageSignature) error
 	if !validDigest(sig.Digest) {
 		return invalidf("signature: digest %q: want ALGORITHM:HEX", sig.Digest)
 	}
-	known := false
-	for _, st := range signatureStates {
-		known = known || st == sig.State
-	}
-	if !known {
+	if !slices.Contains(signatureStates, sig.State) {
 		return invalidf("signature: state %q: want one of %s", sig.State, strings.Join(signatureStates, ", "))
 	}
 	at := sig.CheckedAt
