@@ -37,11 +37,7 @@ func buildWorkload(b *testing.B) string {
 // startBenchWatch attaches the sensor with the stable rules and returns a
 // stop function that returns the stats.
 func startBenchWatch(b *testing.B, e *rules.Engine, noKernelFilter bool) func() Stats {
-	return startBenchWatchRing(b, e, 0, noKernelFilter, false)
-}
-
-func startBenchWatchRing(b *testing.B, e *rules.Engine, ring int, noKernelFilter, learn bool) func() Stats {
-	return startBenchWatchOpts(b, e, sensor.Options{RingBufferBytes: ring, LearnSyscalls: learn}, noKernelFilter)
+	return startBenchWatchOpts(b, e, sensor.Options{}, noKernelFilter)
 }
 
 func startBenchWatchOpts(b *testing.B, e *rules.Engine, so sensor.Options, noKernelFilter bool) func() Stats {
@@ -188,7 +184,7 @@ func BenchmarkDropPoint(b *testing.B) {
 	for _, ring := range []int{8 << 20, 256 << 10} {
 		for _, procs := range []int{1, 2, 4} {
 			b.Run(fmt.Sprintf("ring=%dKiB/generators=%d", ring>>10, procs), func(b *testing.B) {
-				stop := startBenchWatchRing(b, e, ring, true, false)
+				stop := startBenchWatchOpts(b, e, sensor.Options{RingBufferBytes: ring}, true)
 				start := time.Now()
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
