@@ -23,6 +23,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -121,8 +122,11 @@ func New(st Backend, opts Options) (http.Handler, error) {
 	return h, nil
 }
 
-// ServeHTTP sets the security headers and dispatches.
+// ServeHTTP sets the security headers and dispatches. Every response
+// carries the handler's own time as "Server-Timing: app;dur=<ms>"
+// (serverTimingWriter), so page times are observable from outside.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w = &serverTimingWriter{ResponseWriter: w, start: time.Now()}
 	hd := w.Header()
 	hd.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	hd.Set("X-Content-Type-Options", "nosniff")
@@ -132,6 +136,43 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Referrer-Policy", "same-origin")
 	hd.Set("Cross-Origin-Opener-Policy", "same-origin")
 	h.mux.ServeHTTP(w, r)
+}
+
+// serverTimingWriter adds "Server-Timing: app;dur=<ms>" to the response
+// when its header is written: the time from the request's arrival in
+// ServeHTTP to the first byte. Pages are rendered to a buffer before
+// anything is written (render), so for them this is the whole server time
+// but copying the buffer to the connection.
+type serverTimingWriter struct {
+	http.ResponseWriter
+	start time.Time
+	done  bool
+}
+
+func (w *serverTimingWriter) WriteHeader(code int) {
+	// 1xx responses may precede the final header; time the final one.
+	if !w.done && code >= 200 {
+		w.done = true
+		w.Header().Set("Server-Timing", serverTiming(time.Since(w.start)))
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *serverTimingWriter) Write(b []byte) (int, error) {
+	if !w.done {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer
+// (flushing, deadlines).
+func (w *serverTimingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// serverTiming formats a duration as a Server-Timing metric, in
+// milliseconds with microsecond precision.
+func serverTiming(d time.Duration) string {
+	return "app;dur=" + strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 3, 64)
 }
 
 // httpError is an error with the status to answer.
