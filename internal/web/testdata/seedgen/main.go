@@ -3,8 +3,12 @@
 // two container images built here as docker-save tarballs from Debian
 // bookworm's package database and the repository's examples/app
 // manifests, `ward fs` on examples/app, `ward config` on examples/k8s with
-// the CIS compliance view, and `ward runtime replay` of the recorded demo
-// events. Vulnerabilities come from the OSV archives of ../shared/data/osv.
+// the four Kubernetes compliance views (CIS, NSA, PSS baseline and
+// restricted), `ward k8s --scanners rbac` of a private test API server
+// (scripts/testcluster.sh) holding the RBAC engine's test cluster and a
+// two-step escalation chain, and `ward runtime replay` of the recorded
+// demo events. Vulnerabilities come from the OSV archives of
+// ../shared/data/osv.
 //
 //	go build -o /tmp/ward ./cmd/ward
 //	go run ./internal/web/testdata/seedgen -ward /tmp/ward -rootfs /var/cache/ward-test/bookworm
@@ -34,6 +38,10 @@ func main() {
 	out := flag.String("out", "internal/web/testdata/seed", "output directory")
 	flag.Parse()
 	if err := run(*ward, *rootfs, *osv, *out); err != nil {
+		fmt.Fprintln(os.Stderr, "seedgen:", err)
+		os.Exit(1)
+	}
+	if err := clusterSeed(*ward, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "seedgen:", err)
 		os.Exit(1)
 	}
@@ -129,7 +137,25 @@ func run(ward, rootfs, osv, out string) error {
 	if err := wardCmd("fs-app.json", "fs", "examples/app", "--format", "json"); err != nil {
 		return err
 	}
-	if err := wardCmd("config-k8s.json", "config", "examples/k8s", "--compliance", "k8s-cis", "--format", "json"); err != nil {
+	// Every manifest finding, with the controls of the four Kubernetes
+	// views as the server's posture job stores them (one --compliance
+	// run per view: the CLI takes one).
+	if err := wardCmd("config-k8s.json", "config", "examples/k8s", "--format", "json"); err != nil {
+		return err
+	}
+	var views []string
+	for _, fw := range k8sViews {
+		name := "view-" + fw + ".json"
+		if err := wardCmd(name, "config", "examples/k8s", "--compliance", fw, "--format", "json"); err != nil {
+			return err
+		}
+		views = append(views, filepath.Join(out, name))
+	}
+	if err := mergeCompliance(filepath.Join(out, "config-k8s.json"), views); err != nil {
+		return err
+	}
+	// --alerts appends: start from an empty file.
+	if err := os.Remove(filepath.Join(out, "alerts.jsonl")); err != nil && !os.IsNotExist(err) {
 		return err
 	}
 	return wardCmd("", "runtime", "replay", "internal/runtime/testdata/demo.wevt", "--format", "json",
