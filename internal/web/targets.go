@@ -70,6 +70,7 @@ type clusterData struct {
 	Kinds      []string
 	Sort       string
 	Posture    map[string]postureView // by namespace
+	Chains     chainsData             // RBAC escalation chains (escalation.go)
 }
 
 // cluster shows the open findings per Kubernetes namespace (riskiest
@@ -89,6 +90,9 @@ func (h *Handler) cluster(w http.ResponseWriter, r *http.Request, s *session) er
 		return err
 	}
 	if d.Posture, err = h.postures(r.Context()); err != nil {
+		return err
+	}
+	if d.Chains, err = h.escalationChains(r); err != nil {
 		return err
 	}
 	h.render(w, r, http.StatusOK, "cluster.html", s, "Cluster", "cluster", d)
