@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -139,6 +140,28 @@ func TestPostureJob(t *testing.T) {
 	}
 	if !privileged {
 		t.Errorf("no privileged-container finding stored for %s among %d", ns, len(items))
+	}
+	// The four compliance views are stored with the scan; the privileged
+	// pod fails the baseline "privileged" control of both PSS views.
+	scores, err := st.Compliance(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fws []string
+	for _, sc := range scores {
+		fws = append(fws, sc.Framework)
+	}
+	if !slices.Equal(fws, PostureFrameworks) {
+		t.Errorf("stored frameworks %v, want %v", fws, PostureFrameworks)
+	}
+	for _, fw := range []string{"k8s-pss-baseline", "k8s-pss-restricted"} {
+		ctls, err := st.ComplianceControls(ctx, fw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i := slices.IndexFunc(ctls, func(c store.ComplianceControl) bool { return c.Control == "privileged" }); i < 0 || ctls[i].Failed != 1 {
+			t.Errorf("%s privileged: %v", fw, ctls)
+		}
 	}
 	// A second run is a new scan of the same target: the namespace's
 	// findings stay open (other tests share the cluster, so only this

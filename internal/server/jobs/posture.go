@@ -9,10 +9,41 @@ import (
 
 	"github.com/wardsec/ward/internal/cluster"
 	"github.com/wardsec/ward/internal/kube"
+	"github.com/wardsec/ward/internal/misconfig/compliance"
+	"github.com/wardsec/ward/internal/misconfig/k8s"
 	"github.com/wardsec/ward/internal/secret"
 	"github.com/wardsec/ward/internal/server/store"
+	"github.com/wardsec/ward/pkg/finding"
 	"github.com/wardsec/ward/pkg/report"
 )
+
+// PostureFrameworks are the compliance views every posture scan carries
+// (the dashboard's cluster page scores each): CIS Kubernetes Benchmark
+// section 5, the NSA-CISA hardening guide and both Pod Security levels.
+var PostureFrameworks = []string{"k8s-cis", "k8s-nsa", "k8s-pss-baseline", "k8s-pss-restricted"}
+
+// postureCompliance returns the controls of every PostureFrameworks view
+// over the scan's findings, as `ward k8s --compliance F` builds one view:
+// a control fails when an unsuppressed finding of a check mapped to it
+// exists, and passes otherwise.
+func postureCompliance(fs []finding.Finding) ([]report.ComplianceControl, error) {
+	counts := map[string]int{}
+	for i := range fs {
+		if fs[i].Suppressed == nil {
+			counts[fs[i].RuleID]++
+		}
+	}
+	cat := append(k8s.Checks(), cluster.Rules()...)
+	var out []report.ComplianceControl
+	for _, fw := range PostureFrameworks {
+		ctrls, err := compliance.BuildCounts(fw, cat, counts)
+		if err != nil {
+			return nil, fmt.Errorf("posture: compliance %s: %w", fw, err)
+		}
+		out = append(out, ctrls...)
+	}
+	return out, nil
+}
 
 // Ingest stores a report and routes its findings (api.Server.IngestReport).
 type Ingest func(ctx context.Context, key string, rep *report.Report, raw []byte) (store.IngestResult, error)
@@ -30,7 +61,8 @@ type PostureOptions struct {
 
 // Posture returns the cluster posture job's function: what `ward k8s`
 // scans (workloads, Pod Security, RBAC, network policy, control plane,
-// secrets), stored as one scan of the cluster. A scan that could not read
+// secrets), stored as one scan of the cluster with the controls of the
+// PostureFrameworks compliance views. A scan that could not read
 // some kinds or endpoints is not stored, so that the findings it could not
 // see are not marked fixed; the error says what failed.
 func Posture(o PostureOptions, ingest Ingest) func(ctx context.Context) error {
@@ -65,6 +97,10 @@ func Posture(o PostureOptions, ingest Ingest) func(ctx context.Context) error {
 		if len(res.Errors) > 0 {
 			return fmt.Errorf("posture: cluster %s: %d parts could not be read (first: %v); scan not stored so that their findings are not marked fixed", target, len(res.Errors), res.Errors[0])
 		}
+		ctrls, err := postureCompliance(res.Findings)
+		if err != nil {
+			return err
+		}
 		rep := &report.Report{
 			SchemaVersion: report.SchemaVersion,
 			Tool:          report.Tool{Name: "ward", Version: o.Version, URI: "https://github.com/wardsec/ward"},
@@ -72,6 +108,7 @@ func Posture(o PostureOptions, ingest Ingest) func(ctx context.Context) error {
 			Scanners:      []string{cluster.ScannerMisconfig, cluster.ScannerRBAC, cluster.ScannerNetwork, cluster.ScannerSecret},
 			Findings:      res.Findings,
 			Warnings:      res.Warnings,
+			Compliance:    ctrls,
 		}
 		rep.Finalize()
 		var buf bytes.Buffer
