@@ -112,6 +112,26 @@ func TestClusterComplianceDrillDown(t *testing.T) {
 	if n := strings.Count(body, `<a href="/findings/`); n != 1 {
 		t.Errorf("pss privileged: %d rows", n)
 	}
+	// The four views each have a score; restricted's baseline controls
+	// drill down to the baseline findings (restricted includes baseline).
+	_, cl := e.do(c, "GET", "/cluster", nil)
+	for _, fw := range []string{"k8s-cis", "k8s-nsa", "k8s-pss-baseline", "k8s-pss-restricted"} {
+		if !strings.Contains(cl, `data-score="`+fw+`">`) {
+			t.Errorf("no %s score on the cluster page", fw)
+		}
+	}
+	_, body = e.do(c, "GET", "/cluster/compliance?framework=k8s-pss-restricted", nil)
+	if !strings.Contains(body, `data-control="privileged"`) || !strings.Contains(body, `data-control="runAsNonRoot"`) {
+		t.Error("restricted drill-down lacks the failing baseline and restricted controls")
+	}
+	_, body = e.do(c, "GET", "/cluster/compliance?framework=k8s-pss-restricted&control=privileged", nil)
+	if n := strings.Count(body, `<a href="/findings/`); n != 1 || !strings.Contains(body, "WARD-PSS-PRIVILEGED") {
+		t.Errorf("restricted privileged: %d rows", n)
+	}
+	_, body = e.do(c, "GET", "/cluster/compliance?framework=k8s-pss-baseline&control=runAsNonRoot", nil)
+	if n := strings.Count(body, `<a href="/findings/`); n != 0 {
+		t.Errorf("baseline runAsNonRoot (a restricted control): %d rows, want 0", n)
+	}
 	// Without a session the drill-down sends to the login page.
 	if resp, _ := e.do(e.client(), "GET", "/cluster/compliance?framework=k8s-cis", nil); resp.StatusCode != 303 ||
 		!strings.HasPrefix(resp.Header.Get("Location"), "/login?next=") {

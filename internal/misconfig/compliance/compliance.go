@@ -35,6 +35,11 @@ func Frameworks() []string {
 	return out
 }
 
+// Includes lists the mapping frameworks whose controls the view name
+// counts (k8s-pss-restricted: baseline and restricted); nil when name is
+// not a supported view.
+func Includes(name string) []string { return append([]string(nil), frameworks[name]...) }
+
 // Known reports whether name is a supported framework.
 func Known(name string) bool { _, ok := frameworks[name]; return ok }
 

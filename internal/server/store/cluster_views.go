@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/wardsec/ward/internal/misconfig/compliance"
 	"github.com/wardsec/ward/pkg/finding"
 )
 
@@ -255,7 +256,9 @@ func (s *Store) ComplianceControls(ctx context.Context, framework string) ([]Com
 // ComplianceFindings returns one page of the open findings that count
 // against framework's control, newest first: findings of the rules whose
 // tags carry "framework:control", and benchmark findings whose rule is the
-// control. cursor and limit are as in FindingFilter.
+// control. A view that includes others (k8s-pss-restricted includes
+// k8s-pss-baseline, see compliance.Includes) matches their tags too.
+// cursor and limit are as in FindingFilter.
 func (s *Store) ComplianceFindings(ctx context.Context, framework, control, cursor string, limit int) ([]StoredFinding, string, error) {
 	if framework == "" || control == "" || len(framework) > 128 || len(control) > 128 {
 		return nil, "", invalidf("framework %q, control %q: want 1 to 128 characters each", framework, control)
@@ -281,10 +284,15 @@ func (s *Store) ComplianceFindings(ctx context.Context, framework, control, curs
 	if err != nil {
 		return nil, "", err
 	}
-	tag := framework + ":" + control
+	// A view counts the controls of the frameworks it includes (the
+	// restricted Pod Security view every baseline control too).
+	fws := compliance.Includes(framework)
+	if len(fws) == 0 {
+		fws = []string{framework}
+	}
 	matched := []string{}
 	for _, r := range rules {
-		if slices.Contains(infos[r].tags, tag) {
+		if slices.ContainsFunc(fws, func(fw string) bool { return slices.Contains(infos[r].tags, fw+":"+control) }) {
 			matched = append(matched, r)
 		}
 	}

@@ -92,7 +92,10 @@ func TestClusterComplianceFindings(t *testing.T) {
 			{"k8s-cis", "5.3.2", 2},                   // no NetworkPolicy, default and monitoring
 			{"k8s-pss-baseline", "privileged", 1},     // default/legacy-web
 			{"k8s-pss-restricted", "runAsNonRoot", 2}, // both workloads
-			{"k8s-nsa", "rbac", 5},                    // 010 ×2, 042, 043 and the cluster-scoped 054
+			{"k8s-pss-restricted", "privileged", 1},   // restricted includes baseline
+			{"k8s-pss-restricted", "hostNamespaces", 1},
+			{"k8s-pss-baseline", "runAsNonRoot", 0}, // but not the other way
+			{"k8s-nsa", "rbac", 5},                  // 010 ×2, 042, 043 and the cluster-scoped 054
 			{"k8s-cis", "9.9.9", 0},
 			{"cis-k8s-node", "4.2.1", 1},
 			{"cis-k8s-node", "4.2.2", 0}, // passing: not a failure
@@ -130,6 +133,47 @@ func TestClusterComplianceFindings(t *testing.T) {
 		}
 		if len(ctls) != 2 || ctls[0] != (ComplianceControl{"4.2.1", 0, 1}) || ctls[1] != (ComplianceControl{"4.2.2", 1, 0}) {
 			t.Errorf("controls %v", ctls)
+		}
+	})
+}
+
+// TestClusterComplianceScores: the seed's four views (one --compliance
+// run each, as the posture job attaches them) score as their controls say.
+func TestClusterComplianceScores(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, s *Store) {
+		ingestClusterSeed(t, s)
+		got, err := s.Compliance(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []ComplianceScore{
+			{Framework: "k8s-cis", Passed: 11, Failed: 22, Targets: 1, Score: 33.3},
+			{Framework: "k8s-nsa", Passed: 1, Failed: 12, Targets: 1, Score: 7.7},
+			{Framework: "k8s-pss-baseline", Passed: 8, Failed: 4, Targets: 1, Score: 66.7},
+			{Framework: "k8s-pss-restricted", Passed: 10, Failed: 9, Targets: 1, Score: 52.6},
+		}
+		if len(got) != len(want) {
+			t.Fatalf("scores %+v, want %+v", got, want)
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Errorf("score %d: %+v, want %+v", i, got[i], want[i])
+			}
+		}
+		// Every failing restricted control drills down to open findings,
+		// the baseline ones included; a passing one to none.
+		ctls, err := s.ComplianceControls(context.Background(), "k8s-pss-restricted")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range ctls {
+			fs, _, err := s.ComplianceFindings(context.Background(), "k8s-pss-restricted", c.Control, "", 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (c.Failed > 0) != (len(fs) > 0) {
+				t.Errorf("restricted %s: failed %d, %d findings", c.Control, c.Failed, len(fs))
+			}
 		}
 	})
 }
