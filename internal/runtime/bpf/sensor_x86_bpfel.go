@@ -19,13 +19,17 @@ type SensorBuf struct {
 }
 
 type SensorOfilter struct {
-	_    structs.HostLayout
-	On   uint32
-	Np   uint32
-	Ns   uint32
-	Pad  uint32
-	Cand [256]uint32
-	Pre  [32]struct {
+	_      structs.HostLayout
+	On     uint32
+	Np     uint32
+	Ns     uint32
+	Pad    uint32
+	Cand   [256]uint32
+	Cand2  [256]uint32
+	Pcand  [256]uint32
+	Pshort uint32
+	Pad2   uint32
+	Pre    [32]struct {
 		_   structs.HostLayout
 		W   [8]uint64
 		Len uint32

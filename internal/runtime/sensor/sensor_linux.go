@@ -226,6 +226,11 @@ func openFilter(op *OpenPaths) (*bpf.SensorOfilter, bool) {
 			p = p[:maxPattern]
 		}
 		put(&f.Pre[i].W, &f.Pre[i].Len, p)
+		if len(p) < 8 {
+			f.Pshort |= 1 << i
+		} else {
+			f.Pcand[prefixHash(f.Pre[i].W[0])] |= 1 << i
+		}
 	}
 	for i, p := range op.Suffixes {
 		if p == "" {
@@ -236,9 +241,20 @@ func openFilter(op *OpenPaths) (*bpf.SensorOfilter, bool) {
 		}
 		put(&f.Suf[i].W, &f.Suf[i].Len, p)
 		f.Cand[p[len(p)-1]] |= 1 << i
+		if len(p) == 1 {
+			for b := range f.Cand2 {
+				f.Cand2[b] |= 1 << i
+			}
+		} else {
+			f.Cand2[p[len(p)-2]] |= 1 << i
+		}
 	}
 	return f, true
 }
+
+// prefixHash is the kernel's PHASH (src/sensor.bpf.c): the pcand bucket
+// of a path's first eight bytes, read as a little-endian word.
+func prefixHash(w uint64) uint8 { return uint8((w * 0x9E3779B97F4A7C15) >> 56) }
 
 // SeedFDs tells the kernel that user space has these fds of process pid in
 // its table (from a /proc snapshot), so that their closes are delivered.

@@ -158,11 +158,18 @@ func TestKernelFilters(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, "./testdata/opener").CombinedOutput(); err != nil {
 		t.Fatalf("build opener: %v\n%s", err, out)
 	}
-	suffixFile := filepath.Join(t.TempDir(), "ward-suffix")
-	if err := os.WriteFile(suffixFile, []byte("x"), 0o644); err != nil {
-		t.Fatal(err)
+	tmp := t.TempDir()
+	suffixFile := filepath.Join(tmp, "ward-suffix")
+	nearFile := filepath.Join(tmp, "xard-suffix") // the last two bytes of a suffix, not the suffix
+	oneFile := filepath.Join(tmp, "endsinz")      // a one-byte suffix
+	for _, p := range []string{suffixFile, nearFile, oneFile} {
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
-	s := startSensor(t, Options{OpenPaths: &OpenPaths{Prefixes: []string{"/etc/shadow"}, Suffixes: []string{"/ward-suffix"}}})
+	s := startSensor(t, Options{OpenPaths: &OpenPaths{
+		Prefixes: []string{"/etc/shadow", "/dev/", "/etc/security/pwquality.conf"},
+		Suffixes: []string{"/ward-suffix", "z"}}})
 	if err := s.FDTrackingReady(); err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +180,7 @@ func TestKernelFilters(t *testing.T) {
 	go func() { done <- s.Run(ctx, c.add) }()
 
 	args := []string{"/etc/hostname", "/etc/os-release", "/etc/shadow", "/etc", "/etc/./hostname", "/etc//hostname", "/proc/1/../1/status",
-		"dir:/usr", suffixFile, "cd:/etc", "hostname"}
+		"dir:/usr", suffixFile, "/dev/null", "/etc/security", "/etc/shadow-", nearFile, oneFile, "cd:/etc", "hostname"}
 	cmd := exec.Command(bin, args...)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -233,6 +240,11 @@ func TestKernelFilters(t *testing.T) {
 		{"/etc/./hostname", true, true},  // not canonical
 		{"/usr", true, true},             // O_DIRECTORY
 		{suffixFile, true, true},         // a suffix
+		{"/dev/null", true, true},        // a prefix shorter than a word
+		{"/etc/security", true, true},    // a directory on the way to a long prefix
+		{"/etc/shadow-", true, true},     // starts with a prefix
+		{nearFile, false, false},         // ends like a suffix's last two bytes only
+		{oneFile, true, true},            // a one-byte suffix
 		{"hostname", true, true},         // relative
 	} {
 		fd, ok := fds[tc.path]

@@ -106,6 +106,9 @@ struct spec {
 #define NPAT 32
 #define PATW 8 /* a pattern holds up to 8 words (64 bytes) */
 #define PATHBUF 256
+/* PHASH: the bucket of a path's first eight bytes in ofilter.pcand (the
+ * sensor package computes the same: prefixHash). */
+#define PHASH(w) ((__u32)(((w) * 0x9E3779B97F4A7C15ULL) >> 56))
 
 struct pat {
 	__u64 w[PATW];
@@ -118,7 +121,11 @@ struct ofilter {
 	__u32 np;
 	__u32 ns;
 	__u32 pad;
-	__u32 cand[256]; /* by last byte: the suffixes (bit i: suf[i]) ending with it */
+	__u32 cand[256];  /* by last byte: the suffixes (bit i: suf[i]) ending with it */
+	__u32 cand2[256]; /* by the byte before: the suffixes that can end with it (all for a 1-byte suffix) */
+	__u32 pcand[256]; /* by first-word hash (PHASH): the prefixes of 8 bytes or more whose first word hashes there */
+	__u32 pshort;     /* the prefixes shorter than 8 bytes: candidates for every path */
+	__u32 pad2;
 	struct pat pre[NPAT];
 	struct pat suf[NPAT];
 };
@@ -532,27 +539,20 @@ __noinline int open_wanted(__u64 upath, __u64 flags)
 	const __u8 *d = pb->d;
 	if (d[0] != '/' || d[(n - 1) & (PATHBUF - 1)] == '/')
 		return 1; /* relative (or dirfd-relative), or a trailing slash */
-	/* "/." and "//" make a path non-canonical: user space cleans it. Eight
-	 * bytes at a time: a '/' whose next byte is '/' or '.'. */
-	for (__u32 k = 0; k < PATHBUF / 8; k++) {
-		__u32 off = k * 8;
-		if (off >= n)
-			break;
-		__u64 w = *(const __u64 *)(d + off);
-		__u64 nx = *(const __u64 *)(d + off + 1);
-		__u64 bad = zero_bytes(w ^ (ONES * '/')) & (zero_bytes(nx ^ (ONES * '/')) | zero_bytes(nx ^ (ONES * '.')));
-		if (low_bytes(bad, n - off))
-			return 1;
-	}
 	/* Prefixes: the path starts with the pattern, or is a directory on the
 	 * way to it (the pattern continues with '/' right after the path), which
-	 * later *at calls and fchdir can use as a base. The first word decides
-	 * for almost every pattern. */
+	 * later *at calls and fchdir can use as a base. A path of 8 bytes or more
+	 * can only meet a prefix of 8 bytes or more that has the same first
+	 * word: pcand, by the word's hash, names those (and pshort the short
+	 * prefixes), so most paths compare with none. */
 	__u32 np = f->np, ns = f->ns;
 	__u64 w0 = *(const __u64 *)d;
+	__u32 pm = n < 8 ? 0xffffffffU : f->pcand[PHASH(w0)] | f->pshort;
 	for (__u32 i = 0; i < NPAT; i++) {
-		if (i >= np)
+		if (i >= np || !(pm >> i))
 			break;
+		if (!((pm >> i) & 1))
+			continue;
 		const struct pat *q = &f->pre[i];
 		__u32 L = q->len;
 		if (L == 0 || L > PATW * 8)
@@ -565,12 +565,26 @@ __noinline int open_wanted(__u64 upath, __u64 flags)
 		if (n >= L || ((const __u8 *)q->w)[n & (PATW * 8 - 1)] == '/')
 			return 1;
 	}
-	/* Suffixes: only those ending with the path's last byte. */
-	__u32 cand = f->cand[d[(n - 1) & (PATHBUF - 1)]];
+	/* Suffixes: only those that can end with the path's last two bytes (a
+	 * path here has at least two: '/' and a last byte that is not). */
+	__u32 cand = f->cand[d[(n - 1) & (PATHBUF - 1)]] & f->cand2[d[(n - 2) & (PATHBUF - 1)]];
 	for (__u32 i = 0; i < NPAT; i++) {
 		if (i >= ns || !(cand >> i))
 			break;
 		if (((cand >> i) & 1) && suffix_hit(pb, n, &f->suf[i]))
+			return 1;
+	}
+	/* "/." and "//" make a path non-canonical: user space cleans it, and
+	 * the compares above may have missed what it names. Eight bytes at a
+	 * time: a '/' whose next byte is '/' or '.'. */
+	for (__u32 k = 0; k < PATHBUF / 8; k++) {
+		__u32 off = k * 8;
+		if (off >= n)
+			break;
+		__u64 w = *(const __u64 *)(d + off);
+		__u64 nx = *(const __u64 *)(d + off + 1);
+		__u64 bad = zero_bytes(w ^ (ONES * '/')) & (zero_bytes(nx ^ (ONES * '/')) | zero_bytes(nx ^ (ONES * '.')));
+		if (low_bytes(bad, n - off))
 			return 1;
 	}
 	return 0;
