@@ -157,11 +157,18 @@ func cmpPathPreds(cp *compiler, n *CmpNode) pathPreds {
 			return predsAll
 		}
 	case "fd.directory":
-		if n.Op != "=" && n.Op != "in" {
+		// The directory is fd.name up to its last '/': a file in it, or
+		// below it for pmatch (a directory prefix of whole components),
+		// has fd.name starting with the directory and a '/'.
+		switch n.Op {
+		case "=", "in", "pmatch":
+			for _, v := range vals {
+				out.prefixes = append(out.prefixes, strings.TrimSuffix(v, "/")+"/")
+			}
+		case "startswith":
+			out.prefixes = vals
+		default:
 			return predsAll
-		}
-		for _, v := range vals {
-			out.prefixes = append(out.prefixes, strings.TrimSuffix(v, "/")+"/")
 		}
 	case "fd.filename":
 		if n.Op != "=" && n.Op != "in" {
@@ -259,4 +266,29 @@ func inMacro[T any](cp *compiler, n *MacroRef, dflt T, f func(Node) T) T {
 	cp.stack = append(cp.stack, n.Name)
 	defer func() { cp.stack = cp.stack[:len(cp.stack)-1] }()
 	return f(m.ast)
+}
+
+// Keeps reports whether the kernel delivers an open of path with these
+// flags under the filter: the model of the sensor's open_wanted (the
+// sensor truncates patterns to 64 bytes and delivers paths of 255 bytes or
+// more, which only widens what it keeps).
+func (f OpenFilter) Keeps(path string, flags uint32) bool {
+	if f.All || flags&(event.ODirectory|event.OPath) != 0 {
+		return true
+	}
+	if path == "" || path[0] != '/' || path[len(path)-1] == '/' ||
+		strings.Contains(path, "//") || strings.Contains(path, "/.") {
+		return true
+	}
+	for _, p := range f.Prefixes {
+		if strings.HasPrefix(path, p) || (len(path) < len(p) && strings.HasPrefix(p, path) && p[len(path)] == '/') {
+			return true
+		}
+	}
+	for _, s := range f.Suffixes {
+		if strings.HasSuffix(path, s) {
+			return true
+		}
+	}
+	return false
 }

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/wardsec/ward/internal/runtime/event"
 )
 
 func TestOpenFilter(t *testing.T) {
@@ -24,6 +26,10 @@ func TestOpenFilter(t *testing.T) {
 		{"equal and filename", macros + rule("A", "evt.type in (open, openat) and (fd.name=/a/b or fd.filename in (logs))"), "", "/a/b", "/auth.log /syslog"},
 		{"endswith", rule("A", "evt.type=openat and fd.name endswith release_agent"), "", "", "release_agent"},
 		{"directory", rule("A", "evt.type=openat and fd.directory in (/etc/pam.d, /var/log/)"), "", "/etc/pam.d/ /var/log/", ""},
+		{"directory pmatch", rule("A", "evt.type=openat and fd.directory pmatch (/bin, /usr/lib/systemd/system/)"), "", "/bin/ /usr/lib/systemd/system/", ""},
+		{"directory startswith", rule("A", "evt.type=openat and fd.directory startswith /opt/ap"), "", "/opt/ap", ""},
+		{"directory pmatch relative", rule("A", "evt.type=openat and fd.directory pmatch (bin)"), "A", "", ""},
+		{"directory contains", rule("A", "evt.type=openat and fd.directory contains bin"), "A", "", ""},
 		{"glob", rule("A", "evt.type=openat and fd.name glob '/home/*/.ssh/*'"), "", "/home/", ""},
 		{"glob with a leading wildcard", rule("A", "evt.type=openat and fd.name glob '*/.ssh/*'"), "A", "", ""},
 		{"macro", macros + rule("A", "evt.type=openat and etc_dir"), "", "/etc/", ""},
@@ -101,6 +107,60 @@ func TestOpenFilterStable(t *testing.T) {
 	for _, p := range f.Prefixes {
 		if strings.HasPrefix("/etc/hostname", p) {
 			t.Errorf("prefix %s keeps /etc/hostname", p)
+		}
+	}
+}
+
+// TestOpenFilterKeeps: the model of the kernel's decision, case by case.
+func TestOpenFilterKeeps(t *testing.T) {
+	f := OpenFilter{Prefixes: []string{"/etc/shadow", "/bin/", "/dev/"}, Suffixes: []string{"/.bash_history", "z"}}
+	for _, tc := range []struct {
+		path  string
+		flags uint32
+		want  bool
+	}{
+		{"/etc/shadow", 0, true},
+		{"/etc/shadow-", 0, true},
+		{"/etc", 0, true},      // a directory on the way to /etc/shadow
+		{"/bin", 0, true},      // on the way to /bin/
+		{"/etc/sha", 0, false}, // a prefix of a pattern, but not at a '/'
+		{"/binx/ls", 0, false},
+		{"/etc/hostname", 0, false},
+		{"/etc/hostname", event.ODirectory, true},
+		{"/etc/hostname", event.OPath, true},
+		{"/root/.bash_history", event.OWronly, true},
+		{"/root/x.bash_history", 0, false},
+		{"/tmp/endsinz", 0, true},
+		{"/etc/./hostname", 0, true}, // not canonical
+		{"/etc//hostname", 0, true},
+		{"/etc/hostname/", 0, true},
+		{"hostname", 0, true}, // relative
+		{"", 0, true},
+	} {
+		if got := f.Keeps(tc.path, tc.flags); got != tc.want {
+			t.Errorf("Keeps(%q, %#x) = %v, want %v", tc.path, tc.flags, got, tc.want)
+		}
+	}
+	if !(OpenFilter{All: true}).Keeps("/etc/hostname", 0) {
+		t.Error("All keeps nothing")
+	}
+}
+
+// TestOpenFilterDefaults: Ward's default rules leave a filter, so the
+// kernel drops the opens of ordinary files (the sensor's common case).
+func TestOpenFilterDefaults(t *testing.T) {
+	f := loadDefaults(t).OpenFilter()
+	if f.All {
+		t.Fatalf("default rules: no filter because of %q", f.Why)
+	}
+	for _, p := range []string{"/etc/hostname", "/usr/lib/x86_64-linux-gnu/libc.so.6", "/proc/self/status", "/tmp/build/main.go"} {
+		if f.Keeps(p, 0) {
+			t.Errorf("the default filter keeps %s: %+v", p, f)
+		}
+	}
+	for _, p := range []string{"/usr/bin/sudo", "/root/.kube/config", "/home/u/.aws/credentials", "/root/.bash_history"} {
+		if !f.Keeps(p, event.OWronly) {
+			t.Errorf("the default filter drops %s: %+v", p, f)
 		}
 	}
 }

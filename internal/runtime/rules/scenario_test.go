@@ -85,10 +85,16 @@ func checkCases(t *testing.T, eng *Engine, cases map[string]ruleCase) {
 			if got := run(t, eng, sc.Events); got[name] == 0 {
 				t.Errorf("did not fire; fired: %v", firedNames(got))
 			}
+			if got := run(t, eng, kernelFiltered(eng.OpenFilter(), sc.Events)); got[name] == 0 {
+				t.Errorf("did not fire once the kernel's open filter (%+v) dropped what it drops", eng.OpenFilter())
+			}
 			sc = event.NewScenario()
 			rc.miss(sc)
 			if got := run(t, eng, sc.Events); got[name] != 0 {
 				t.Errorf("near miss fired %d times", got[name])
+			}
+			if got := run(t, eng, kernelFiltered(eng.OpenFilter(), sc.Events)); got[name] != 0 {
+				t.Errorf("near miss fired %d times behind the kernel's open filter", got[name])
 			}
 		})
 	}
@@ -98,4 +104,29 @@ func checkCases(t *testing.T, eng *Engine, cases map[string]ruleCase) {
 			t.Errorf("rule %q has no fire / near-miss fixtures", r.Name)
 		}
 	}
+}
+
+// kernelFiltered drops what the sensor drops in the kernel under f: the
+// opens f does not keep, and the closes of their fds.
+func kernelFiltered(f OpenFilter, evs []event.Event) []event.Event {
+	type pfd struct {
+		pid int32
+		fd  int64
+	}
+	dropped := map[pfd]bool{}
+	var out []event.Event
+	for _, ev := range evs {
+		switch {
+		case ev.Type.IsOpen() && !f.Keeps(ev.Path, ev.Flags):
+			if ev.Res >= 0 {
+				dropped[pfd{ev.PID, ev.Res}] = true
+			}
+			continue
+		case ev.Type == event.TypeClose && dropped[pfd{ev.PID, ev.FD}]:
+			delete(dropped, pfd{ev.PID, ev.FD})
+			continue
+		}
+		out = append(out, ev)
+	}
+	return out
 }

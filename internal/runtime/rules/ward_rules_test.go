@@ -157,6 +157,18 @@ var wardCases = map[string]ruleCase{
 			rm.Syscall(event.TypeUnlinkat, func(ev *event.Event) { ev.FD, ev.Path = event.AtFDCWD, "/root/.bashrc.bak" })
 		},
 	},
+	"Ward Shell History Truncated": {
+		fire: func(sc *event.Scenario) {
+			sh := sc.Init().Spawn(event.ExecSpec{Exe: "/bin/bash"})
+			sh.Spawn(event.ExecSpec{Exe: "/usr/bin/truncate"}).Open("/root/.bash_history", event.OWronly|event.OCreat|event.OTrunc)
+		},
+		miss: func(sc *event.Scenario) {
+			// bash appending to its history, and a truncated file that is not a history
+			sh := sc.Init().Spawn(event.ExecSpec{Exe: "/bin/bash"})
+			sh.Open("/root/.bash_history", event.OWronly|event.OCreat|event.OAppend)
+			sh.Open("/root/.bash_history.bak", event.OWronly|event.OCreat|event.OTrunc)
+		},
+	},
 	"Ward Container Runtime Socket Access": {
 		fire: func(sc *event.Scenario) {
 			_, app := inContainer(sc, alpine(cid))
