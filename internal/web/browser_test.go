@@ -66,6 +66,7 @@ func TestBrowser(t *testing.T) {
 	// as in `ward server`.
 	st := openStore(t)
 	seedReports(t, st)
+	ingestClusterSeed(t, st) // escalation chains
 	alerts := seedAlerts(t)
 	ingestAlerts(t, st, "fixture-host", "sensor-1", 1, alerts[:4])
 	if err := st.Heartbeat(t.Context(), store.Heartbeat{Node: "fixture-host", SensorID: "sensor-1", Version: "e2e",

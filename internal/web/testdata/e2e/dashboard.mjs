@@ -101,6 +101,17 @@ try {
   await admin.click("nav >> text=Images");
   await admin.waitForURL(/\/images$/);
   check(await admin.locator("table.targets tbody tr").count() === 2, "images page lists the two seed images");
+  // Signed?: each image's cell says what the API's signature state is
+  // (the seed's images were never checked: "not checked").
+  const apiTargets = await api("GET", "/api/v1/targets?type=container_image&limit=100", process.env.WARD_ADMIN_TOKEN);
+  check(apiTargets.items.length === 2, "API lists the two seed images");
+  for (const t of apiTargets.items) {
+    const cell = admin.locator(`table.targets [data-signature="${t.name}"] [data-sig]`);
+    const sig = await cell.getAttribute("data-sig");
+    const want = t.signature ? t.signature.state : "none";
+    check(sig === want, `${t.name} Signed?: ${sig}, want ${want} (API)`);
+    if (!t.signature) check((await cell.textContent()).trim() === "not checked", `${t.name} says not checked`);
+  }
   await shot(admin, "images");
   const img = process.env.WARD_IMAGE;
   const want = (await admin.textContent(`table.targets [data-open="${img}"]`)).trim();
@@ -130,8 +141,53 @@ try {
   await admin.click("nav >> text=Cluster");
   const ns = await admin.locator("table.namespaces tbody tr td:first-child").allTextContents();
   check(ns.includes("default") && ns.includes("monitoring"), "cluster page lists the namespaces: " + ns.join(","));
-  check(await admin.locator("table.compliance tbody tr").count() > 0, "cluster page shows a compliance score");
+  // Escalation chains: every open K8S-RBAC-014 finding is drawn, each
+  // with its steps; eve's goes through two bindings.
+  const chains = await api("GET", "/api/v1/findings?status=open&rule=K8S-RBAC-014&limit=100", process.env.WARD_ADMIN_TOKEN);
+  check(chains.items.length > 0, "the seed has escalation chains");
+  check(await admin.locator("li.chain").count() === Math.min(chains.items.length, 20), `cluster page draws ${chains.items.length} chains`);
+  for (const c of chains.items) {
+    const steps = c.escalation.steps.length;
+    const li = admin.locator(`li.chain[data-chain="${c.id}"]`);
+    check(await li.locator(".chain-step").count() === steps, `chain ${c.id}: ${steps} steps drawn`);
+    for (const st of c.escalation.steps) {
+      const text = await li.textContent();
+      check(text.includes(st.action) && (!st.binding || text.includes(st.binding)) && text.includes(st.to), `chain ${c.id} names step ${st.action} via ${st.binding}`);
+    }
+  }
+  const eve = admin.locator("li.chain", { hasText: "User eve can become" });
+  check(await eve.locator(".chain-step").count() === 2, "eve's chain has two steps");
+  // The four compliance scores are the API's.
+  const comp = await api("GET", "/api/v1/compliance", process.env.WARD_ADMIN_TOKEN);
+  const fws = comp.items.map((c) => c.framework);
+  for (const fw of ["k8s-cis", "k8s-nsa", "k8s-pss-baseline", "k8s-pss-restricted"]) check(fws.includes(fw), `API scores ${fw}: ${fws}`);
+  check(await admin.locator("table.compliance tbody tr").count() === comp.items.length, "one score row per framework");
+  for (const c of comp.items) {
+    const got = (await admin.textContent(`[data-score="${c.framework}"]`)).trim();
+    check(got === String(c.score), `${c.framework} score ${got}, want ${c.score} (API)`);
+  }
   await shot(admin, "cluster");
+  await eve.locator(".chain-head a").click();
+  await admin.waitForURL(/\/findings\/\d+$/);
+  check(await admin.locator("table.chain tbody tr").count() === 2, "finding detail draws eve's two steps");
+  check((await admin.textContent("table.chain")).includes("RoleBinding/web/eve-exec"), "finding detail names the first binding");
+  await shot(admin, "finding-chain");
+
+  // Compliance drill-down: restricted (baseline included) lists its
+  // failing controls; one of them lists its open findings.
+  await admin.goto(base + "/cluster");
+  await admin.click('a[data-framework="k8s-pss-restricted"]');
+  await admin.waitForURL(/framework=k8s-pss-restricted/);
+  const failing = Number((await admin.textContent('[data-failing="k8s-pss-restricted"]')).trim());
+  const restricted = comp.items.find((c) => c.framework === "k8s-pss-restricted");
+  check(failing === restricted.failed, `restricted: ${failing} failing controls, want ${restricted.failed} (API)`);
+  check(await admin.locator("a[data-control]").count() === failing, "each failing control links to its findings");
+  await shot(admin, "compliance");
+  await admin.click('a[data-control="privileged"]');
+  await admin.waitForURL(/control=privileged/);
+  const rules = await admin.locator("table.findings tbody tr").allTextContents();
+  check(rules.length > 0 && rules.every((r) => r.includes("WARD-PSS-PRIVILEGED")), `privileged drill-down lists the privileged findings: ${rules.length}`);
+  await shot(admin, "compliance-control");
 
   // Runtime: an alert sent through the API while the page is open shows
   // up without a reload (the page polls itself).
