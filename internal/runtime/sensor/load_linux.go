@@ -68,6 +68,10 @@ func attachSysExit(hook string, prog *ebpf.Program) (link.Link, error) {
 	return link.AttachRawTracepoint(link.RawTracepointOptions{Name: "sys_exit", Program: prog})
 }
 
+// fdSlotsForTest, when set, sizes fdslots instead of pid_max, so that a
+// test can send every tgid to the fdtrack fallback.
+var fdSlotsForTest uint32
+
 // maxFDSlots is the kernel's PID_MAX_LIMIT on 64-bit: 32 MiB of slots.
 const maxFDSlots = 1 << 22
 
@@ -77,6 +81,10 @@ const maxFDSlots = 1 << 22
 func sizeFDSlots(spec *ebpf.CollectionSpec) {
 	m := spec.Maps[bpf.SensorMapFdslots]
 	if m == nil {
+		return
+	}
+	if fdSlotsForTest > 0 {
+		m.MaxEntries = fdSlotsForTest
 		return
 	}
 	if b, err := os.ReadFile("/proc/sys/kernel/pid_max"); err == nil {

@@ -154,6 +154,17 @@ func sensorSeesExecOpen(t *testing.T, s *Sensor) {
 // prefix, directories opened as such, non-canonical and relative paths are
 // delivered with their closes; SeedFDs makes a close deliverable.
 func TestKernelFilters(t *testing.T) {
+	t.Run("fdslots", testKernelFilters)
+	// One slot (tgid 0's): every process's fd bits live in the fdtrack
+	// hash, as for tgids above pid_max.
+	t.Run("fdtrack fallback", func(t *testing.T) {
+		fdSlotsForTest = 1
+		defer func() { fdSlotsForTest = 0 }()
+		testKernelFilters(t)
+	})
+}
+
+func testKernelFilters(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "opener")
 	if out, err := exec.Command("go", "build", "-o", bin, "./testdata/opener").CombinedOutput(); err != nil {
 		t.Fatalf("build opener: %v\n%s", err, out)
