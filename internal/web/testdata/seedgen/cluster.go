@@ -30,6 +30,9 @@ func mergeCompliance(dst string, views []string) error {
 		return fmt.Errorf("%s: %w", dst, err)
 	}
 	rep.Compliance = nil
+	// The summary is recomputed from the findings: keep the count of the
+	// suppressed ones the report left out.
+	rep.HiddenSuppressed = rep.Summary.Suppressed
 	for _, v := range views {
 		var vr report.Report
 		b, err := os.ReadFile(v)
