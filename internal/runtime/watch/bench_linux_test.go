@@ -21,6 +21,7 @@ import (
 
 	"github.com/wardsec/ward/internal/runtime/response"
 	"github.com/wardsec/ward/internal/runtime/rules"
+	"github.com/wardsec/ward/internal/runtime/rules/defaults"
 	"github.com/wardsec/ward/internal/runtime/sensor"
 )
 
@@ -126,12 +127,20 @@ func BenchmarkOverhead(b *testing.B) {
 		// the workload runs on the host, so this is what every process
 		// that is not learned pays while learning is on (one hash lookup
 		// per system call). Without it the learner is not loaded.
+		// ward-rules: Ward's built-in rules, what `ward runtime watch` loads
+		// without -r; the others load Falco's stable rules.
 		for _, mode := range []struct {
-			name                   string
-			noFilter, learn, tpbtf bool
-		}{{"sensor=on", false, false, false}, {"sensor=on,tp_btf", false, false, true}, {"sensor=on,no-kernel-filter", true, false, false}, {"sensor=on,learn-syscalls", false, true, false}} {
+			name                          string
+			noFilter, learn, tpbtf, wardR bool
+		}{{"sensor=on", false, false, false, false}, {"sensor=on,ward-rules", false, false, false, true},
+			{"sensor=on,tp_btf", false, false, true, false}, {"sensor=on,no-kernel-filter", true, false, false, false},
+			{"sensor=on,learn-syscalls", false, true, false, false}} {
 			b.Run(wl.kind+"/"+mode.name, func(b *testing.B) {
-				stop := startBenchWatchOpts(b, e, sensor.Options{LearnSyscalls: mode.learn, TPBTF: mode.tpbtf}, mode.noFilter)
+				eng := e
+				if mode.wardR {
+					eng = loadWardRulesB(b)
+				}
+				stop := startBenchWatchOpts(b, eng, sensor.Options{LearnSyscalls: mode.learn, TPBTF: mode.tpbtf}, mode.noFilter)
 				b.ResetTimer()
 				runWorkloads(b, bin, wl.kind, wl.n)
 				b.StopTimer()
@@ -169,6 +178,16 @@ func loadStableB(b *testing.B) *rules.Engine {
 	e, err := rules.Load([]string{p}, rules.Options{})
 	if err != nil {
 		b.Skipf("Falco stable rules: %v", err)
+	}
+	return e
+}
+
+func loadWardRulesB(b *testing.B) *rules.Engine {
+	b.Helper()
+	name, data := defaults.File()
+	e, err := rules.LoadSources([]rules.Source{{Name: name, Data: data}}, rules.Options{})
+	if err != nil {
+		b.Fatalf("Ward's default rules: %v", err)
 	}
 	return e
 }
