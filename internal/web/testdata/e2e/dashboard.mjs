@@ -234,6 +234,9 @@ try {
   const reader = await newPage("dark");
   await login(reader, process.env.WARD_READ_TOKEN);
   await shot(reader, "overview-dark");
+  await reader.goto(base + "/cluster");
+  check(await reader.locator("li.chain").count() > 0, "read role sees the escalation chains");
+  await shot(reader, "cluster-dark");
   await reader.goto(base + "/findings/" + id);
   check(await reader.locator("form.suppress, form[action$=unsuppress]").count() === 0, "read role sees no suppress form");
   const csrf = await reader.inputValue("header form input[name=csrf]");
