@@ -108,6 +108,7 @@ func newRuntimeWatchCmd(g *Globals) *cobra.Command {
 		duration    time.Duration
 		statsFile   string
 		noFilter    bool
+		hook        string
 		readyFile   string
 		out         outputOptions
 		srv         serverFlags
@@ -147,6 +148,9 @@ prints the counters (events, kernel drops, alerts, actions).
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if format != "json" && format != "text" {
 				return usagef("--format: want json or text, not %q", format)
+			}
+			if hook != "raw_tracepoint" && hook != "tp_btf" {
+				return usagef("--sys-exit-hook: want raw_tracepoint or tp_btf, not %q", hook)
 			}
 			eng, err := loadRuntimeRules(g, rulePaths, minPriority, &out)
 			if err != nil {
@@ -211,7 +215,7 @@ prints the counters (events, kernel drops, alerts, actions).
 			onEvent = actx.chain(onEvent)
 			st, err := watch.Run(ctx, watch.Options{
 				Engine:         eng,
-				Sensor:         sensor.Options{RingBufferBytes: ringBytes},
+				Sensor:         sensor.Options{RingBufferBytes: ringBytes, TPBTF: hook == "tp_btf"},
 				Policy:         pol,
 				Logger:         g.Logger,
 				NoKernelFilter: noKernelFilter,
@@ -288,6 +292,7 @@ prints the counters (events, kernel drops, alerts, actions).
 	f.DurationVar(&duration, "duration", 0, "stop after watching this long, counted from when the sensor is attached (0: until SIGINT/SIGTERM)")
 	f.StringVar(&statsFile, "stats", "", "write the final counters to this JSON file")
 	f.BoolVar(&noFilter, "no-kernel-filter", false, "deliver every open and close to user space (no in-kernel path filter)")
+	f.StringVar(&hook, "sys-exit-hook", "raw_tracepoint", "the system call exit hook: raw_tracepoint, or tp_btf (reads the registers in place; falls back to raw_tracepoint when the kernel refuses it)")
 	f.StringVar(&readyFile, "ready-file", "", readyFileUsage)
 	out.register(f)
 	drift.register(f)
