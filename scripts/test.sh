@@ -11,4 +11,10 @@ bash scripts/setup.sh
 if [ "$(id -u)" = 0 ] && [ -e /sys/kernel/btf/vmlinux ] && [ -z "${WARD_REQUIRE_SENSOR+x}" ]; then
 	export WARD_REQUIRE_SENSOR=1
 fi
+# The Kubernetes tests share one test API server (scripts/testcluster.sh),
+# started on first use and left running between test binaries: stop it
+# when the run ends, unless it was already running before.
+if ! bash scripts/testcluster.sh status >/dev/null 2>&1; then
+	trap 'bash scripts/testcluster.sh stop >/dev/null 2>&1 || true' EXIT
+fi
 go test -count=1 -timeout 40m ./... "$@"
