@@ -4,6 +4,7 @@ package sensor
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/cilium/ebpf/link"
 
 	"github.com/wardsec/ward/internal/runtime/bpf"
+	"github.com/wardsec/ward/internal/runtime/event"
 )
 
 // sensorObjects are what the sensor loads: every map, the life-cycle
@@ -66,6 +68,48 @@ func attachSysExit(hook string, prog *ebpf.Program) (link.Link, error) {
 		return link.AttachTracing(link.TracingOptions{Program: prog})
 	}
 	return link.AttachRawTracepoint(link.RawTracepointOptions{Name: "sys_exit", Program: prog})
+}
+
+// wantedMarker is the immediate WANTED(k) leaves in the object (k in the
+// low three bits): src/sensor.bpf.c.
+const wantedMarker = 0x5741524457414e00
+
+// patchWanted writes the wanted system calls' bitmap (bit nr set when
+// system call nr is captured) into both sys_exit programs' WANTED
+// immediates. Every program must hold each of the eight words at least
+// once: a marker left in place would let the wrong calls through.
+func patchWanted(spec *ebpf.CollectionSpec, bits [8]uint64) error {
+	for _, name := range []string{bpf.SensorProgWardSysExit, bpf.SensorProgWardSysExitRaw} {
+		p := spec.Programs[name]
+		if p == nil {
+			return fmt.Errorf("the BPF object has no program %s", name)
+		}
+		var seen uint8
+		for i := range p.Instructions {
+			ins := &p.Instructions[i]
+			if ins.OpCode.IsDWordLoad() && uint64(ins.Constant)&^7 == wantedMarker {
+				k := ins.Constant & 7
+				ins.Constant = int64(bits[k])
+				seen |= 1 << k
+			}
+		}
+		if seen != 0xff {
+			return fmt.Errorf("program %s: system call bitmap markers %08b of 11111111 found", name, seen)
+		}
+	}
+	return nil
+}
+
+// wantedBits is the bitmap of the system calls whose exits carry one of
+// the wanted event types.
+func wantedBits(want map[event.Type]bool) [8]uint64 {
+	var bits [8]uint64
+	for _, sc := range syscalls {
+		if want[sc.typ] && sc.nr >= 0 && sc.nr < 512 {
+			bits[sc.nr/64] |= 1 << (sc.nr % 64)
+		}
+	}
+	return bits
 }
 
 // fdSlotsForTest, when set, sizes fdslots instead of pid_max, so that a

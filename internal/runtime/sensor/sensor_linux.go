@@ -80,6 +80,10 @@ func New(opts Options) (*Sensor, error) {
 	if s.resolver == nil {
 		s.resolver = &Resolver{}
 	}
+	want := wantedTypes(opts.Types)
+	if err := patchWanted(spec, wantedBits(want)); err != nil {
+		return nil, fmt.Errorf("loading BPF object: %w", err)
+	}
 	hook, refused, err := loadObjects(spec, &s.objs, !opts.TPBTF)
 	if err != nil {
 		var ve *ebpf.VerifierError
@@ -91,7 +95,7 @@ func New(opts Options) (*Sensor, error) {
 		}
 		return nil, fmt.Errorf("loading BPF programs: %w", err)
 	}
-	if err := s.configure(wantedTypes(opts.Types), opts.OpenPaths); err != nil {
+	if err := s.configure(want, opts.OpenPaths); err != nil {
 		s.objs.Close()
 		return nil, err
 	}
