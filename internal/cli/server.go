@@ -151,6 +151,7 @@ queued alerts, then exits. Logs are JSON lines on stderr.`,
 	f.StringVar(&config, "config", "", "server configuration file: sinks, routes, dead_letter, jobs (YAML; env WARD_SERVER_CONFIG; ward.yaml still applies)")
 	f.StringVar(&ready, "ready-file", "", "write the server's base URL to this file once it listens")
 	cmd.AddCommand(newServerTokenCmd(g, &sf))
+	cmd.AddCommand(newServerUserCmd(g, &sf))
 	return cmd
 }
 
