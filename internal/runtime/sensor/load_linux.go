@@ -74,27 +74,37 @@ func attachSysExit(hook string, prog *ebpf.Program) (link.Link, error) {
 // low three bits): src/sensor.bpf.c.
 const wantedMarker = 0x5741524457414e00
 
+// selfMarker is the immediate SELF_TGID() leaves in the object.
+const selfMarker = 0x57415244534c4600
+
 // patchWanted writes the wanted system calls' bitmap (bit nr set when
 // system call nr is captured) into both sys_exit programs' WANTED
-// immediates. Every program must hold each of the eight words at least
-// once: a marker left in place would let the wrong calls through.
-func patchWanted(spec *ebpf.CollectionSpec, bits [8]uint64) error {
+// immediates, and the sensor's own tgid into their SELF_TGID ones. Every
+// program must hold each of the eight words and its tgid at least once: a
+// marker left in place would let the wrong calls through.
+func patchWanted(spec *ebpf.CollectionSpec, bits [8]uint64, self uint32) error {
 	for _, name := range []string{bpf.SensorProgWardSysExit, bpf.SensorProgWardSysExitRaw} {
 		p := spec.Programs[name]
 		if p == nil {
 			return fmt.Errorf("the BPF object has no program %s", name)
 		}
 		var seen uint8
+		selfSeen := false
 		for i := range p.Instructions {
 			ins := &p.Instructions[i]
-			if ins.OpCode.IsDWordLoad() && uint64(ins.Constant)&^7 == wantedMarker {
+			switch {
+			case !ins.OpCode.IsDWordLoad():
+			case uint64(ins.Constant)&^7 == wantedMarker:
 				k := ins.Constant & 7
 				ins.Constant = int64(bits[k])
 				seen |= 1 << k
+			case uint64(ins.Constant) == selfMarker:
+				ins.Constant = int64(self)
+				selfSeen = true
 			}
 		}
-		if seen != 0xff {
-			return fmt.Errorf("program %s: system call bitmap markers %08b of 11111111 found", name, seen)
+		if seen != 0xff || !selfSeen {
+			return fmt.Errorf("program %s: system call bitmap markers %08b of 11111111 found, own tgid marker found: %v", name, seen, selfSeen)
 		}
 	}
 	return nil

@@ -81,7 +81,7 @@ func New(opts Options) (*Sensor, error) {
 		s.resolver = &Resolver{}
 	}
 	want := wantedTypes(opts.Types)
-	if err := patchWanted(spec, wantedBits(want)); err != nil {
+	if err := patchWanted(spec, wantedBits(want), uint32(os.Getpid())); err != nil {
 		return nil, fmt.Errorf("loading BPF object: %w", err)
 	}
 	hook, refused, err := loadObjects(spec, &s.objs, !opts.TPBTF)

@@ -10,8 +10,9 @@ import (
 	"github.com/wardsec/ward/internal/runtime/event"
 )
 
-// TestPatchWanted: the wanted system calls' bitmap replaces every WANTED
-// marker of both sys_exit programs, and an object without them is refused.
+// TestPatchWanted: the wanted system calls' bitmap and the sensor's tgid
+// replace every WANTED and SELF_TGID marker of both sys_exit programs, and
+// an object without them is refused.
 func TestPatchWanted(t *testing.T) {
 	bits := wantedBits(map[event.Type]bool{event.TypeOpenat: true, event.TypeClose: true})
 	if bits[0]&(1<<3) == 0 || bits[257/64]&(1<<(257%64)) == 0 || bits[0]&1 != 0 {
@@ -21,7 +22,7 @@ func TestPatchWanted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := patchWanted(spec, bits); err != nil {
+	if err := patchWanted(spec, bits, 4242); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{bpf.SensorProgWardSysExit, bpf.SensorProgWardSysExitRaw} {
@@ -34,6 +35,12 @@ func TestPatchWanted(t *testing.T) {
 				found[ins.Constant] = true
 			}
 		}
+		if !found[4242] {
+			t.Errorf("%s: own tgid not written", name)
+		}
+		if found[selfMarker] {
+			t.Errorf("%s: own tgid marker left in place", name)
+		}
 		for k, w := range bits {
 			if !found[int64(w)] {
 				t.Errorf("%s: word %d (%#x) not written", name, k, w)
@@ -42,7 +49,7 @@ func TestPatchWanted(t *testing.T) {
 	}
 	// Patched once, the markers are gone: a second patch must fail, as
 	// must an object whose programs lost them.
-	if err := patchWanted(spec, bits); err == nil {
+	if err := patchWanted(spec, bits, 4242); err == nil {
 		t.Error("patching an object without markers succeeded")
 	}
 	spec2, err := bpf.LoadSensor()
@@ -50,7 +57,7 @@ func TestPatchWanted(t *testing.T) {
 		t.Fatal(err)
 	}
 	spec2.Programs[bpf.SensorProgWardSysExitRaw].Instructions = asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()}
-	if err := patchWanted(spec2, bits); err == nil {
+	if err := patchWanted(spec2, bits, 4242); err == nil {
 		t.Error("patching a program without markers succeeded")
 	}
 }

@@ -763,6 +763,10 @@ struct regs_tail {
  * access. NR_MAX is 512: eight words. */
 #define WANTED(k) ({ __u64 _w; asm volatile("%0 = 0x5741524457414e0" #k " ll" : "=r"(_w)); _w; })
 
+/* SELF_TGID() is the sensor's own tgid (ward_config[CFG_SELF]), patched in
+ * the same way (marker "WARDSLF\0"): the sys_exit programs read no map for it. */
+#define SELF_TGID() ({ __u64 _s; asm volatile("%0 = 0x57415244534c4600 ll" : "=r"(_s)); _s; })
+
 /* on_sys_exit is the body of both sys_exit programs. Exactly one of regs
  * and rt is set: regs is a BTF pointer the program reads directly (tp_btf),
  * rt the registers already copied (raw tracepoint). On x86-64 the saved
@@ -795,8 +799,8 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, const struct regs_t
 		return 0;
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
-	if (ignored(tgid))
-		return 0;
+	if (tgid == SELF_TGID())
+		return 0; /* the sensor's own process */
 	/* A successful exec is reported by sched_process_exec, with the new image. */
 	if ((nr == NR_EXECVE || nr == NR_EXECVEAT) && ret == 0)
 		return 0;
