@@ -172,7 +172,7 @@ cluster (the PolicyReport CRDs must be installed).`,
 			opts.Sink = func(fs []finding.Finding) {
 				if framework != "" {
 					fs = inFramework(fs, framework)
-					countUnsuppressed(counts, fs)
+					compliance.CountUnsuppressed(counts, fs)
 				}
 				col.Add(fs)
 			}
@@ -188,8 +188,7 @@ cluster (the PolicyReport CRDs must be installed).`,
 			r.Errors = res.Errors
 			r.Warnings = res.Warnings
 			if framework != "" {
-				cat := append(k8s.Checks(), cluster.Rules()...)
-				ctrls, err := compliance.BuildCounts(framework, cat, counts)
+				ctrls, err := compliance.BuildCounts(framework, cluster.Catalog(), counts)
 				if err != nil {
 					return usagef("--compliance: %v", err)
 				}
@@ -225,17 +224,6 @@ func splitList(in []string) []string {
 		}
 	}
 	return out
-}
-
-// countUnsuppressed adds the findings not suppressed inline to the
-// per-rule counts of a compliance view (compliance.Build's counting, done
-// on each streamed batch before the ignore file marks it).
-func countUnsuppressed(counts map[string]int, fs []finding.Finding) {
-	for i := range fs {
-		if fs[i].Suppressed == nil {
-			counts[fs[i].RuleID]++
-		}
-	}
 }
 
 // inFramework keeps the findings mapped to a control of framework.

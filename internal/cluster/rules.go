@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"github.com/wardsec/ward/internal/misconfig/check"
+	"github.com/wardsec/ward/internal/misconfig/k8s"
 	"github.com/wardsec/ward/pkg/finding"
 )
 
@@ -40,6 +41,11 @@ func nsa(control, title string) check.Mapping {
 
 // Rules lists the metadata of this package's live checks.
 func Rules() []check.Meta { return append([]check.Meta(nil), rules...) }
+
+// Catalog is every check a cluster scan can report: the manifest checks
+// run on live objects and the cluster's own rules (the catalog of its
+// compliance views).
+func Catalog() []check.Meta { return append(k8s.Checks(), rules...) }
 
 var rules = []check.Meta{
 	meta(RuleNSNoEnforce, "Namespace has no Pod Security enforce label", finding.SeverityMedium,

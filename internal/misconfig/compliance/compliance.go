@@ -54,12 +54,18 @@ const (
 // checks when there are any, else "pass".
 func Build(name string, cat []check.Meta, fs []finding.Finding) ([]report.ComplianceControl, error) {
 	counts := map[string]int{}
+	CountUnsuppressed(counts, fs)
+	return BuildCounts(name, cat, counts)
+}
+
+// CountUnsuppressed adds the findings not suppressed to the per-check
+// counts BuildCounts takes.
+func CountUnsuppressed(counts map[string]int, fs []finding.Finding) {
 	for i := range fs {
 		if fs[i].Suppressed == nil {
 			counts[fs[i].RuleID]++
 		}
 	}
-	return BuildCounts(name, cat, counts)
 }
 
 // BuildCounts is Build from the number of unsuppressed findings of each

@@ -10,7 +10,6 @@ import (
 	"github.com/wardsec/ward/internal/cluster"
 	"github.com/wardsec/ward/internal/kube"
 	"github.com/wardsec/ward/internal/misconfig/compliance"
-	"github.com/wardsec/ward/internal/misconfig/k8s"
 	"github.com/wardsec/ward/internal/secret"
 	"github.com/wardsec/ward/internal/server/store"
 	"github.com/wardsec/ward/pkg/finding"
@@ -28,12 +27,8 @@ var PostureFrameworks = []string{"k8s-cis", "k8s-nsa", "k8s-pss-baseline", "k8s-
 // exists, and passes otherwise.
 func postureCompliance(fs []finding.Finding) ([]report.ComplianceControl, error) {
 	counts := map[string]int{}
-	for i := range fs {
-		if fs[i].Suppressed == nil {
-			counts[fs[i].RuleID]++
-		}
-	}
-	cat := append(k8s.Checks(), cluster.Rules()...)
+	compliance.CountUnsuppressed(counts, fs)
+	cat := cluster.Catalog()
 	var out []report.ComplianceControl
 	for _, fw := range PostureFrameworks {
 		ctrls, err := compliance.BuildCounts(fw, cat, counts)
