@@ -13,34 +13,35 @@ import (
 	"github.com/wardsec/ward/pkg/report"
 )
 
-// k8sViews are the compliance views of the cluster page (the server's
-// posture job attaches the same four).
-var k8sViews = []string{"k8s-cis", "k8s-nsa", "k8s-pss-baseline", "k8s-pss-restricted"}
+// readReport decodes the JSON report at path.
+func readReport(path string) (*report.Report, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var rep report.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &rep, nil
+}
 
 // mergeCompliance sets the "compliance" of the report at dst to the
 // controls of every view report (each the output of one --compliance
 // run over the same input) and removes the view reports.
 func mergeCompliance(dst string, views []string) error {
-	var rep report.Report
-	b, err := os.ReadFile(dst)
+	rep, err := readReport(dst)
 	if err != nil {
 		return err
-	}
-	if err := json.Unmarshal(b, &rep); err != nil {
-		return fmt.Errorf("%s: %w", dst, err)
 	}
 	rep.Compliance = nil
 	// The summary is recomputed from the findings: keep the count of the
 	// suppressed ones the report left out.
 	rep.HiddenSuppressed = rep.Summary.Suppressed
 	for _, v := range views {
-		var vr report.Report
-		b, err := os.ReadFile(v)
+		vr, err := readReport(v)
 		if err != nil {
 			return err
-		}
-		if err := json.Unmarshal(b, &vr); err != nil {
-			return fmt.Errorf("%s: %w", v, err)
 		}
 		if len(vr.Compliance) == 0 {
 			return fmt.Errorf("%s: no compliance controls", v)
@@ -55,7 +56,7 @@ func mergeCompliance(dst string, views []string) error {
 		return err
 	}
 	var buf bytes.Buffer
-	if err := w.Write(&buf, &rep); err != nil {
+	if err := w.Write(&buf, rep); err != nil {
 		return err
 	}
 	return os.WriteFile(dst, buf.Bytes(), 0o644)

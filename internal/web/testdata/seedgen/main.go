@@ -29,6 +29,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	"github.com/wardsec/ward/internal/server/jobs"
 )
 
 func main() {
@@ -144,7 +146,7 @@ func run(ward, rootfs, osv, out string) error {
 		return err
 	}
 	var views []string
-	for _, fw := range k8sViews {
+	for _, fw := range jobs.PostureFrameworks { // the views the server's posture job stores
 		name := "view-" + fw + ".json"
 		if err := wardCmd(name, "config", "examples/k8s", "--compliance", fw, "--format", "json"); err != nil {
 			return err
