@@ -115,7 +115,7 @@ func patchWanted(spec *ebpf.CollectionSpec, bits [8]uint64, self uint32) error {
 func wantedBits(want map[event.Type]bool) [8]uint64 {
 	var bits [8]uint64
 	for _, sc := range syscalls {
-		if want[sc.typ] && sc.nr >= 0 && sc.nr < 512 {
+		if want[sc.typ] && sc.nr >= 0 && sc.nr < len(bits)*64 { // NR_MAX
 			bits[sc.nr/64] |= 1 << (sc.nr % 64)
 		}
 	}
