@@ -43,11 +43,6 @@ type SensorOfilter struct {
 	}
 }
 
-type SensorPathbuf struct {
-	_ structs.HostLayout
-	D [264]uint8
-}
-
 type SensorSpec struct {
 	_     structs.HostLayout
 	Type  uint16
@@ -65,7 +60,6 @@ const (
 	SensorMapFdslots         = "fdslots"
 	SensorMapFdtrack         = "fdtrack"
 	SensorMapOpenFilter      = "open_filter"
-	SensorMapPathscratch     = "pathscratch"
 	SensorMapScratch         = "scratch"
 	SensorMapSyscallSpecs    = "syscall_specs"
 	SensorMapWardConfig      = "ward_config"
@@ -136,7 +130,6 @@ type SensorMapSpecs struct {
 	Fdslots      *ebpf.MapSpec `ebpf:"fdslots"`
 	Fdtrack      *ebpf.MapSpec `ebpf:"fdtrack"`
 	OpenFilter   *ebpf.MapSpec `ebpf:"open_filter"`
-	Pathscratch  *ebpf.MapSpec `ebpf:"pathscratch"`
 	Scratch      *ebpf.MapSpec `ebpf:"scratch"`
 	SyscallSpecs *ebpf.MapSpec `ebpf:"syscall_specs"`
 	WardConfig   *ebpf.MapSpec `ebpf:"ward_config"`
@@ -173,7 +166,6 @@ type SensorMaps struct {
 	Fdslots      *ebpf.Map `ebpf:"fdslots"`
 	Fdtrack      *ebpf.Map `ebpf:"fdtrack"`
 	OpenFilter   *ebpf.Map `ebpf:"open_filter"`
-	Pathscratch  *ebpf.Map `ebpf:"pathscratch"`
 	Scratch      *ebpf.Map `ebpf:"scratch"`
 	SyscallSpecs *ebpf.Map `ebpf:"syscall_specs"`
 	WardConfig   *ebpf.Map `ebpf:"ward_config"`
@@ -186,7 +178,6 @@ func (m *SensorMaps) Close() error {
 		m.Fdslots,
 		m.Fdtrack,
 		m.OpenFilter,
-		m.Pathscratch,
 		m.Scratch,
 		m.SyscallSpecs,
 		m.WardConfig,

@@ -180,6 +180,11 @@ func (s *Sensor) configure(want map[event.Type]bool, op *OpenPaths) error {
 			continue
 		}
 		v := bpf.SensorSpec{Type: uint16(sc.typ), Kinds: sc.kinds, Op: sc.op}
+		if sc.op == opClose {
+			// Every close is delivered until the caller has seeded the
+			// fds it already knows (SeedFDs) and calls FDTrackingReady.
+			v.Op = 0
+		}
 		if err := s.objs.SyscallSpecs.Put(uint32(sc.nr), &v); err != nil {
 			return fmt.Errorf("configuring system call %d: %w", sc.nr, err)
 		}
@@ -192,11 +197,6 @@ func (s *Sensor) configure(want map[event.Type]bool, op *OpenPaths) error {
 	// polls every PollInterval.
 	wake := uint64(s.objs.Events.MaxEntries() / 8)
 	if err := s.objs.WardConfig.Put(uint32(1), wake); err != nil {
-		return fmt.Errorf("configuring the sensor: %w", err)
-	}
-	// Every close is delivered until the caller has seeded the fds it
-	// already knows (SeedFDs) and calls FDTrackingReady.
-	if err := s.objs.WardConfig.Put(uint32(2), uint64(1)); err != nil {
 		return fmt.Errorf("configuring the sensor: %w", err)
 	}
 	if f, ok := openFilter(op); ok {
@@ -285,9 +285,32 @@ func (s *Sensor) SeedFDs(pid uint32, fds []int32) error {
 // FDTrackingReady ends the start-up period in which every close is
 // delivered: from now on, closes of fds user space cannot know are dropped
 // in the kernel. Call it after SeedFDs for every fd of the snapshot.
+// If a tracking map update failed meanwhile (the map is full), closes stay
+// unfiltered.
 func (s *Sensor) FDTrackingReady() error {
-	if err := s.objs.WardConfig.Put(uint32(2), uint64(0)); err != nil {
-		return fmt.Errorf("configuring the sensor: %w", err)
+	var failed uint64
+	if err := s.objs.WardConfig.Lookup(uint32(2), &failed); err != nil {
+		return fmt.Errorf("reading the sensor's configuration: %w", err)
+	}
+	if failed != 0 {
+		s.log.Warn("fd tracking map full: every close is delivered")
+		return nil
+	}
+	for _, sc := range syscalls {
+		if sc.op != opClose {
+			continue
+		}
+		var v bpf.SensorSpec
+		if err := s.objs.SyscallSpecs.Lookup(uint32(sc.nr), &v); err != nil {
+			return fmt.Errorf("reading system call %d's spec: %w", sc.nr, err)
+		}
+		if v.Type == 0 {
+			continue // not wanted
+		}
+		v.Op = opClose
+		if err := s.objs.SyscallSpecs.Put(uint32(sc.nr), &v); err != nil {
+			return fmt.Errorf("configuring system call %d: %w", sc.nr, err)
+		}
 	}
 	return nil
 }

@@ -155,9 +155,10 @@ struct buf {
  * event under load. */
 #define CFG_SELF 0
 #define CFG_WAKEUP 1
-/* [2] non-zero: deliver every close (fd tracking not ready, or a tracking
- * map update failed). */
+/* [2] non-zero: a tracking map update failed, closes_all ran (user space
+ * then leaves close unfiltered). */
 #define CFG_CLOSES_ALL 2
+#define NR_CLOSE 3
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -198,13 +199,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct ofilter);
 } open_filter SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct pathbuf);
-} pathscratch SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -383,9 +377,16 @@ static __always_inline int finish(struct ectx *e)
 	return 1;
 }
 
+/* closes_all makes every close delivered: close's spec loses OP_CLOSE (its
+ * op is what the close path reads; user space sets OP_CLOSE once its fd
+ * tracking is ready), and CFG_CLOSES_ALL tells user space why. */
 static __always_inline void closes_all(void)
 {
-	__u32 k = CFG_CLOSES_ALL;
+	__u32 k = NR_CLOSE;
+	struct spec *sp = bpf_map_lookup_elem(&syscall_specs, &k);
+	if (sp && sp->op == OP_CLOSE)
+		sp->op = OP_NONE;
+	k = CFG_CLOSES_ALL;
 	__u64 *v = bpf_map_lookup_elem(&ward_config, &k);
 	if (v)
 		*v = 1;
@@ -440,13 +441,10 @@ static __always_inline void mark_fd(__u32 tgid, __s64 fd)
 }
 
 /* close_wanted says whether a close of fd by tgid must be delivered, and
- * clears the fd's bit when it is. */
+ * clears the fd's bit when it is. Only for OP_CLOSE (fd tracking ready):
+ * the test costs no map read beyond the process's bits. */
 static __always_inline int close_wanted(__u32 tgid, __s64 fd)
 {
-	__u32 k = CFG_CLOSES_ALL;
-	__u64 *all = bpf_map_lookup_elem(&ward_config, &k);
-	if (!all || *all)
-		return 1;
 	if (fd < 0)
 		return 0;
 	__u64 *v = fd_bits(tgid);
@@ -529,10 +527,15 @@ __noinline int open_wanted(__u64 upath, __u64 flags)
 		return 1;
 	if (flags & (O_DIRECTORY_ | O_PATH_))
 		return 1; /* a directory: a base for later *at calls and fchdir */
-	struct pathbuf *pb = bpf_map_lookup_elem(&pathscratch, &zero);
-	if (!pb || !upath)
+	if (!upath)
 		return 1;
-	long r = bpf_probe_read_user_str(pb->d, PATHBUF, (const void *)upath);
+	/* The path on the stack: a per-CPU map would cost every open a lookup
+	 * and, on a kernel that flushes the TLB at each system call (PTI
+	 * without PCID), a page walk. The helper's size covers the whole
+	 * buffer, so that every byte the compares read is initialised. */
+	struct pathbuf buf;
+	struct pathbuf *pb = &buf;
+	long r = bpf_probe_read_user_str(pb->d, sizeof(pb->d), (const void *)upath);
 	if (r <= 1 || r >= PATHBUF)
 		return 1; /* unreadable, empty or longer than the buffer */
 	__u32 n = r - 1;
@@ -581,8 +584,10 @@ __noinline int open_wanted(__u64 upath, __u64 flags)
 		__u32 off = k * 8;
 		if (off >= n)
 			break;
+		/* Aligned reads only (the verifier's rule for the stack): the
+		 * next bytes are this word shifted and the next word's first. */
 		__u64 w = *(const __u64 *)(d + off);
-		__u64 nx = *(const __u64 *)(d + off + 1);
+		__u64 nx = w >> 8 | *(const __u64 *)(d + off + 8) << 56;
 		__u64 bad = zero_bytes(w ^ (ONES * '/')) & (zero_bytes(nx ^ (ONES * '/')) | zero_bytes(nx ^ (ONES * '.')));
 		if (low_bytes(bad, n - off))
 			return 1;
@@ -767,6 +772,55 @@ struct regs_tail {
  * the same way (marker "WARDSLF\0"): the sys_exit programs read no map for it. */
 #define SELF_TGID() ({ __u64 _s; asm volatile("%0 = 0x57415244534c4600 ll" : "=r"(_s)); _s; })
 
+/* The arguments, result and ids of one system call, for emit. */
+struct sysargs {
+	__u64 a[6];
+	__s64 ret;
+	__u64 id;
+	struct spec s;
+};
+
+/* emit builds and writes the record of a wanted system call (sa->s: its
+ * spec) and notes the fds it gives user space. A global
+ * function: its stack is not added to the open filter's, which holds the
+ * path (the verifier bounds the stack of a chain of calls). */
+__noinline int emit(const struct sysargs *sa)
+{
+	if (!sa)
+		return 0;
+	struct spec s = sa->s;
+	__u32 tgid = sa->id >> 32;
+	__s64 ret = sa->ret;
+	struct ectx e;
+	if (!begin(&e, s.type, ret, tgid, (__u32)sa->id))
+		return 0;
+#pragma unroll
+	for (int i = 0; i < 6; i++) {
+		if (s.kinds[i] != K_NONE)
+			put_arg(&e, s.kinds[i], sa->a[i], i < 5 ? sa->a[i + 1] : 0, ret);
+	}
+	if (!finish(&e))
+		return 0;
+	switch (s.op) {
+	case OP_OPEN:
+	case OP_NEWFD:
+		mark_fd(tgid, ret);
+		break;
+	case OP_FDARG:
+		mark_fd(tgid, (__s64)sa->a[0]);
+		break;
+	case OP_PIPE: {
+		int fds[2] = {};
+		if (ret == 0 && bpf_probe_read_user(fds, sizeof(fds), (const void *)sa->a[0]) == 0) {
+			mark_fd(tgid, fds[0]);
+			mark_fd(tgid, fds[1]);
+		}
+		break;
+	}
+	}
+	return 1;
+}
+
 /* on_sys_exit is the body of both sys_exit programs. Exactly one of regs
  * and rt is set: regs is a BTF pointer the program reads directly (tp_btf),
  * rt the registers already copied (raw tracepoint). On x86-64 the saved
@@ -774,7 +828,7 @@ struct regs_tail {
  * changes), so no entry probe is needed. */
 static __always_inline int on_sys_exit(struct pt_regs *regs, const struct regs_tail *rt, __s64 ret)
 {
-	/* Most system calls are not wanted: one array lookup and out. */
+	/* Most system calls are not wanted: a test of immediates and out. */
 	__u64 nr = rt ? rt->orig_ax : regs->orig_ax;
 	if (nr >= NR_MAX)
 		return 0;
@@ -804,56 +858,32 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, const struct regs_t
 	/* A successful exec is reported by sched_process_exec, with the new image. */
 	if ((nr == NR_EXECVE || nr == NR_EXECVEAT) && ret == 0)
 		return 0;
-	__u64 args[6];
+	struct sysargs sa;
 	if (rt) {
-		args[0] = rt->di;
-		args[1] = rt->si;
-		args[2] = rt->dx;
+		sa.a[0] = rt->di;
+		sa.a[1] = rt->si;
+		sa.a[2] = rt->dx;
 	} else {
-		args[0] = regs->di;
-		args[1] = regs->si;
-		args[2] = regs->dx;
+		sa.a[0] = regs->di;
+		sa.a[1] = regs->si;
+		sa.a[2] = regs->dx;
 	}
 	__u64 kinds = sp->kinds[0] | (__u64)sp->kinds[1] << 8 | (__u64)sp->kinds[2] << 16;
-	if (!prefilter((__u64)sp->op << 32 | tgid, args[0], args[1], args[2], kinds))
+	if (!prefilter((__u64)sp->op << 32 | tgid, sa.a[0], sa.a[1], sa.a[2], kinds))
 		return 0;
 	if (rt) {
-		args[3] = rt->r10;
-		args[4] = rt->r8;
-		args[5] = rt->r9;
+		sa.a[3] = rt->r10;
+		sa.a[4] = rt->r8;
+		sa.a[5] = rt->r9;
 	} else {
-		args[3] = regs->r10;
-		args[4] = regs->r8;
-		args[5] = regs->r9;
+		sa.a[3] = regs->r10;
+		sa.a[4] = regs->r8;
+		sa.a[5] = regs->r9;
 	}
-	struct spec s = *sp;
-	struct ectx e;
-	if (!begin(&e, s.type, ret, tgid, (__u32)id))
-		return 0;
-#pragma unroll
-	for (int i = 0; i < 6; i++) {
-		if (s.kinds[i] != K_NONE)
-			put_arg(&e, s.kinds[i], args[i], i < 5 ? args[i + 1] : 0, ret);
-	}
-	if (!finish(&e))
-		return 0;
-	switch (s.op) {
-	case OP_OPEN:
-	case OP_NEWFD:
-		mark_fd(tgid, ret);
-		break;
-	case OP_FDARG:
-		mark_fd(tgid, (__s64)args[0]);
-		break;
-	case OP_PIPE: {
-		int fds[2] = {};
-		if (ret == 0 && bpf_probe_read_user(fds, sizeof(fds), (const void *)args[0]) == 0) {
-			mark_fd(tgid, fds[0]);
-			mark_fd(tgid, fds[1]);
-		}
-		break;
-	}
-	}
+	sa.ret = ret;
+	sa.id = id;
+	sa.s = *sp;
+	emit(&sa);
 	return 0;
 }
 
