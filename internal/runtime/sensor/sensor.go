@@ -1,7 +1,7 @@
 // Package sensor is Ward's eBPF runtime sensor: it loads the programs of
 // internal/runtime/bpf (raw tracepoints on sys_enter/sys_exit and the
 // sched_process_* tracepoints, CO-RE), tells the kernel which system calls
-// the loaded rules need (unused event types cost one array lookup), reads
+// the loaded rules need (unused system calls cost a bitmap test), reads
 // records from the ring buffer, decodes them into event.Event, resolves
 // container IDs from cgroup names and container metadata from the
 // runtimes' files, and hands each event to the caller.

@@ -29,7 +29,7 @@ const (
 // Operations, as sensor.bpf.c interprets them (beyond building the record).
 const (
 	opOpen  = 1 // the open path filter applies; the result is a new fd
-	opClose = 2 // delivered only for fds user space may have in its table
+	opClose = 2 // delivered only for fds user space may have in its table; close's alone (the kernel's closes_all resets NR_CLOSE's spec)
 	opNewFD = 3 // the result is a new fd
 	opFDArg = 4 // the first argument is an fd user space may add (connect)
 	opPipe  = 5 // two new fds in the int[2] of the first argument

@@ -8,7 +8,7 @@
 // Design:
 //   - raw tracepoint sys_exit (no tracefs, no kprobes): for the system
 //     calls user space asked for (the `syscall_specs` map, filled from the
-//     loaded rules: unused event types cost one array lookup) one record is
+//     loaded rules; the unused ones cost a test of immediates) one record is
 //     built from the arguments (still in the saved user registers) and the
 //     result, according to the call's argument spec;
 //   - raw tracepoints sched_process_exec / sched_process_fork /
