@@ -215,7 +215,7 @@ prints the counters (events, kernel drops, alerts, actions).
 			onEvent = actx.chain(onEvent)
 			st, err := watch.Run(ctx, watch.Options{
 				Engine:         eng,
-				Sensor:         sensor.Options{RingBufferBytes: ringBytes, TPBTF: hook == "tp_btf"},
+				Sensor:         sensor.Options{RingBufferBytes: ringBytes, RawTracepoint: hook == "raw_tracepoint"},
 				Policy:         pol,
 				Logger:         g.Logger,
 				NoKernelFilter: noKernelFilter,
@@ -292,7 +292,7 @@ prints the counters (events, kernel drops, alerts, actions).
 	f.DurationVar(&duration, "duration", 0, "stop after watching this long, counted from when the sensor is attached (0: until SIGINT/SIGTERM)")
 	f.StringVar(&statsFile, "stats", "", "write the final counters to this JSON file")
 	f.BoolVar(&noFilter, "no-kernel-filter", false, "deliver every open and close to user space (no in-kernel path filter)")
-	f.StringVar(&hook, "sys-exit-hook", "raw_tracepoint", "the system call exit hook: raw_tracepoint, or tp_btf (reads the registers in place; falls back to raw_tracepoint when the kernel refuses it)")
+	f.StringVar(&hook, "sys-exit-hook", "tp_btf", "the system call exit hook: tp_btf (reads the registers in place; falls back to raw_tracepoint when the kernel refuses it), or raw_tracepoint")
 	f.StringVar(&readyFile, "ready-file", "", readyFileUsage)
 	out.register(f)
 	drift.register(f)

@@ -23,12 +23,10 @@ type SensorOfilter struct {
 	On     uint32
 	Np     uint32
 	Ns     uint32
-	Pad    uint32
+	Pshort uint32
 	Cand   [256]uint32
 	Cand2  [256]uint32
 	Pcand  [256]uint32
-	Pshort uint32
-	Pad2   uint32
 	Pre    [32]struct {
 		_   structs.HostLayout
 		W   [8]uint64
@@ -51,6 +49,15 @@ type SensorSpec struct {
 	_     [1]byte
 }
 
+type SensorSysargs struct {
+	_   structs.HostLayout
+	A   [6]uint64
+	Ret int64
+	Id  uint64
+	S   SensorSpec
+	_   [6]byte
+}
+
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
@@ -61,6 +68,7 @@ const (
 	SensorMapFdtrack         = "fdtrack"
 	SensorMapOpenFilter      = "open_filter"
 	SensorMapScratch         = "scratch"
+	SensorMapSysargsBuf      = "sysargs_buf"
 	SensorMapSyscallSpecs    = "syscall_specs"
 	SensorMapWardConfig      = "ward_config"
 	SensorProgWardExec       = "ward_exec"
@@ -131,6 +139,7 @@ type SensorMapSpecs struct {
 	Fdtrack      *ebpf.MapSpec `ebpf:"fdtrack"`
 	OpenFilter   *ebpf.MapSpec `ebpf:"open_filter"`
 	Scratch      *ebpf.MapSpec `ebpf:"scratch"`
+	SysargsBuf   *ebpf.MapSpec `ebpf:"sysargs_buf"`
 	SyscallSpecs *ebpf.MapSpec `ebpf:"syscall_specs"`
 	WardConfig   *ebpf.MapSpec `ebpf:"ward_config"`
 }
@@ -167,6 +176,7 @@ type SensorMaps struct {
 	Fdtrack      *ebpf.Map `ebpf:"fdtrack"`
 	OpenFilter   *ebpf.Map `ebpf:"open_filter"`
 	Scratch      *ebpf.Map `ebpf:"scratch"`
+	SysargsBuf   *ebpf.Map `ebpf:"sysargs_buf"`
 	SyscallSpecs *ebpf.Map `ebpf:"syscall_specs"`
 	WardConfig   *ebpf.Map `ebpf:"ward_config"`
 }
@@ -179,6 +189,7 @@ func (m *SensorMaps) Close() error {
 		m.Fdtrack,
 		m.OpenFilter,
 		m.Scratch,
+		m.SysargsBuf,
 		m.SyscallSpecs,
 		m.WardConfig,
 	)

@@ -50,13 +50,16 @@ type Options struct {
 	// container, the system calls entered and the capabilities checked.
 	// Off, those programs are not even loaded.
 	LearnSyscalls bool
-	// TPBTF hooks system call exits with the tp_btf program, which reads
-	// the saved registers in place instead of through a helper call. Off,
-	// the raw tracepoint is used: on the kernel Ward is tested on (6.18, a
-	// 2-core VM) the tp_btf hook measured 2-3 points of overhead more on a
-	// tight open/read/close loop (BenchmarkOverhead), so it is opt-in, for
-	// kernels where it is cheaper. A kernel that refuses it gets the raw one.
-	TPBTF bool
+	// RawTracepoint hooks system call exits with the raw tracepoint
+	// program. Off (the default), the tp_btf program is used, and the raw
+	// one only when the kernel refuses tp_btf: tp_btf reads the saved
+	// registers and the task in place, where the raw tracepoint needs a
+	// helper call (bpf_probe_read_kernel) for every system call, wanted or
+	// not. Measured on a 6.18 KVM guest (AMD EPYC, SRSO mitigation on),
+	// that call is most of the cost of an unwanted system call: about 80 ns
+	// with the raw tracepoint, about 0 above an empty program with tp_btf
+	// (docs/runtime-sensor.md, "Where the cost is").
+	RawTracepoint bool
 	// Resolver finds container metadata; nil uses a Resolver on "/".
 	Resolver *Resolver
 	// Logger receives debug messages; nil is silent.

@@ -84,7 +84,7 @@ func New(opts Options) (*Sensor, error) {
 	if err := patchWanted(spec, wantedBits(want), uint32(os.Getpid())); err != nil {
 		return nil, fmt.Errorf("loading BPF object: %w", err)
 	}
-	hook, refused, err := loadObjects(spec, &s.objs, !opts.TPBTF)
+	hook, refused, err := loadObjects(spec, &s.objs, opts.RawTracepoint)
 	if err != nil {
 		var ve *ebpf.VerifierError
 		if errors.As(err, &ve) {

@@ -75,15 +75,15 @@ func waitFor(t *testing.T, c *collector, what string, pred func(*event.Event) bo
 	return nil
 }
 
-// TestSensorSeesExecOpenConnect runs on both sys_exit hooks: the raw
-// tracepoint (the default) and tp_btf.
+// TestSensorSeesExecOpenConnect runs on both sys_exit hooks: tp_btf (the
+// default) and the raw tracepoint.
 func TestSensorSeesExecOpenConnect(t *testing.T) {
 	for _, tc := range []struct {
-		tpbtf bool
-		hook  string
-	}{{false, "raw_tracepoint/sys_exit"}, {true, "tp_btf/sys_exit"}} {
+		raw  bool
+		hook string
+	}{{false, "tp_btf/sys_exit"}, {true, "raw_tracepoint/sys_exit"}} {
 		t.Run(tc.hook, func(t *testing.T) {
-			s := startSensor(t, Options{TPBTF: tc.tpbtf})
+			s := startSensor(t, Options{RawTracepoint: tc.raw})
 			if got := s.Hooks().Attached[0]; got != tc.hook {
 				t.Fatalf("sys_exit hook = %q, want %q (probes %+v)", got, tc.hook, s.Hooks().Probes)
 			}
@@ -194,8 +194,15 @@ func testKernelFilters(t *testing.T) {
 	if f, err := os.Open("/etc/shadow"); err == nil {
 		f.Close()
 	}
+	// open, creat and openat2 take the other ways into the filter (their
+	// arguments in other places; openat2's flags in user memory).
+	tmp2 := t.TempDir()
+	creatKept := filepath.Join(tmp2, "ward-suffix")
+	creatDropped := filepath.Join(tmp2, "plain")
 	args := []string{"/etc/hostname", "/etc/os-release", "/etc/shadow", "/etc", "/etc/./hostname", "/etc//hostname", "/proc/1/../1/status",
-		"dir:/usr", suffixFile, "/dev/null", "/etc/security", "/etc/shadow-", nearFile, oneFile, "cd:/etc", "hostname"}
+		"dir:/usr", suffixFile, "/dev/null", "/etc/security", "/etc/shadow-", nearFile, oneFile,
+		"open:/etc/passwd", "open:/dev/zero", "creat:" + creatKept, "creat:" + creatDropped, "openat2:/etc/group", "openat2:/dev/full",
+		"cd:/etc", "hostname"}
 	cmd := exec.Command(bin, args...)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -216,7 +223,10 @@ func testKernelFilters(t *testing.T) {
 		if _, err := fmt.Sscan(sc.Text(), &p, &fd); err != nil {
 			t.Fatalf("opener said %q: %v", sc.Text(), err)
 		}
-		fds[strings.TrimPrefix(p, "dir:")] = fd
+		if mode, path, ok := strings.Cut(p, ":"); ok && (mode == "dir" || mode == "open" || mode == "creat" || mode == "openat2") {
+			p = path
+		}
+		fds[p] = fd
 	}
 	pid := int32(cmd.Process.Pid)
 	// The kernel never saw /etc/os-release's fd delivered: seed it.
@@ -264,6 +274,12 @@ func testKernelFilters(t *testing.T) {
 		{nearFile, false, false},         // ends like a suffix's last two bytes only
 		{oneFile, true, true},            // a one-byte suffix
 		{"hostname", true, true},         // relative
+		{"/etc/passwd", false, false},    // open(2): matches nothing
+		{"/dev/zero", true, true},        // open(2): a prefix
+		{creatKept, true, true},          // creat: a suffix
+		{creatDropped, false, false},     // creat: matches nothing
+		{"/etc/group", false, false},     // openat2: matches nothing
+		{"/dev/full", true, true},        // openat2: a prefix
 	} {
 		fd, ok := fds[tc.path]
 		if !ok {

@@ -54,7 +54,7 @@ func BenchmarkOverheadInterleaved(b *testing.B) {
 		}},
 		{"stable-rules", withSensor(stable, sensor.Options{})},
 		{"ward-rules", withSensor(ward, sensor.Options{})},
-		{"stable-rules,tp_btf", withSensor(stable, sensor.Options{TPBTF: true})},
+		{"stable-rules,raw_tracepoint", withSensor(stable, sensor.Options{RawTracepoint: true})},
 	}
 	cpu := make([][]float64, len(setups))
 	b.ResetTimer()

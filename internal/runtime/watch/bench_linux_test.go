@@ -130,17 +130,17 @@ func BenchmarkOverhead(b *testing.B) {
 		// ward-rules: Ward's built-in rules, what `ward runtime watch` loads
 		// without -r; the others load Falco's stable rules.
 		for _, mode := range []struct {
-			name                          string
-			noFilter, learn, tpbtf, wardR bool
+			name                        string
+			noFilter, learn, raw, wardR bool
 		}{{"sensor=on", false, false, false, false}, {"sensor=on,ward-rules", false, false, false, true},
-			{"sensor=on,tp_btf", false, false, true, false}, {"sensor=on,no-kernel-filter", true, false, false, false},
+			{"sensor=on,raw_tracepoint", false, false, true, false}, {"sensor=on,no-kernel-filter", true, false, false, false},
 			{"sensor=on,learn-syscalls", false, true, false, false}} {
 			b.Run(wl.kind+"/"+mode.name, func(b *testing.B) {
 				eng := e
 				if mode.wardR {
 					eng = loadWardRulesB(b)
 				}
-				stop := startBenchWatchOpts(b, eng, sensor.Options{LearnSyscalls: mode.learn, TPBTF: mode.tpbtf}, mode.noFilter)
+				stop := startBenchWatchOpts(b, eng, sensor.Options{LearnSyscalls: mode.learn, RawTracepoint: mode.raw}, mode.noFilter)
 				b.ResetTimer()
 				runWorkloads(b, bin, wl.kind, wl.n)
 				b.StopTimer()

@@ -120,12 +120,10 @@ struct ofilter {
 	__u32 on;
 	__u32 np;
 	__u32 ns;
-	__u32 pad;
+	__u32 pshort;     /* the prefixes shorter than 8 bytes: candidates for every path (in the first cache line, with the counts) */
 	__u32 cand[256];  /* by last byte: the suffixes (bit i: suf[i]) ending with it */
 	__u32 cand2[256]; /* by the byte before: the suffixes that can end with it (all for a 1-byte suffix) */
 	__u32 pcand[256]; /* by first-word hash (PHASH): the prefixes of 8 bytes or more whose first word hashes there */
-	__u32 pshort;     /* the prefixes shorter than 8 bytes: candidates for every path */
-	__u32 pad2;
 	struct pat pre[NPAT];
 	struct pat suf[NPAT];
 };
@@ -159,6 +157,9 @@ struct buf {
  * then leaves close unfiltered). */
 #define CFG_CLOSES_ALL 2
 #define NR_CLOSE 3
+#define NR_OPEN 2
+#define NR_OPENAT 257
+#define NR_CREAT 85
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -780,6 +781,13 @@ struct sysargs {
 	struct spec s;
 };
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sysargs);
+} sysargs_buf SEC(".maps");
+
 /* emit builds and writes the record of a wanted system call (sa->s: its
  * spec) and notes the fds it gives user space. A global
  * function: its stack is not added to the open filter's, which holds the
@@ -847,49 +855,75 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, const struct regs_t
 	}
 	if (!((w >> (nr & 63)) & 1))
 		return 0;
+	__u64 a0 = rt ? rt->di : regs->di;
+	__u64 a1 = rt ? rt->si : regs->si;
+	__u64 a2 = rt ? rt->dx : regs->dx;
+	/* The calls most programs make most often, open and close, are mostly
+	 * dropped: their tests come first and read no spec (their arguments'
+	 * places are fixed: sensor/syscalls_linux_amd64.go, which a test
+	 * checks against these numbers). */
+	if (nr == NR_OPENAT || nr == NR_OPEN || nr == NR_CREAT) {
+		__u64 upath = nr == NR_OPENAT ? a1 : a0;
+		__u64 flags = nr == NR_OPENAT ? a2 : nr == NR_OPEN ? a1 : 0;
+		if (!open_wanted(upath, flags))
+			return 0;
+	}
+	/* The ids: in place from the task (tp_btf: the helper is inlined to
+	 * a per-CPU read), or by the helper call (raw tracepoint). */
+	__u64 id;
+	if (rt) {
+		id = bpf_get_current_pid_tgid();
+	} else {
+		struct task_struct *t = bpf_get_current_task_btf();
+		id = (__u64)t->tgid << 32 | (__u32)t->pid;
+	}
+	__u32 tgid = id >> 32;
 	__u32 key = nr;
 	struct spec *sp = bpf_map_lookup_elem(&syscall_specs, &key);
 	if (!sp || sp->type == 0)
 		return 0;
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32;
+	if (nr == NR_CLOSE) {
+		/* close's op is OP_CLOSE once fd tracking is ready (closes_all). */
+		if (sp->op == OP_CLOSE && !close_wanted(tgid, (__s64)a0))
+			return 0;
+	} else if (nr != NR_OPENAT && nr != NR_OPEN && nr != NR_CREAT) {
+		__u64 kinds = sp->kinds[0] | (__u64)sp->kinds[1] << 8 | (__u64)sp->kinds[2] << 16;
+		if (!prefilter((__u64)sp->op << 32 | tgid, a0, a1, a2, kinds))
+			return 0;
+	}
 	if (tgid == SELF_TGID())
 		return 0; /* the sensor's own process */
 	/* A successful exec is reported by sched_process_exec, with the new image. */
 	if ((nr == NR_EXECVE || nr == NR_EXECVEAT) && ret == 0)
 		return 0;
-	struct sysargs sa;
-	if (rt) {
-		sa.a[0] = rt->di;
-		sa.a[1] = rt->si;
-		sa.a[2] = rt->dx;
-	} else {
-		sa.a[0] = regs->di;
-		sa.a[1] = regs->si;
-		sa.a[2] = regs->dx;
-	}
-	__u64 kinds = sp->kinds[0] | (__u64)sp->kinds[1] << 8 | (__u64)sp->kinds[2] << 16;
-	if (!prefilter((__u64)sp->op << 32 | tgid, sa.a[0], sa.a[1], sa.a[2], kinds))
+	/* emit's arguments in a per-CPU map, not on the stack: the open
+	 * filter's stack and this program's are added up by the verifier. */
+	__u32 zero = 0;
+	struct sysargs *sa = bpf_map_lookup_elem(&sysargs_buf, &zero);
+	if (!sa)
 		return 0;
+	sa->a[0] = a0;
+	sa->a[1] = a1;
+	sa->a[2] = a2;
 	if (rt) {
-		sa.a[3] = rt->r10;
-		sa.a[4] = rt->r8;
-		sa.a[5] = rt->r9;
+		sa->a[3] = rt->r10;
+		sa->a[4] = rt->r8;
+		sa->a[5] = rt->r9;
 	} else {
-		sa.a[3] = regs->r10;
-		sa.a[4] = regs->r8;
-		sa.a[5] = regs->r9;
+		sa->a[3] = regs->r10;
+		sa->a[4] = regs->r8;
+		sa->a[5] = regs->r9;
 	}
-	sa.ret = ret;
-	sa.id = id;
-	sa.s = *sp;
-	emit(&sa);
+	sa->ret = ret;
+	sa->id = id;
+	sa->s = *sp;
+	emit(sa);
 	return 0;
 }
 
 /* tp_btf/sys_exit(struct pt_regs *regs, long ret): the registers are read
- * in place, without a helper call. Opt-in (sensor.Options.TPBTF): on the
- * kernel Ward is tested on it cost more than ward_sys_exit_raw, the default. */
+ * in place, without a helper call; the default. ward_sys_exit_raw is for
+ * kernels that refuse it (sensor.Options.RawTracepoint forces it). */
 SEC("tp_btf/sys_exit")
 int ward_sys_exit(__u64 *ctx)
 {
