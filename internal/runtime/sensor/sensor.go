@@ -28,6 +28,17 @@ import (
 // written without a wakeup until an eighth of the ring is full).
 const PollInterval = 10 * time.Millisecond
 
+// idleAfter is how long the ring must stay empty before the reader stops
+// polling: it then asks the kernel to wake it for every record and sleeps
+// until one comes (an idle host then costs no poll every PollInterval), and
+// goes back to polling at the first record. idlePoll is its poll while
+// idle: a safety net for a record written without a wakeup just as the
+// reader went idle. Variables for the tests.
+var (
+	idleAfter = 200 * time.Millisecond
+	idlePoll  = time.Second
+)
+
 // Options configure the sensor.
 type Options struct {
 	// Types are the event types to capture (typically the rule engine's

@@ -39,7 +39,11 @@ type Sensor struct {
 	offset int64
 
 	delivered, decodeErrs, containers atomic.Uint64
-	seen                              map[string]bool
+	// idle is set while the reader sleeps until the kernel wakes it;
+	// idleWakes counts the records that ended an idle period (tests).
+	idle      atomic.Bool
+	idleWakes atomic.Uint64
+	seen      map[string]bool
 
 	closeOnce sync.Once
 	closeErr  error
@@ -315,6 +319,15 @@ func (s *Sensor) FDTrackingReady() error {
 	return nil
 }
 
+// setWakeup sets the amount of unread ring data (bytes) from which a
+// record wakes the reader (ward_config[CFG_WAKEUP]; 0: every record).
+func (s *Sensor) setWakeup(bytes uint64) error {
+	if err := s.objs.WardConfig.Put(uint32(1), bytes); err != nil {
+		return fmt.Errorf("configuring the ring buffer wakeup: %w", err)
+	}
+	return nil
+}
+
 // Run reads events until ctx is done or the sensor is closed, calling
 // handle for each (and, before the first event of a container, a
 // TypeContainerStart event with its metadata). handle runs on Run's
@@ -327,17 +340,48 @@ func (s *Sensor) Run(ctx context.Context, handle func(*event.Event)) error {
 	cev := &event.Event{}
 	intern := event.NewInterner(4096)
 	var num uint64
+	// Busy, the reader polls every PollInterval and the kernel wakes it
+	// only once an eighth of the ring is full (a context switch saved per
+	// record under load). After idleAfter without a record it is idle: the
+	// kernel wakes it for every record (wakeup threshold 0) and it sleeps.
+	busyWake := uint64(s.objs.Events.MaxEntries() / 8)
+	idle := false
+	var empty time.Duration
 	s.rd.SetDeadline(time.Now().Add(PollInterval))
 	for {
 		if err := s.rd.ReadInto(&rec); err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) {
-				s.rd.SetDeadline(time.Now().Add(PollInterval))
+				if !idle {
+					empty += PollInterval
+					if empty >= idleAfter {
+						if err := s.setWakeup(0); err != nil {
+							return err
+						}
+						idle = true
+						s.idle.Store(true)
+					}
+				}
+				if idle {
+					s.rd.SetDeadline(time.Now().Add(idlePoll))
+				} else {
+					s.rd.SetDeadline(time.Now().Add(PollInterval))
+				}
 				continue
 			}
 			if errors.Is(err, ringbuf.ErrClosed) || errors.Is(err, os.ErrClosed) {
 				return nil // ctx done or Close called
 			}
 			return fmt.Errorf("reading the ring buffer: %w", err)
+		}
+		empty = 0
+		if idle {
+			if err := s.setWakeup(busyWake); err != nil {
+				return err
+			}
+			idle = false
+			s.idle.Store(false)
+			s.idleWakes.Add(1)
+			s.rd.SetDeadline(time.Now().Add(PollInterval))
 		}
 		ev.Reset()
 		if err := event.DecodeRecord(rec.RawSample, ev, intern); err != nil {

@@ -297,3 +297,57 @@ func testKernelFilters(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestIdleReaderWakes: once the ring has been empty for idleAfter, the
+// reader stops polling and the kernel wakes it for the next record (the
+// wakeup threshold is 0), long before its idle safety poll; the first
+// record puts the threshold back.
+func TestIdleReaderWakes(t *testing.T) {
+	oldAfter, oldPoll := idleAfter, idlePoll
+	idleAfter, idlePoll = 2*PollInterval, time.Minute
+	defer func() { idleAfter, idlePoll = oldAfter, oldPoll }()
+	s := startSensor(t, Options{Types: []event.Type{event.TypeExecve}})
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &collector{}
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx, c.add) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	wake := func() uint64 {
+		var v uint64
+		if err := s.objs.WardConfig.Lookup(uint32(1), &v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	// Idle needs a gap of 20 ms with no exec, fork or exit on the host.
+	for deadline := time.Now().Add(20 * time.Second); !s.idle.Load(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the reader never went idle")
+		}
+	}
+	if w := wake(); w != 0 {
+		t.Fatalf("idle: wakeup threshold %d, want 0", w)
+	}
+	start := time.Now()
+	if err := exec.Command("/bin/true").Run(); err != nil {
+		t.Fatal(err)
+	}
+	for s.idle.Load() {
+		if time.Since(start) > 10*time.Second {
+			t.Fatal("an exec did not wake the idle reader within 10 s (its safety poll is a minute)")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if s.idleWakes.Load() == 0 {
+		t.Error("idle ended without a record")
+	}
+	// Busy again, unless the reader already went idle once more.
+	if w := wake(); w != uint64(s.objs.Events.MaxEntries()/8) && !s.idle.Load() {
+		t.Errorf("busy: wakeup threshold %d, want %d", w, s.objs.Events.MaxEntries()/8)
+	}
+}
