@@ -39,7 +39,8 @@ type Sensor struct {
 	offset int64
 
 	delivered, decodeErrs, containers atomic.Uint64
-	// idle is set while the reader sleeps until the kernel wakes it;
+	// idle is set while the reader sleeps until the kernel wakes it (Run's
+	// state, read by the tests);
 	// idleWakes counts the records that ended an idle period (tests).
 	idle      atomic.Bool
 	idleWakes atomic.Uint64
@@ -199,9 +200,8 @@ func (s *Sensor) configure(want map[event.Type]bool, op *OpenPaths) error {
 	}
 	// Wake the reader once an eighth of the ring is full; below that it
 	// polls every PollInterval.
-	wake := uint64(s.objs.Events.MaxEntries() / 8)
-	if err := s.objs.WardConfig.Put(uint32(1), wake); err != nil {
-		return fmt.Errorf("configuring the sensor: %w", err)
+	if err := s.setWakeup(s.busyWakeup()); err != nil {
+		return err
 	}
 	if f, ok := openFilter(op); ok {
 		if err := s.objs.OpenFilter.Put(uint32(0), f); err != nil {
@@ -319,6 +319,10 @@ func (s *Sensor) FDTrackingReady() error {
 	return nil
 }
 
+// busyWakeup is the wakeup threshold while the reader polls: an eighth
+// of the ring.
+func (s *Sensor) busyWakeup() uint64 { return uint64(s.objs.Events.MaxEntries() / 8) }
+
 // setWakeup sets the amount of unread ring data (bytes) from which a
 // record wakes the reader (ward_config[CFG_WAKEUP]; 0: every record).
 func (s *Sensor) setWakeup(bytes uint64) error {
@@ -344,24 +348,21 @@ func (s *Sensor) Run(ctx context.Context, handle func(*event.Event)) error {
 	// only once an eighth of the ring is full (a context switch saved per
 	// record under load). After idleAfter without a record it is idle: the
 	// kernel wakes it for every record (wakeup threshold 0) and it sleeps.
-	busyWake := uint64(s.objs.Events.MaxEntries() / 8)
-	idle := false
 	var empty time.Duration
 	s.rd.SetDeadline(time.Now().Add(PollInterval))
 	for {
 		if err := s.rd.ReadInto(&rec); err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) {
-				if !idle {
+				if !s.idle.Load() {
 					empty += PollInterval
 					if empty >= idleAfter {
 						if err := s.setWakeup(0); err != nil {
 							return err
 						}
-						idle = true
 						s.idle.Store(true)
 					}
 				}
-				if idle {
+				if s.idle.Load() {
 					s.rd.SetDeadline(time.Now().Add(idlePoll))
 				} else {
 					s.rd.SetDeadline(time.Now().Add(PollInterval))
@@ -374,11 +375,10 @@ func (s *Sensor) Run(ctx context.Context, handle func(*event.Event)) error {
 			return fmt.Errorf("reading the ring buffer: %w", err)
 		}
 		empty = 0
-		if idle {
-			if err := s.setWakeup(busyWake); err != nil {
+		if s.idle.Load() {
+			if err := s.setWakeup(s.busyWakeup()); err != nil {
 				return err
 			}
-			idle = false
 			s.idle.Store(false)
 			s.idleWakes.Add(1)
 			s.rd.SetDeadline(time.Now().Add(PollInterval))

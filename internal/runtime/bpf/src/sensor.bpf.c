@@ -862,14 +862,15 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, const struct regs_t
 	 * dropped: their tests come first and read no spec (their arguments'
 	 * places are fixed: sensor/syscalls_linux_amd64.go, which a test
 	 * checks against these numbers). */
-	if (nr == NR_OPENAT || nr == NR_OPEN || nr == NR_CREAT) {
+	int fast_open = nr == NR_OPENAT || nr == NR_OPEN || nr == NR_CREAT;
+	if (fast_open) {
 		__u64 upath = nr == NR_OPENAT ? a1 : a0;
 		__u64 flags = nr == NR_OPENAT ? a2 : nr == NR_OPEN ? a1 : 0;
 		if (!open_wanted(upath, flags))
 			return 0;
 	}
-	/* The ids: in place from the task (tp_btf: the helper is inlined to
-	 * a per-CPU read), or by the helper call (raw tracepoint). */
+	/* The ids: from the task's BTF pointer (tp_btf), or by the pid/tgid
+	 * helper (raw tracepoint); after the open filter, which needs none. */
 	__u64 id;
 	if (rt) {
 		id = bpf_get_current_pid_tgid();
@@ -886,7 +887,7 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, const struct regs_t
 		/* close's op is OP_CLOSE once fd tracking is ready (closes_all). */
 		if (sp->op == OP_CLOSE && !close_wanted(tgid, (__s64)a0))
 			return 0;
-	} else if (nr != NR_OPENAT && nr != NR_OPEN && nr != NR_CREAT) {
+	} else if (!fast_open) {
 		__u64 kinds = sp->kinds[0] | (__u64)sp->kinds[1] << 8 | (__u64)sp->kinds[2] << 16;
 		if (!prefilter((__u64)sp->op << 32 | tgid, a0, a1, a2, kinds))
 			return 0;
